@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/kbgen/kbgen/internal/webtest"
+)
+
+// buildRepoSite builds the repository's own content/ into a temporary
+// directory with the real CLI and returns the output directory.
+func buildRepoSite(t *testing.T, extra ...string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "public")
+	var stderr bytes.Buffer
+	args := append([]string{"build", "-root", "../..", "-out", out, "-quiet"}, extra...)
+	if code := run(context.Background(), args, &bytes.Buffer{}, &stderr); code != 0 {
+		t.Fatalf("kbgen build exited %d:\n%s", code, stderr.String())
+	}
+	return out
+}
+
+// TestBrowserSearchByCode types each written form of a code into the search
+// box of the published site in headless Chromium, expects an article that
+// carries the code as the first result, presses Enter and expects to land
+// on it.
+func TestBrowserSearchByCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	ctx := webtest.Browser(t)
+	base := webtest.Serve(t, buildRepoSite(t))
+	for _, q := range []string{"0xC004F074", "c004f074", "０ｘＣ００４Ｆ０７４", "-1073418124", "0x80070005", "ライセンス認証"} {
+		t.Run(q, func(t *testing.T) {
+			tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			err := chromedp.Do(tctx,
+				chromedp.Navigate(base+"/"),
+				chromedp.WaitVisible(`input[type=search]`),
+				chromedp.SendKeys(`input[type=search]`, q),
+				chromedp.WaitVisible(`#search-results a`),
+			)
+			if err != nil {
+				t.Fatalf("typing %q: %v", q, err)
+			}
+			href, err := chromedp.Run(tctx, chromedp.Evaluate[string](`document.querySelector('#search-results a').getAttribute('href')`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantCode := strings.ToLower(map[string]string{"c004f074": "0xc004f074", "０ｘＣ００４Ｆ０７４": "0xc004f074", "-1073418124": "0xc004f074", "ライセンス認証": "0xc004f074"}[q])
+			if wantCode == "" {
+				wantCode = strings.ToLower(q)
+			}
+			if !strings.Contains(href, wantCode) {
+				t.Errorf("first result for %q links to %q, want an article carrying %s", q, href, wantCode)
+			}
+			if err := chromedp.Do(tctx, chromedp.SendKeys(`input[type=search]`, "\r")); err != nil {
+				t.Fatal(err)
+			}
+			var loc string
+			for range 50 {
+				loc, err = chromedp.Run(tctx, chromedp.Location())
+				if err == nil && strings.HasSuffix(loc, href) {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			if !strings.HasSuffix(loc, href) {
+				t.Errorf("after Enter the browser is at %q, want %q", loc, href)
+			}
+			h1, err := chromedp.Run(tctx, chromedp.Text(`h1`))
+			if err != nil || h1 == "" {
+				t.Errorf("article page has no h1 (%v)", err)
+			}
+		})
+	}
+}
+
+// TestBrowserSubpath builds for a subpath base URL and checks that the
+// article page's stylesheet and search work when served there.
+func TestBrowserSubpath(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	ctx := webtest.Browser(t)
+	out := buildRepoSite(t, "-base-url", "http://127.0.0.1/kb/")
+	root := t.TempDir()
+	if err := os.Rename(out, filepath.Join(root, "kb")); err != nil {
+		t.Fatal(err)
+	}
+	base := webtest.Serve(t, root)
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err := chromedp.Do(tctx,
+		chromedp.Navigate(base+"/kb/"),
+		chromedp.WaitVisible(`input[type=search]`),
+		chromedp.SendKeys(`input[type=search]`, "0x800F0922"),
+		chromedp.WaitVisible(`#search-results a`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	href, err := chromedp.Run(tctx, chromedp.Evaluate[string](`document.querySelector('#search-results a').getAttribute('href')`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(href, "/kb/ja/") || !strings.Contains(href, "0x800f0922") {
+		t.Errorf("first result under /kb/ = %q, want /kb/ja/…0x800f0922…", href)
+	}
+	styled, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`document.styleSheets.length > 0 && [...document.styleSheets].every(s => s.cssRules.length > 0)`))
+	if err != nil || !styled {
+		t.Errorf("stylesheets not loaded under /kb/ (%v)", err)
+	}
+}

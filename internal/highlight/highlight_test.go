@@ -1,0 +1,334 @@
+package highlight
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// golden compares got with testdata/name, or rewrites the file under -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o666); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s", path)
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file (run go test -update to accept):\n%s", path, lineDiff(string(want), string(got)))
+	}
+}
+
+// lineDiff is a small line-oriented diff: the first differing line and its
+// neighbours, enough to see what changed without a diff library.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl || i >= len(w) || i >= len(g) {
+			return "line " + strconv.Itoa(i+1) + ":\n- " + wl + "\n+ " + gl
+		}
+	}
+	return "(no line differs)"
+}
+
+func TestBlockGolden(t *testing.T) {
+	tests := []struct {
+		golden string
+		lang   string
+		code   string
+	}{
+		{"cmd.html", "cmd", "slmgr /ipk <Your-Product-Key>\r\nicacls \"%TEMP%\" /grant Administrators:F /T\nREM comment & more\nwhoami /groups & whoami /priv\n"},
+		{"powershell.html", "powershell", "$p = \"C:\\\\Path\\\\To\\\\Folder\"\nGet-MpPreference | Select EnableControlledFolderAccess # check\nAdd-MpPreference -ControlledFolderAccessAllowedApplications \"C:\\\\Windows\\\\System32\\\\slmgr.vbs\"\n"},
+		{"json.html", "json", "{\n  \"code\": \"0xC004F074\",\n  \"retry\": [1, 2.5, true, null]\n}\n"},
+		{"unknown.html", "kms-log", "<script>alert(\"x\")</script> & 'quotes'\n"},
+	}
+	h := New()
+	for _, tc := range tests {
+		t.Run(tc.golden, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := h.Block(&b, tc.lang, tc.code); err != nil {
+				t.Fatalf("Block(%q) error: %v", tc.lang, err)
+			}
+			golden(t, tc.golden, b.Bytes())
+		})
+	}
+}
+
+func TestCSSGolden(t *testing.T) {
+	var b bytes.Buffer
+	if err := New().CSS(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "chroma.css", b.Bytes())
+}
+
+// TestCSSDeterministic checks that the stylesheet is the same bytes from
+// one Highlighter to the next: chroma keeps styles and token classes in
+// maps, and a site build must be reproducible.
+func TestCSSDeterministic(t *testing.T) {
+	var first bytes.Buffer
+	if err := New().CSS(&first); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		var b bytes.Buffer
+		if err := New().CSS(&b); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b.Bytes(), first.Bytes()) {
+			t.Fatalf("CSS output differs between calls:\n%s", lineDiff(first.String(), b.String()))
+		}
+	}
+}
+
+// TestCSSDarkOverridesLight checks the cascade: every property a light rule
+// sets for a class is set again for that class by both dark blocks, so no
+// light colour or background shows through in dark mode.
+func TestCSSDarkOverridesLight(t *testing.T) {
+	var b bytes.Buffer
+	if err := New().CSS(&b); err != nil {
+		t.Fatal(err)
+	}
+	css := b.String()
+	mediaStart := strings.Index(css, "@media (prefers-color-scheme: dark) {")
+	mediaEnd := strings.Index(css, "\n}\n")
+	if mediaStart < 0 || mediaEnd < mediaStart {
+		t.Fatalf("CSS has no dark @media block:\n%s", css)
+	}
+	light := parseCSS(t, css[:mediaStart], ".chroma")
+	media := parseCSS(t, css[mediaStart+len("@media (prefers-color-scheme: dark) {"):mediaEnd], ":root:not([data-theme=light]) .chroma")
+	forced := parseCSS(t, css[mediaEnd+3:], ":root[data-theme=dark] .chroma")
+	if len(light) == 0 || len(media) == 0 {
+		t.Fatalf("parsed no rules from CSS:\n%s", css)
+	}
+	for class, props := range light {
+		for prop := range props {
+			if _, ok := media[class][prop]; !ok {
+				t.Errorf("dark @media rules do not set %s for %q; the light value would show through", prop, class)
+			}
+			if _, ok := forced[class][prop]; !ok {
+				t.Errorf("[data-theme=dark] rules do not set %s for %q; the light value would show through", prop, class)
+			}
+		}
+	}
+	for _, class := range []string{"", ".k", ".s2", ".nv", ".c1"} {
+		if light[class]["color"] == "" || media[class]["color"] == "" {
+			t.Errorf("class %q has no colour in light or dark rules", class)
+		}
+	}
+	for _, theme := range []map[string]map[string]string{light, media, forced} {
+		if theme[""]["color"] == "" || theme[""]["background-color"] == "" {
+			t.Errorf("wrapper rule %v sets no text colour or no background; want both", theme[""])
+		}
+	}
+	if strings.Contains(css, ".err") {
+		t.Errorf("CSS styles .err; lexer errors should look like plain text")
+	}
+}
+
+var ruleRE = regexp.MustCompile(`^\s*(\S.*?) \{ (.*) \}$`)
+
+// parseCSS reads the one-rule-per-line output of CSS under scope into
+// class → property → value ("" is the wrapper).
+func parseCSS(t *testing.T, css, scope string) map[string]map[string]string {
+	t.Helper()
+	out := make(map[string]map[string]string)
+	for _, line := range strings.Split(css, "\n") {
+		m := ruleRE.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		sel, ok := strings.CutPrefix(m[1], scope)
+		if !ok {
+			t.Fatalf("rule %q is not scoped to %q", line, scope)
+		}
+		sel = strings.TrimSpace(sel)
+		var classes []string
+		switch {
+		case sel == "":
+			classes = []string{""}
+		case strings.HasPrefix(sel, ":is("):
+			classes = strings.Split(strings.TrimSuffix(strings.TrimPrefix(sel, ":is("), ")"), ", ")
+		default:
+			classes = []string{sel}
+		}
+		for _, c := range classes {
+			if out[c] == nil {
+				out[c] = make(map[string]string)
+			}
+			for _, d := range strings.Split(m[2], "; ") {
+				prop, value, _ := strings.Cut(d, ": ")
+				out[c][prop] = value
+			}
+		}
+	}
+	return out
+}
+
+func TestAliases(t *testing.T) {
+	// Each alias must highlight like its target: same markup for the same
+	// code, and some highlighting (a span) rather than plain text.
+	tests := []struct {
+		lang, same, code string
+	}{
+		{"cmd", "batchfile", "echo %TEMP%\n"},
+		{"bat", "batchfile", "echo %TEMP%\n"},
+		{"batch", "batchfile", "echo %TEMP%\n"},
+		{"CMD", "batchfile", "echo %TEMP%\n"},
+		{"ps1", "powershell", "Get-Item $p\n"},
+		{"pwsh", "powershell", "Get-Item $p\n"},
+		{"PowerShell", "powershell", "Get-Item $p\n"},
+		{"sh", "bash", "echo \"$HOME\"\n"},
+		{"shell", "bash", "echo \"$HOME\"\n"},
+		{"console", "bash", "echo \"$HOME\"\n"},
+		{"yml", "yaml", "a: 1\n"},
+		{"cfg", "ini", "[s]\nk=v\n"},
+		{"reg", "registry", "[HKEY_LOCAL_MACHINE\\SOFTWARE]\n\"a\"=dword:00000001\n"},
+		{"xml", "xml", "<a b=\"c\"/>\n"},
+		{"sql", "sql", "SELECT 1;\n"},
+		{"json", "json", "{\"a\": 1}\n"},
+	}
+	h := New()
+	for _, tc := range tests {
+		t.Run(tc.lang, func(t *testing.T) {
+			var got, want bytes.Buffer
+			if err := h.Block(&got, tc.lang, tc.code); err != nil {
+				t.Fatal(err)
+			}
+			if err := h.Block(&want, tc.same, tc.code); err != nil {
+				t.Fatal(err)
+			}
+			g := strings.Replace(got.String(), `data-lang="`+tc.lang+`"`, "", 1)
+			w := strings.Replace(want.String(), `data-lang="`+tc.same+`"`, "", 1)
+			if g != w {
+				t.Errorf("Block(%q) = %s, want the same markup as Block(%q) = %s", tc.lang, got.String(), tc.same, want.String())
+			}
+			if !strings.Contains(g, "<span class=") {
+				t.Errorf("Block(%q) = %s, want highlighted spans", tc.lang, got.String())
+			}
+		})
+	}
+}
+
+func TestPlain(t *testing.T) {
+	tests := []struct {
+		name, lang, code, want string
+	}{
+		{"empty lang", "", "a < b && c > \"d\"\n", `<pre class="chroma"><code>a &lt; b &amp;&amp; c &gt; &#34;d&#34;` + "\n</code></pre>\n"},
+		{"unknown lang", "no-such-language", "<x>\n", `<pre class="chroma" data-lang="no-such-language"><code>&lt;x&gt;` + "\n</code></pre>\n"},
+		{"lang is escaped", `x"><script>`, "y", `<pre class="chroma" data-lang="x&#34;&gt;&lt;script&gt;"><code>y</code></pre>` + "\n"},
+		{"empty code", "cmd", "", `<pre class="chroma" data-lang="cmd"><code></code></pre>` + "\n"},
+		{"too long to highlight", "cmd", strings.Repeat("echo &\n", maxHighlight/7+1), `<pre class="chroma" data-lang="cmd"><code>` + strings.Repeat("echo &amp;\n", maxHighlight/7+1) + "</code></pre>\n"},
+	}
+	h := New()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := h.Block(&b, tc.lang, tc.code); err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != tc.want {
+				t.Errorf("Block(%q, %q) = %q, want %q", tc.lang, tc.code, b.String(), tc.want)
+			}
+		})
+	}
+}
+
+// TestNoInlineStyles checks the contract with the stylesheet: markup carries
+// classes only, and no chroma wrapper of its own.
+func TestNoInlineStyles(t *testing.T) {
+	h := New()
+	for _, lang := range []string{"cmd", "powershell", "json", "yaml", "bash", "go", "python", "xml"} {
+		var b bytes.Buffer
+		if err := h.Block(&b, lang, "x = \"1\" # y\n<a>\n"); err != nil {
+			t.Fatal(err)
+		}
+		s := b.String()
+		if strings.Contains(s, "style=") || strings.Count(s, "<pre") != 1 || strings.Count(s, "<code") != 1 ||
+			strings.Contains(s, `class="line"`) || strings.Contains(s, `class="cl"`) {
+			t.Errorf("Block(%q) = %s, want one <pre><code> wrapper, class spans and no style attributes", lang, s)
+		}
+	}
+}
+
+// TestConcurrent exercises the lexer cache from many goroutines; run with
+// -race to check it.
+func TestConcurrent(t *testing.T) {
+	h := New()
+	langs := []string{"cmd", "ps1", "json", "yaml", "nope", "", "sql", "xml", "reg"}
+	want := make([]string, len(langs))
+	for i, l := range langs {
+		var b bytes.Buffer
+		if err := New().Block(&b, l, "echo \"x\" 1\n"); err != nil {
+			t.Fatal(err)
+		}
+		want[i] = b.String()
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 50 {
+				k := (g + i) % len(langs)
+				var b bytes.Buffer
+				if err := h.Block(&b, langs[k], "echo \"x\" 1\n"); err != nil {
+					t.Error(err)
+					return
+				}
+				if b.String() != want[k] {
+					t.Errorf("concurrent Block(%q) = %q, want %q", langs[k], b.String(), want[k])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
+
+func TestWriteError(t *testing.T) {
+	h := New()
+	if err := h.Block(failWriter{}, "cmd", "echo\n"); err == nil {
+		t.Errorf("Block to a failing writer returned nil error")
+	}
+	if err := h.CSS(failWriter{}); err == nil {
+		t.Errorf("CSS to a failing writer returned nil error")
+	}
+}
+
+func BenchmarkBlock(b *testing.B) {
+	h := New()
+	code := strings.Repeat("icacls \"C:\\Path\\To\\Folder\" /grant Administrators:F /T\r\nslmgr /ato\n", 20)
+	for b.Loop() {
+		var buf bytes.Buffer
+		if err := h.Block(&buf, "cmd", code); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

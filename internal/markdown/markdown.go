@@ -1,0 +1,130 @@
+package markdown
+
+import (
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
+	"github.com/yuin/goldmark/renderer/html"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+
+	"github.com/kbgen/kbgen/internal/highlight"
+)
+
+// Config configures a Markdown.
+type Config struct {
+	// Highlighter renders fenced and indented code blocks; nil writes them
+	// as escaped plain text.
+	Highlighter *highlight.Highlighter
+
+	// Unsafe emits raw HTML blocks and inline HTML as written. By default
+	// they are dropped: articles are Markdown, and raw HTML is where
+	// script and event-handler attributes would get in. Link and image
+	// destinations are filtered either way.
+	Unsafe bool
+
+	// ReservedIDs are element IDs the page templates use themselves
+	// ("search-input", "search-results"…). A heading whose ID would equal
+	// one gets a "-2" suffix instead, so a heading named "Search results"
+	// cannot capture the page's own getElementById.
+	ReservedIDs []string
+}
+
+// Markdown is kbgen's goldmark configuration. Build one per site build with
+// New and share it: Parse and Render may be called from any number of
+// goroutines at once, since goldmark's parser and renderer keep no state
+// between documents.
+type Markdown struct {
+	md       goldmark.Markdown
+	reserved map[string]bool
+}
+
+// New builds the goldmark parser and renderer for cfg.
+//
+// The parser has CommonMark plus the GFM table, strikethrough, task list
+// and linkify extensions. It does not generate heading IDs (Parse does, from
+// the heading text alone) and does not accept attribute syntax ({#id}), so
+// an ID is always what Heading.ID says.
+//
+// The renderer is goldmark's HTML renderer with the CJK settings (a soft
+// line break between two East Asian wide characters is dropped, as a
+// Japanese reader expects, and "\ " can separate emphasis from Japanese
+// text), and with kbgen's own renderers for code blocks, links, images,
+// autolinks and raw HTML.
+func New(cfg Config) *Markdown {
+	// The writer is shared with the link renderer so titles are decoded
+	// exactly as goldmark decodes text. Its escaped-space option and the
+	// line-break style are the two halves of goldmark's extension.CJK,
+	// spelled out here so the writer can be shared.
+	writer := html.NewWriter(html.WithEscapedSpace())
+	rendererOpts := []renderer.Option{
+		html.WithWriter(writer),
+		html.WithEastAsianLineBreaks(html.EastAsianLineBreaksSimple),
+		renderer.WithNodeRenderers(util.Prioritized(&nodeRenderer{
+			highlighter: cfg.Highlighter,
+			unsafe:      cfg.Unsafe,
+			writer:      writer,
+		}, 100)),
+	}
+	if cfg.Unsafe {
+		rendererOpts = append(rendererOpts, html.WithUnsafe())
+	}
+	md := goldmark.New(
+		goldmark.WithExtensions(
+			extension.Table,
+			extension.Strikethrough,
+			extension.TaskList,
+			extension.Linkify,
+		),
+		goldmark.WithParserOptions(parser.WithEscapedSpace()),
+		goldmark.WithRendererOptions(rendererOpts...),
+	)
+	m := &Markdown{md: md, reserved: make(map[string]bool, len(cfg.ReservedIDs))}
+	for _, id := range cfg.ReservedIDs {
+		m.reserved[id] = true
+	}
+	return m
+}
+
+// Doc is a parsed article body: the AST and source kept for Render, and
+// what validation and indexing need, extracted in the same single pass.
+// Parse fills every exported field; callers treat a Doc as read-only.
+type Doc struct {
+	Headings   []Heading   // in document order, at any depth of nesting
+	Links      []Link      // links, images and autolinks in document order
+	CodeBlocks []CodeBlock // fenced and indented code blocks in document order
+
+	// Text is the plain text of the whole body, code included, for
+	// indexing: entities and escapes decoded, markup and raw HTML
+	// dropped, one block per line (table cells separated by tabs).
+	Text string
+
+	m    *Markdown
+	src  []byte
+	root ast.Node // nil when goldmark could not parse src (see Parse)
+}
+
+// Parse parses src, an article body whose first line is line firstLine
+// (1-based) of its file, so that every position in the Doc is a file
+// position. The Doc keeps src: the caller must not modify it afterwards.
+//
+// Parse never fails. Should goldmark panic on some input, the Doc holds the
+// body as plain text, with no headings or links, and Render writes it as
+// preformatted text; the article's schema check then reports the missing
+// sections.
+func (m *Markdown) Parse(src []byte, firstLine int) (d *Doc) {
+	if firstLine < 1 {
+		firstLine = 1
+	}
+	defer func() {
+		if recover() != nil {
+			d = &Doc{Text: string(src), m: m, src: src}
+		}
+	}()
+	root := m.md.Parser().Parse(text.NewReader(src))
+	d = &Doc{m: m, src: src, root: root}
+	extract(d, firstLine)
+	return d
+}

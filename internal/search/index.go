@@ -1,0 +1,427 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/mapping"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/kbgen/kbgen/internal/errcode"
+)
+
+// Doc is what the index holds of one article. The site fills it from the
+// parsed article; only ID is required.
+type Doc struct {
+	ID        string // stable key: the article's URL path without the base, "ja/kms-activation-0xc004f074/"
+	Title     string
+	ErrorText string // the verbatim error message, searched with weight 2
+	Lang      string // "ja", "en": a filter, not a separate index, so a code finds articles in every language
+	Tags      []string
+	Codes     []errcode.Code // the codes the article carries, primary first (article.Article.Codes)
+	Headings  []string       // heading texts, all levels
+	Body      string         // plain text of the body, for matching
+	Summary   string         // plain text of the first section, shown in results
+	UpdatedAt time.Time
+}
+
+// Field names in the bleve mapping. The text fields are listed in
+// textFields in the order of fieldWeight.
+const (
+	fTitle     = "title"
+	fErrorText = "errorText"
+	fHeadings  = "headings"
+	fBody      = "body"
+	fCodes     = "codes"   // keyword, canonical codes
+	fPrimary   = "primary" // keyword, Codes[0]
+	fTags      = "tags"    // keyword
+	fLang      = "lang"    // keyword
+	fSummary   = "summary" // stored only
+	fExcerpt   = "excerpt" // stored only: the start of Body, for snippets
+	fUpdated   = "updated" // stored only: YYYY-MM-DD
+)
+
+var textFields = [...]string{fTitle, fErrorText, fHeadings, fBody}
+
+// Snippet source sizes, in runes. They bound what the browser downloads per
+// result shown (docs/<n>.json), so a code query stays small.
+const (
+	summaryRunes = 160
+	excerptRunes = 320
+)
+
+// batchSize is the number of documents per bleve batch; see BenchmarkBuild.
+const batchSize = 1000
+
+// statsKey is the bleve internal key under which Build stores the field
+// statistics the scorer needs and bleve does not keep.
+var statsKey = []byte("kbgen:stats")
+
+// stats are per-index numbers that enter every impact.
+type stats struct {
+	Format int                      `json:"format"`
+	Docs   int                      `json:"docs"`
+	AvgLen [len(textFields)]float64 `json:"avgLen"` // mean analysed length of each text field over all documents
+	Split  []string                 `json:"split"`  // see computeSplit
+}
+
+// Index is an open search index. Its methods are safe for concurrent use;
+// Close must not be called concurrently with the others.
+type Index struct {
+	bi    bleve.Index
+	ids   []string         // document IDs by doc number: the IDs in byte order
+	num   map[string]int32 // bleve internal ID → doc number
+	stats stats
+	split splitSet // stats.Split
+}
+
+// newMapping returns the index mapping: the custom text analyzer on the
+// four text fields, keywords for codes, tags and language, stored-only
+// fields for what results display. Nothing is indexed under _all (the
+// text fields are queried by name), no term vectors are kept (no phrase
+// queries, snippets are made from stored text) and no doc values (no
+// sorting or faceting in bleve): together these halve build time and
+// index size (notes/search-facts.md).
+func newMapping() (*mapping.IndexMappingImpl, error) {
+	m := bleve.NewIndexMapping()
+	if err := m.AddCustomTokenFilter(bigramName, bigramConfig); err != nil {
+		return nil, err
+	}
+	if err := m.AddCustomAnalyzer(textAnalyzer, textAnalyzerConfig); err != nil {
+		return nil, err
+	}
+	text := func(store bool) *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = textAnalyzer
+		f.Store = store
+		f.IncludeInAll, f.IncludeTermVectors, f.DocValues = false, false, false
+		return f
+	}
+	kw := func(store bool) *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Analyzer = keyword.Name
+		f.Store = store
+		f.IncludeInAll, f.IncludeTermVectors, f.DocValues = false, false, false
+		return f
+	}
+	stored := func() *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Index, f.Store = false, true
+		f.IncludeInAll, f.IncludeTermVectors, f.DocValues = false, false, false
+		return f
+	}
+	dm := bleve.NewDocumentStaticMapping()
+	dm.AddFieldMappingsAt(fTitle, text(true))
+	dm.AddFieldMappingsAt(fErrorText, text(true))
+	dm.AddFieldMappingsAt(fHeadings, text(false))
+	dm.AddFieldMappingsAt(fBody, text(false))
+	dm.AddFieldMappingsAt(fCodes, kw(true))
+	dm.AddFieldMappingsAt(fPrimary, kw(false))
+	dm.AddFieldMappingsAt(fTags, kw(true))
+	dm.AddFieldMappingsAt(fLang, kw(true))
+	dm.AddFieldMappingsAt(fSummary, stored())
+	dm.AddFieldMappingsAt(fExcerpt, stored())
+	dm.AddFieldMappingsAt(fUpdated, stored())
+	m.DefaultMapping = dm
+	m.DefaultAnalyzer = textAnalyzer
+	m.StoreDynamic, m.IndexDynamic, m.DocValuesDynamic = false, false, false
+	return m, nil
+}
+
+// fields maps d to the document bleve indexes.
+func (d *Doc) fields() map[string]interface{} {
+	f := map[string]interface{}{
+		fTitle:     d.Title,
+		fErrorText: d.ErrorText,
+		fHeadings:  d.Headings,
+		fBody:      d.Body,
+		fTags:      d.Tags,
+		fLang:      d.Lang,
+		fSummary:   truncateRunes(d.Summary, summaryRunes),
+		fExcerpt:   truncateRunes(d.Body, excerptRunes),
+	}
+	if !d.UpdatedAt.IsZero() {
+		f[fUpdated] = d.UpdatedAt.UTC().Format("2006-01-02")
+	}
+	if len(d.Codes) > 0 {
+		codes := make([]string, len(d.Codes))
+		for i, c := range d.Codes {
+			codes[i] = string(c)
+		}
+		f[fCodes] = codes
+		f[fPrimary] = codes[0]
+	}
+	return f
+}
+
+// truncateRunes returns s cut to at most n runes, after collapsing runs of
+// white space (the plain text of Markdown keeps its line breaks).
+func truncateRunes(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for k := 0; k < n; k++ {
+		_, w := utf8.DecodeRuneInString(s[i:])
+		i += w
+	}
+	return s[:i]
+}
+
+// Build indexes docs and returns the open index. With dir "" the index
+// lives in memory (scorch without persistence, which builds as fast as on
+// disk; bleve's NewMemOnly is an older engine, 20 times slower); otherwise
+// it is built in dir+".new" and then replaces dir, so a failed build
+// leaves the previous index in place. IDs must be unique and non-empty.
+func Build(dir string, docs []Doc) (*Index, error) {
+	return build(dir, docs, batchSize)
+}
+
+func build(dir string, docs []Doc, batch int) (*Index, error) {
+	registerAnalysis()
+	seen := make(map[string]bool, len(docs))
+	for i := range docs {
+		id := docs[i].ID
+		if id == "" {
+			return nil, fmt.Errorf("build search index: document %d has no ID", i)
+		}
+		if seen[id] {
+			return nil, fmt.Errorf("build search index: duplicate document ID %q", id)
+		}
+		seen[id] = true
+	}
+	m, err := newMapping()
+	if err != nil {
+		return nil, fmt.Errorf("build search index: %w", err)
+	}
+	tmp := ""
+	var bi bleve.Index
+	if dir == "" {
+		bi, err = bleve.NewUsing("", m, scorch.Name, scorch.Name, nil)
+	} else {
+		tmp = dir + ".new"
+		if err := os.RemoveAll(tmp); err != nil {
+			return nil, fmt.Errorf("build search index: %w", err)
+		}
+		bi, err = bleve.New(tmp, m)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("build search index: %w", err)
+	}
+	fail := func(err error) (*Index, error) {
+		bi.Close()
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
+		return nil, fmt.Errorf("build search index: %w", err)
+	}
+	for i := 0; i < len(docs); i += batch {
+		b := bi.NewBatch()
+		for j := i; j < len(docs) && j < i+batch; j++ {
+			if err := b.Index(docs[j].ID, docs[j].fields()); err != nil {
+				return fail(err)
+			}
+		}
+		if err := bi.Batch(b); err != nil {
+			return fail(err)
+		}
+	}
+	st, err := computeStats(bi, len(docs))
+	if err != nil {
+		return fail(err)
+	}
+	sb, _ := json.Marshal(st)
+	if err := bi.SetInternal(statsKey, sb); err != nil {
+		return fail(err)
+	}
+	if tmp != "" {
+		if err := bi.Close(); err != nil {
+			return fail(err)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return fail(err)
+		}
+		if err := os.Rename(tmp, dir); err != nil {
+			return fail(err)
+		}
+		return Open(dir)
+	}
+	ix := &Index{bi: bi, stats: st, split: newSplitSet(st.Split)}
+	if err := ix.loadDocTable(); err != nil {
+		bi.Close()
+		return nil, fmt.Errorf("build search index: %w", err)
+	}
+	return ix, nil
+}
+
+// computeStats walks the norms of every posting of the text fields to find
+// each document's field lengths (scorch stores a field's analysed length in
+// every posting as norm = 1/√length) and averages them. bleve keeps no
+// per-field length totals (its BM25 uses the dictionary size instead), and
+// counting tokens here ourselves would analyse the text a second time.
+func computeStats(bi bleve.Index, n int) (stats, error) {
+	st := stats{Format: formatVersion, Docs: n}
+	if n == 0 {
+		return st, nil
+	}
+	adv, err := bi.Advanced()
+	if err != nil {
+		return st, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return st, err
+	}
+	defer r.Close()
+	for fi, field := range textFields {
+		seen := make(map[string]bool, n)
+		var total float64
+		err := walkField(r, field, false, func(term string, tfr index.TermFieldReader) error {
+			var tfd index.TermFieldDoc
+			for {
+				d, err := tfr.Next(&tfd)
+				if err != nil || d == nil {
+					return err
+				}
+				if !seen[string(d.ID)] {
+					seen[string(d.ID)] = true
+					total += normLength(d.Norm)
+				}
+			}
+		})
+		if err != nil {
+			return st, err
+		}
+		st.AvgLen[fi] = total / float64(n)
+	}
+	st.Split, err = computeSplit(r)
+	return st, err
+}
+
+// normLength recovers the analysed field length from a posting's norm.
+func normLength(norm float64) float64 {
+	if norm <= 0 {
+		return 0
+	}
+	return math.Round(1 / (norm * norm))
+}
+
+// walkField calls fn with a reader for every term of field, in byte order.
+func walkField(r index.IndexReader, field string, freq bool, fn func(term string, tfr index.TermFieldReader) error) error {
+	fd, err := r.FieldDict(field)
+	if err != nil {
+		return err
+	}
+	defer fd.Close()
+	for {
+		e, err := fd.Next()
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			return nil
+		}
+		tfr, err := r.TermFieldReader(context.Background(), []byte(e.Term), field, freq, true, false)
+		if err != nil {
+			return err
+		}
+		err = fn(e.Term, tfr)
+		tfr.Close()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Open opens an index that Build wrote to dir.
+func Open(dir string) (*Index, error) {
+	registerAnalysis()
+	bi, err := bleve.Open(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open search index %s: %w", dir, err)
+	}
+	ix := &Index{bi: bi}
+	sb, err := bi.GetInternal(statsKey)
+	if err == nil {
+		err = json.Unmarshal(sb, &ix.stats)
+	}
+	if err == nil && ix.stats.Format != formatVersion {
+		err = fmt.Errorf("index format %d, want %d: rebuild it", ix.stats.Format, formatVersion)
+	}
+	if err == nil {
+		ix.split = newSplitSet(ix.stats.Split)
+		err = ix.loadDocTable()
+	}
+	if err != nil {
+		bi.Close()
+		return nil, fmt.Errorf("open search index %s: %w", dir, err)
+	}
+	return ix, nil
+}
+
+// Close releases the index.
+func (ix *Index) Close() error { return ix.bi.Close() }
+
+// loadDocTable numbers the documents in the byte order of their IDs. Doc
+// numbers are what the exported files and the browser use; ordering them
+// by ID makes "lower doc number first" the stable tie-break both sides
+// apply without shipping IDs.
+func (ix *Index) loadDocTable() error {
+	r, err := ix.reader()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	fd, err := r.FieldDict("_id")
+	if err != nil {
+		return err
+	}
+	defer fd.Close()
+	ix.ids = ix.ids[:0]
+	for {
+		e, err := fd.Next()
+		if err != nil {
+			return err
+		}
+		if e == nil {
+			break
+		}
+		ix.ids = append(ix.ids, e.Term)
+	}
+	if !sort.StringsAreSorted(ix.ids) {
+		sort.Strings(ix.ids)
+	}
+	ix.num = make(map[string]int32, len(ix.ids))
+	for i, id := range ix.ids {
+		iid, err := r.InternalID(id)
+		if err != nil {
+			return err
+		}
+		ix.num[string(iid)] = int32(i)
+	}
+	return nil
+}
+
+func (ix *Index) reader() (index.IndexReader, error) {
+	adv, err := ix.bi.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	return adv.Reader()
+}
+
+// errNoDoc reports a posting whose document is not in the doc table, which
+// means the index changed under an open Index.
+var errNoDoc = errors.New("posting for unknown document")

@@ -1,0 +1,313 @@
+package site
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kbgen/kbgen/internal/highlight"
+	"github.com/kbgen/kbgen/internal/render"
+	"github.com/kbgen/kbgen/internal/search"
+)
+
+// BuildOptions says where a build writes.
+type BuildOptions struct {
+	// Out is the output directory (public/). It is replaced as a whole
+	// only when the build succeeds; see Build.
+	Out string
+	// IndexDir is where the bleve index that kbgen search queries is
+	// written; empty means the index is kept in memory only.
+	IndexDir string
+	// Generator names the program in the pages' generator meta tag.
+	Generator string
+}
+
+// Stats are the figures of one build.
+type Stats struct {
+	Articles int
+	Pages    int   // HTML pages written
+	Files    int   // all files written
+	Bytes    int64 // total size of the files written
+	Stages   []Stage
+}
+
+// Stage is the wall time of one stage of a build.
+type Stage struct {
+	Name string
+	Time time.Duration
+}
+
+// Build renders the site into opts.Out. It writes everything into a new
+// directory beside Out and swaps it in only when every file is written, so
+// an interrupted or failed build leaves the previous site exactly as it was
+// (see publish.go). The same Site always gives byte-identical output.
+func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
+	var st Stats
+	out, err := filepath.Abs(opts.Out)
+	if err != nil {
+		return st, err
+	}
+	parent := filepath.Dir(out)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return st, err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".new-")
+	if err != nil {
+		return st, fmt.Errorf("create build directory: %w", err)
+	}
+	defer os.RemoveAll(tmp) // a no-op after a successful swap
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return st, err
+	}
+	w := &writer{dir: tmp}
+	if err := s.write(ctx, w, opts, &st); err != nil {
+		return st, err
+	}
+	st.Files, st.Bytes, st.Pages = w.files, w.bytes, w.pages
+	start := time.Now()
+	if err := publish(tmp, out); err != nil {
+		return st, err
+	}
+	st.Stages = append(st.Stages, Stage{"publish", time.Since(start)})
+	return st, nil
+}
+
+func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stats) error {
+	st.Articles = len(s.Articles)
+	stage := func(name string, start time.Time) {
+		st.Stages = append(st.Stages, Stage{name, time.Since(start)})
+	}
+
+	start := time.Now()
+	var siteTemplates fs.FS
+	if fi, err := fs.Stat(s.FS, TemplatesDir); err == nil && fi.IsDir() {
+		siteTemplates, _ = fs.Sub(s.FS, TemplatesDir)
+	}
+	tpl, err := render.Load(siteTemplates)
+	if err != nil {
+		return fmt.Errorf("templates: %w", err)
+	}
+	view := s.siteView(opts.Generator)
+	if err := s.writeAssets(w, tpl, view); err != nil {
+		return err
+	}
+	stage("templates", start)
+
+	start = time.Now()
+	version, err := s.writeSearch(w, opts.IndexDir)
+	if err != nil {
+		return fmt.Errorf("search index: %w", err)
+	}
+	view.IndexURL = view.BasePath + "search/" + version + "/"
+	stage("search", start)
+
+	start = time.Now()
+	var mu sync.Mutex
+	var firstErr error
+	parallel(len(s.Articles), func(i int) {
+		if ctx.Err() != nil {
+			return
+		}
+		p := s.Articles[i]
+		if err := s.writeArticle(w, tpl, view, p); err != nil {
+			mu.Lock()
+			if firstErr == nil {
+				firstErr = fmt.Errorf("render %s: %w", p.Path, err)
+			}
+			mu.Unlock()
+		}
+	})
+	if firstErr != nil {
+		return firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	stage("articles", start)
+
+	start = time.Now()
+	if err := s.writeLists(w, tpl, view); err != nil {
+		return err
+	}
+	if err := s.writeFeeds(w, view); err != nil {
+		return err
+	}
+	if err := s.copyContentFiles(w); err != nil {
+		return err
+	}
+	stage("lists", start)
+	return nil
+}
+
+// writeAssets writes the templates' assets and the highlighting stylesheet
+// under assets/, each with a content hash in its name so that caches never
+// serve a stale copy, and records their URLs in view.Assets.
+func (s *Site) writeAssets(w *writer, tpl *render.Templates, view *render.Site) error {
+	assets := tpl.Assets()
+	var names []string
+	err := fs.WalkDir(assets, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			names = append(names, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("assets: %w", err)
+	}
+	slices.Sort(names)
+	put := func(name string, data []byte) error {
+		sum := sha256.Sum256(data)
+		ext := path.Ext(name)
+		hashed := "assets/" + strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:])[:10] + ext
+		view.Assets[name] = view.BasePath + hashed
+		return w.write(hashed, data)
+	}
+	for _, name := range names {
+		data, err := fs.ReadFile(assets, name)
+		if err != nil {
+			return fmt.Errorf("assets: %w", err)
+		}
+		if err := put(name, data); err != nil {
+			return err
+		}
+	}
+	var css bytes.Buffer
+	if err := highlight.New().CSS(&css); err != nil {
+		return err
+	}
+	return put("chroma.css", css.Bytes())
+}
+
+// writeSearch builds the bleve index from the published articles and
+// exports it under search/ for the browser. It returns the export's version.
+func (s *Site) writeSearch(w *writer, indexDir string) (string, error) {
+	ix, err := search.Build(indexDir, s.searchDocs())
+	if err != nil {
+		return "", err
+	}
+	defer ix.Close()
+	return ix.Export(filepath.Join(w.dir, "search"))
+}
+
+func (s *Site) searchDoc(p *Page) search.Doc {
+	d := search.Doc{
+		ID:        p.URL,
+		Title:     p.Title,
+		ErrorText: p.ErrorText,
+		Lang:      p.Lang,
+		Tags:      p.Tags,
+		Codes:     p.Codes,
+		Body:      p.Doc.Text,
+		UpdatedAt: p.UpdatedAt,
+	}
+	for _, h := range p.Doc.Headings {
+		d.Headings = append(d.Headings, h.Text)
+	}
+	if len(p.Sections) > 0 {
+		d.Summary = p.Sections[0].Text
+	}
+	return d
+}
+
+// copyContentFiles publishes the files under content/ that are not
+// articles (images, attachments) at their path below content/.
+func (s *Site) copyContentFiles(w *writer) error {
+	return fs.WalkDir(s.FS, ContentDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if p != ContentDir && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || strings.HasSuffix(name, ".md") {
+			return nil
+		}
+		data, err := fs.ReadFile(s.FS, p)
+		if err != nil {
+			return err
+		}
+		return w.write(strings.TrimPrefix(p, ContentDir+"/"), data)
+	})
+}
+
+// writer writes files below dir and counts them. It is safe for concurrent
+// use.
+type writer struct {
+	dir string
+
+	mu    sync.Mutex
+	files int
+	pages int
+	bytes int64
+}
+
+// write writes data to name, a slash-separated path below w.dir.
+func (w *writer) write(name string, data []byte) error {
+	full := filepath.Join(w.dir, filepath.FromSlash(name))
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(full, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 64<<10)
+	_, err = bw.Write(data)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	w.mu.Lock()
+	w.files++
+	w.bytes += int64(len(data))
+	if strings.HasSuffix(name, ".html") {
+		w.pages++
+	}
+	w.mu.Unlock()
+	return nil
+}
+
+// page executes template name with data and writes it to name.
+func (w *writer) page(tpl *render.Templates, file, name string, data any) error {
+	var buf bytes.Buffer
+	if err := tpl.Execute(&buf, name, data); err != nil {
+		return fmt.Errorf("template %s: %w", name, err)
+	}
+	return w.write(file, buf.Bytes())
+}
+
+// Index builds the search index of the published articles in memory.
+func (s *Site) Index() (*search.Index, error) {
+	return search.Build("", s.searchDocs())
+}
+
+func (s *Site) searchDocs() []search.Doc {
+	docs := make([]search.Doc, len(s.Articles))
+	for i, p := range s.Articles {
+		docs[i] = s.searchDoc(p)
+	}
+	return docs
+}

@@ -1,0 +1,94 @@
+package site
+
+import (
+	"io/fs"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/kbgen/kbgen/internal/diag"
+)
+
+// A link in an article is one of:
+//
+//   - external (it has a scheme, such as https: or mailto:, or starts with
+//     "//"): left alone;
+//   - a fragment ("#要約"): left alone;
+//   - a path to a Markdown file, relative to the article's file as authors
+//     write them under 関連ケース ("../en/x.md", "y.md#fix") or relative to
+//     content/ when it starts with "/": rewritten to the article's URL,
+//     keeping the fragment; it is a broken link if no article has that file;
+//   - a path to another file under content/ (an image): rewritten to the
+//     copy the build publishes; broken if there is no such file.
+//   - a root-relative path that is neither (imported content's "/azure/…"):
+//     left alone, since it may point outside the site.
+//
+// Broken links are errors by default; kbgen.yaml's brokenLinks: warning
+// relaxes them for imported content.
+
+// linkTarget is what a link destination resolves to.
+type linkTarget struct {
+	href   string // what the page links to
+	broken bool   // the destination names a missing file
+}
+
+func (s *Site) resolve(p *Page, dest string) linkTarget {
+	dest = strings.TrimSpace(dest)
+	if dest == "" || strings.HasPrefix(dest, "#") || strings.HasPrefix(dest, "//") {
+		return linkTarget{href: dest}
+	}
+	u, err := url.Parse(dest)
+	if err != nil || u.Scheme != "" || u.Host != "" {
+		return linkTarget{href: dest}
+	}
+	rooted := strings.HasPrefix(u.Path, "/")
+	var file string
+	if rooted {
+		file = path.Join(ContentDir, u.Path)
+	} else {
+		file = path.Join(fileDir(p.Path), u.Path)
+	}
+	frag := ""
+	if u.Fragment != "" {
+		frag = "#" + u.EscapedFragment()
+	}
+	base := s.Config.BasePath()
+	if strings.HasSuffix(strings.ToLower(u.Path), ".md") {
+		target, ok := s.byFile[file]
+		if !ok || target.Draft {
+			return linkTarget{href: dest, broken: true}
+		}
+		return linkTarget{href: base + target.URL + frag}
+	}
+	if rooted {
+		return linkTarget{href: dest}
+	}
+	if !strings.HasPrefix(file, ContentDir+"/") {
+		return linkTarget{href: dest, broken: true}
+	}
+	if _, err := fs.Stat(s.FS, file); err != nil {
+		return linkTarget{href: dest, broken: true}
+	}
+	return linkTarget{href: base + strings.TrimPrefix(file, ContentDir+"/") + frag}
+}
+
+// checkLinks reports p's links that point to no article or file.
+func (s *Site) checkLinks(p *Page) diag.List {
+	var diags diag.List
+	for _, l := range p.Doc.Links {
+		if !s.resolve(p, l.Dest).broken {
+			continue
+		}
+		pos := diag.Pos{File: p.Path, Line: l.Line, Col: l.Col}
+		what := "no file"
+		if strings.HasSuffix(strings.ToLower(strings.SplitN(l.Dest, "#", 2)[0]), ".md") {
+			what = "no article"
+		}
+		if s.Config.BrokenLinks == diag.Warning {
+			diags.Warnf(pos, "link %q points to %s", l.Dest, what)
+		} else {
+			diags.Errorf(pos, "link %q points to %s", l.Dest, what)
+		}
+	}
+	return diags
+}

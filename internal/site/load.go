@@ -1,0 +1,224 @@
+package site
+
+import (
+	"context"
+	"io/fs"
+	"path"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/kbgen/kbgen/internal/article"
+	"github.com/kbgen/kbgen/internal/diag"
+	"github.com/kbgen/kbgen/internal/errcode"
+	"github.com/kbgen/kbgen/internal/highlight"
+	"github.com/kbgen/kbgen/internal/markdown"
+)
+
+// ContentDir is the directory of the site root that holds the articles.
+const ContentDir = "content"
+
+// TemplatesDir is the directory of the site root whose files override the
+// default templates and assets, file by file.
+const TemplatesDir = "templates"
+
+// Site is a loaded site: every article parsed and checked, with its URL, and
+// the indexes the list pages are made from. A Site is read-only once Load
+// returns, so its pages can be rendered concurrently.
+type Site struct {
+	Config   Config
+	FS       fs.FS   // the site root
+	Articles []*Page // published articles (drafts left out), sorted by URL
+
+	byFile map[string]*Page         // content path → page, drafts included
+	byURL  map[string]*Page         // URL → page
+	tags   map[string][]*Page       // tag slug → pages
+	codes  map[errcode.Code][]*Page // code → pages carrying it
+	md     *markdown.Markdown
+}
+
+// Page is one article of the site.
+type Page struct {
+	*article.Article
+	URL string // path relative to the base URL, ending in "/" ("ja/kms-activation-0xc004f074/")
+}
+
+// Load reads every Markdown file under content/ in fsys, parses and checks
+// them in parallel, assigns URLs and checks the links between articles. It
+// returns the diagnostics of every file; the Site is usable for building
+// only when none of them is an error.
+func Load(ctx context.Context, fsys fs.FS, cfg Config) (*Site, diag.List, error) {
+	var files []string
+	err := fs.WalkDir(fsys, ContentDir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if p != ContentDir && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if !d.IsDir() && strings.HasSuffix(name, ".md") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	slices.Sort(files)
+
+	var langs []string
+	for _, l := range cfg.Languages {
+		langs = append(langs, l.Code)
+	}
+	s := &Site{
+		Config: cfg,
+		FS:     fsys,
+		byFile: make(map[string]*Page),
+		byURL:  make(map[string]*Page),
+		tags:   make(map[string][]*Page),
+		codes:  make(map[errcode.Code][]*Page),
+		md:     markdown.New(markdown.Config{Highlighter: highlight.New(), Unsafe: cfg.UnsafeHTML}),
+	}
+	opts := article.Options{
+		Markdown:    s.md,
+		Languages:   langs,
+		DefaultLang: cfg.DefaultLang,
+		Related:     cfg.Schema.Related,
+		Aliases:     cfg.Aliases,
+		Imported:    cfg.Imported,
+	}
+
+	// Parse in parallel; results land at the file's index so that the
+	// outcome does not depend on scheduling.
+	pages := make([]*Page, len(files))
+	perFile := make([]diag.List, len(files))
+	var firstErr error
+	var errOnce sync.Once
+	parallel(len(files), func(i int) {
+		if ctx.Err() != nil {
+			return
+		}
+		src, err := fs.ReadFile(fsys, files[i])
+		if err != nil {
+			errOnce.Do(func() { firstErr = err })
+			return
+		}
+		a, diags := article.Parse(files[i], src, opts)
+		if a != nil {
+			diags = append(diags, cfg.Schema.Check(a)...)
+			pages[i] = &Page{Article: a}
+		}
+		perFile[i] = diags
+	})
+	if firstErr != nil {
+		return nil, nil, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	var diags diag.List
+	for _, d := range perFile {
+		diags = append(diags, d...)
+	}
+
+	for _, p := range pages {
+		if p == nil {
+			continue
+		}
+		p.URL = articleURL(p.Path, p.Lang)
+		s.byFile[p.Path] = p
+		if other, dup := s.byURL[p.URL]; dup {
+			diags.Errorf(diag.Pos{File: p.Path, Line: 1, Col: 1},
+				"URL /%s is already the URL of %s: rename one of the files", p.URL, other.Path)
+			continue
+		}
+		s.byURL[p.URL] = p
+		if p.Draft {
+			continue
+		}
+		s.Articles = append(s.Articles, p)
+	}
+	slices.SortFunc(s.Articles, func(a, b *Page) int { return strings.Compare(a.URL, b.URL) })
+	for _, p := range s.Articles {
+		for _, t := range p.Tags {
+			s.tags[slug(t)] = append(s.tags[slug(t)], p)
+		}
+		for _, c := range p.Codes {
+			s.codes[c] = append(s.codes[c], p)
+		}
+		diags = append(diags, s.checkLinks(p)...)
+	}
+	diags.Sort()
+	return s, diags, nil
+}
+
+// articleURL maps a content path to the article's URL: the language, then
+// the path below content/ (without a leading language directory, so that
+// content/ja/x.md and an imported content/docs/x.md with lang ja both live
+// under ja/), lower-cased, without .md.
+func articleURL(file, lang string) string {
+	rel := strings.TrimPrefix(file, ContentDir+"/")
+	rel = strings.TrimPrefix(rel, lang+"/")
+	rel = strings.TrimSuffix(rel, ".md")
+	parts := strings.Split(rel, "/")
+	for i, p := range parts {
+		parts[i] = slug(p)
+	}
+	return lang + "/" + strings.Join(parts, "/") + "/"
+}
+
+// slug turns a name into a URL path segment: lower case, spaces and
+// characters that need escaping in a path turned into "-". Letters of any
+// script are kept, so Japanese tags stay readable in the address bar.
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(strings.TrimSpace(s)) {
+		ok := r == '.' || r == '_' || r == '-' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || r > 0x7F && r != 0x3000
+		if ok {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+		} else {
+			dash = true
+		}
+	}
+	out := strings.Trim(b.String(), ".")
+	if out == "" {
+		return "-"
+	}
+	return out
+}
+
+// parallel calls f(0) … f(n-1) on GOMAXPROCS goroutines and returns when all
+// have returned.
+func parallel(n int, f func(i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				f(i)
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+// Page returns the page of the article at content path file.
+func (s *Site) Page(file string) *Page { return s.byFile[file] }
+
+// fileDir is path.Dir for content paths.
+func fileDir(p string) string { return path.Dir(p) }

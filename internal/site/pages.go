@@ -1,0 +1,238 @@
+package site
+
+import (
+	"bytes"
+	"cmp"
+	"html/template"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/kbgen/kbgen/internal/errcode"
+	"github.com/kbgen/kbgen/internal/render"
+)
+
+// siteView returns what every page knows about the site.
+func (s *Site) siteView(generator string) *render.Site {
+	base := s.Config.BasePath()
+	v := &render.Site{
+		Title:         s.Config.Title,
+		BaseURL:       s.Config.BaseURL,
+		BasePath:      base,
+		Assets:        make(map[string]string),
+		SearchURL:     base + "search/",
+		TagsURL:       base + "tags/",
+		CodesURL:      base + "codes/",
+		FeedURL:       base + "feed.xml",
+		OpenSearchURL: base + "opensearch.xml",
+		Generator:     generator,
+	}
+	counts := make(map[string]int)
+	for _, p := range s.Articles {
+		counts[p.Lang]++
+	}
+	for _, l := range s.Config.Languages {
+		v.Languages = append(v.Languages, render.Language{
+			Code: l.Code, Name: l.Name, URL: base + l.Code + "/", Count: counts[l.Code],
+		})
+	}
+	return v
+}
+
+// page returns the common part of a page at rel (relative to the base).
+func (s *Site) page(view *render.Site, kind, lang, title, rel string) render.Page {
+	if lang == "" {
+		lang = s.Config.Languages[0].Code
+	}
+	p := render.Page{
+		Site:  view,
+		Kind:  kind,
+		Lang:  lang,
+		Title: title,
+		URL:   view.BasePath + rel,
+	}
+	if u, err := url.Parse(s.Config.BaseURL); err == nil && u.Host != "" {
+		p.Canonical = s.Config.BaseURL + rel
+	}
+	if kind != "home" {
+		p.Breadcrumbs = []render.Link{{Title: view.Title, URL: view.BasePath}}
+	}
+	return p
+}
+
+func (s *Site) codeView(c errcode.Code) render.Code {
+	return render.Code{Code: string(c), URL: s.Config.BasePath() + "codes/" + string(c) + "/"}
+}
+
+func (s *Site) tagView(name string) render.Tag {
+	sl := slug(name)
+	return render.Tag{Name: name, URL: s.Config.BasePath() + "tags/" + sl + "/", Count: len(s.tags[sl])}
+}
+
+func (s *Site) summary(p *Page) render.ArticleSummary {
+	a := render.ArticleSummary{
+		Title:     p.Title,
+		URL:       s.Config.BasePath() + p.URL,
+		Lang:      p.Lang,
+		ErrorText: p.ErrorText,
+		UpdatedAt: p.UpdatedAt,
+	}
+	for _, c := range p.Codes {
+		a.Codes = append(a.Codes, s.codeView(c))
+	}
+	for _, t := range p.Tags {
+		a.Tags = append(a.Tags, s.tagView(t))
+	}
+	return a
+}
+
+// summaries lists pages most recently updated first; ties, which are common
+// in imported content, are broken by URL so the order is stable.
+func (s *Site) summaries(pages []*Page) []render.ArticleSummary {
+	sorted := slices.Clone(pages)
+	slices.SortFunc(sorted, byUpdated)
+	out := make([]render.ArticleSummary, len(sorted))
+	for i, p := range sorted {
+		out[i] = s.summary(p)
+	}
+	return out
+}
+
+func byUpdated(a, b *Page) int {
+	return cmp.Or(b.UpdatedAt.Compare(a.UpdatedAt), strings.Compare(a.URL, b.URL))
+}
+
+func (s *Site) langName(code string) string {
+	for _, l := range s.Config.Languages {
+		if l.Code == code {
+			return l.Name
+		}
+	}
+	return code
+}
+
+// writeArticle renders one article page.
+func (s *Site) writeArticle(w *writer, tpl *render.Templates, view *render.Site, p *Page) error {
+	var body bytes.Buffer
+	if err := p.Doc.Render(&body, func(dest string) string { return s.resolve(p, dest).href }); err != nil {
+		return err
+	}
+	data := render.ArticlePage{
+		Page:           s.page(view, "article", p.Lang, p.Title, p.URL),
+		ArticleSummary: s.summary(p),
+		Body:           template.HTML(body.String()),
+		Source:         p.Path,
+	}
+	data.Description = cmp.Or(p.ErrorText, p.Title)
+	data.Breadcrumbs = append(data.Breadcrumbs, render.Link{Title: s.langName(p.Lang), URL: view.BasePath + p.Lang + "/"})
+	for i, h := range p.Doc.Headings {
+		if h.Level == 2 || h.Level == 3 {
+			data.TOC = append(data.TOC, render.Heading{Level: h.Level, Text: h.Text, ID: h.ID})
+		}
+		if h.Level != 2 || !s.Config.Schema.Related(p.Lang, h.Text) {
+			continue
+		}
+		for _, l := range p.Doc.Links {
+			if l.In != i || l.Image {
+				continue
+			}
+			t := s.resolve(p, l.Dest)
+			if t.broken {
+				continue
+			}
+			data.Related = append(data.Related, render.Link{Title: l.Text, URL: t.href})
+		}
+	}
+	return w.page(tpl, p.URL+"index.html", "article.html", data)
+}
+
+// writeLists writes the home, language, tag, code, search and 404 pages.
+func (s *Site) writeLists(w *writer, tpl *render.Templates, view *render.Site) error {
+	first := s.Config.Languages[0].Code
+	recent := s.summaries(s.Articles)
+	if len(recent) > s.Config.Feed {
+		recent = recent[:s.Config.Feed]
+	}
+	var tagNames []string
+	display := make(map[string]string) // slug → the first spelling met, by URL order
+	for _, p := range s.Articles {
+		for _, t := range p.Tags {
+			if _, ok := display[slug(t)]; !ok {
+				display[slug(t)] = t
+				tagNames = append(tagNames, t)
+			}
+		}
+	}
+	var tags []render.Tag
+	for _, t := range tagNames {
+		tags = append(tags, s.tagView(t))
+	}
+	slices.SortFunc(tags, func(a, b render.Tag) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Name, b.Name))
+	})
+
+	home := render.ListPage{Page: s.page(view, "home", first, view.Title, ""), Articles: recent, Tags: tags}
+	home.Description = view.Title
+	if err := w.page(tpl, "index.html", "home.html", home); err != nil {
+		return err
+	}
+
+	for _, l := range s.Config.Languages {
+		var pages []*Page
+		for _, p := range s.Articles {
+			if p.Lang == l.Code {
+				pages = append(pages, p)
+			}
+		}
+		lp := render.ListPage{Page: s.page(view, "lang", l.Code, l.Name, l.Code+"/"), Heading: l.Name, Articles: s.summaries(pages)}
+		if err := w.page(tpl, l.Code+"/index.html", "list.html", lp); err != nil {
+			return err
+		}
+	}
+
+	tagsPage := render.IndexPage{Page: s.page(view, "tags", first, "Tags", "tags/"), Tags: tags}
+	if err := w.page(tpl, "tags/index.html", "tags.html", tagsPage); err != nil {
+		return err
+	}
+	for _, t := range tags {
+		sl := slug(t.Name)
+		tp := render.ListPage{Page: s.page(view, "tag", first, t.Name, "tags/"+sl+"/"), Heading: t.Name, Articles: s.summaries(s.tags[sl])}
+		tp.Breadcrumbs = append(tp.Breadcrumbs, render.Link{Title: "Tags", URL: view.BasePath + "tags/"})
+		if err := w.page(tpl, "tags/"+sl+"/index.html", "list.html", tp); err != nil {
+			return err
+		}
+	}
+
+	var codes []errcode.Code
+	for c := range s.codes {
+		codes = append(codes, c)
+	}
+	slices.Sort(codes)
+	codesPage := render.IndexPage{Page: s.page(view, "codes", first, "Error codes", "codes/")}
+	for _, c := range codes {
+		pages := slices.Clone(s.codes[c])
+		slices.SortFunc(pages, byUpdated)
+		codesPage.Codes = append(codesPage.Codes, render.CodeEntry{Code: s.codeView(c), ErrorText: pages[0].ErrorText, Count: len(pages)})
+		cp := render.ListPage{
+			Page:     s.page(view, "code", first, string(c), "codes/"+string(c)+"/"),
+			Heading:  string(c),
+			Intro:    pages[0].ErrorText,
+			Articles: s.summaries(pages),
+		}
+		cp.Description = string(c) + ": " + pages[0].ErrorText
+		cp.Breadcrumbs = append(cp.Breadcrumbs, render.Link{Title: "Error codes", URL: view.BasePath + "codes/"})
+		if err := w.page(tpl, "codes/"+string(c)+"/index.html", "list.html", cp); err != nil {
+			return err
+		}
+	}
+	if err := w.page(tpl, "codes/index.html", "codes.html", codesPage); err != nil {
+		return err
+	}
+
+	sp := render.ListPage{Page: s.page(view, "search", first, "Search", "search/"), Tags: tags}
+	if err := w.page(tpl, "search/index.html", "search.html", sp); err != nil {
+		return err
+	}
+	nf := render.ListPage{Page: s.page(view, "404", first, "Page not found", "404.html"), Articles: recent}
+	return w.page(tpl, "404.html", "404.html", nf)
+}

@@ -1,0 +1,314 @@
+package site
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/kbgen/kbgen/internal/diag"
+)
+
+// jaBody is a body with the ten default Japanese sections; related is the
+// list under 関連ケース.
+func jaBody(related string) string {
+	var b strings.Builder
+	for _, s := range []string{"要約", "よくある原因", "60秒で確認", "5分で解決", "根本対策", "詳細手順", "よくある落とし穴", "再発防止チェックリスト", "関連ケース", "参考"} {
+		fmt.Fprintf(&b, "## %s\n", s)
+		switch s {
+		case "関連ケース":
+			b.WriteString(related + "\n\n")
+		case "60秒で確認":
+			b.WriteString("```cmd\nslmgr /dlv\n```\n\n")
+		default:
+			fmt.Fprintf(&b, "%sの本文。\n\n", s)
+		}
+	}
+	return b.String()
+}
+
+func jaArticle(title, date, related string) string {
+	return fmt.Sprintf("---\ntitle: %q\nerrorText: %q\ntags: [\"Windows\", \"KMS\"]\nupdatedAt: %q\nlang: \"ja\"\n---\n\n%s",
+		title, title, date, jaBody(related))
+}
+
+func testSite() fstest.MapFS {
+	return fstest.MapFS{
+		"content/ja/kms.md":  {Data: []byte(jaArticle("ライセンス認証に失敗 0xC004F074", "2025-11-03T09:11:56.107Z", "- [時刻差](time.md)\n- [en](../en/kms.md#summary)"))},
+		"content/ja/time.md": {Data: []byte(jaArticle("時刻差で 0xC004F074", "2025-10-01T00:00:00Z", "- [KMS](kms.md)"))},
+		"content/en/kms.md": {Data: []byte(strings.NewReplacer("要約", "Summary", "よくある原因", "Common causes", "60秒で確認", "Check in 60 seconds", "5分で解決", "Fix in 5 minutes",
+			"根本対策", "Permanent fix", "詳細手順", "Detailed steps", "よくある落とし穴", "Pitfalls", "再発防止チェックリスト", "Prevention checklist", "関連ケース", "Related cases", "参考", "References",
+			`lang: "ja"`, `lang: "en"`).Replace(jaArticle("Activation fails with 0xC004F074", "2025-09-01T00:00:00Z", "- [ja](../ja/kms.md)")))},
+	}
+}
+
+func load(t *testing.T, fsys fs.FS) (*Site, diag.List) {
+	t.Helper()
+	cfg, diags := LoadConfig(fsys)
+	if diags.HasErrors() {
+		t.Fatalf("LoadConfig: %v", diags)
+	}
+	s, diags, err := Load(context.Background(), fsys, cfg)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	return s, diags
+}
+
+func TestLoad(t *testing.T) {
+	s, diags := load(t, testSite())
+	if len(diags) != 0 {
+		t.Fatalf("Load: unexpected diagnostics:\n%v", diags)
+	}
+	var urls []string
+	for _, p := range s.Articles {
+		urls = append(urls, p.URL)
+	}
+	want := []string{"en/kms/", "ja/kms/", "ja/time/"}
+	if !slices.Equal(urls, want) {
+		t.Errorf("article URLs = %q, want %q", urls, want)
+	}
+	if got := len(s.codes["0xC004F074"]); got != 3 {
+		t.Errorf("articles carrying 0xC004F074 = %d, want 3", got)
+	}
+	p := s.Page("content/ja/kms.md")
+	if got := s.resolve(p, "../en/kms.md#summary").href; got != "/en/kms/#summary" {
+		t.Errorf("resolve(../en/kms.md#summary) = %q, want /en/kms/#summary", got)
+	}
+}
+
+func TestLoadDiagnostics(t *testing.T) {
+	tests := []struct {
+		name  string
+		files fstest.MapFS
+		want  []string
+	}{
+		{
+			name: "broken link",
+			files: fstest.MapFS{
+				"content/ja/a.md": {Data: []byte(jaArticle("A 0xC004F074", "2025-11-03T00:00:00Z", "- [missing](missing.md)"))},
+			},
+			want: []string{`content/ja/a.md:36:3: error: link "missing.md" points to no article`},
+		},
+		{
+			name: "broken link relaxed",
+			files: fstest.MapFS{
+				"kbgen.yaml":      {Data: []byte("brokenLinks: warning\n")},
+				"content/ja/a.md": {Data: []byte(jaArticle("A 0xC004F074", "2025-11-03T00:00:00Z", "- [missing](../ja/missing.md)"))},
+			},
+			want: []string{`content/ja/a.md:36:3: warning: link "../ja/missing.md" points to no article`},
+		},
+		{
+			name: "same URL",
+			files: fstest.MapFS{
+				"content/ja/a.md":     {Data: []byte(jaArticle("A 0xC004F074", "2025-11-03T00:00:00Z", "なし"))},
+				"content/ja/A.md":     {Data: []byte(jaArticle("B 0xC004F074", "2025-11-03T00:00:00Z", "なし"))},
+				"content/ja/sub/b.md": {Data: []byte(jaArticle("C 0xC004F074", "2025-11-03T00:00:00Z", "なし"))},
+			},
+			want: []string{`content/ja/a.md:1:1: error: URL /ja/a/ is already the URL of content/ja/A.md: rename one of the files`},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, diags := load(t, tc.files)
+			var got []string
+			for _, d := range diags {
+				got = append(got, d.String())
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("diagnostics:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestConfig(t *testing.T) {
+	tests := []struct {
+		yaml  string
+		check func(Config) bool
+		diags []string
+	}{
+		{"baseURL: https://example.github.io/kb\n", func(c Config) bool { return c.BaseURL == "https://example.github.io/kb/" && c.BasePath() == "/kb/" }, nil},
+		{"baseURL: kb\n", func(c Config) bool { return c.BasePath() == "/kb/" }, nil},
+		{"schema:\n  off: true\nbrokenLinks: warning\ndefaultLang: en\n", func(c Config) bool { return c.Schema.Off && c.BrokenLinks == diag.Warning && c.DefaultLang == "en" }, nil},
+		{"title: KB\nbrokenLinks: maybe\n", nil, []string{`kbgen.yaml:2:1: error: brokenLinks: want "error" or "warning", got "maybe"`}},
+		{"title: [\n", nil, []string{`kbgen.yaml:1:1: error: invalid configuration: did not find expected node content`}},
+		{"titel: KB\n", nil, []string{`kbgen.yaml:1:1: error: invalid configuration: unmarshal errors:
+  line 1: field titel not found in type site.fileConfig`}},
+	}
+	for _, tc := range tests {
+		cfg, diags := LoadConfig(fstest.MapFS{ConfigFile: {Data: []byte(tc.yaml)}})
+		var got []string
+		for _, d := range diags {
+			got = append(got, d.String())
+		}
+		if !slices.Equal(got, tc.diags) {
+			t.Errorf("LoadConfig(%q) diagnostics = %q, want %q", tc.yaml, got, tc.diags)
+		}
+		if tc.check != nil && !tc.check(cfg) {
+			t.Errorf("LoadConfig(%q) = %+v: not as expected", tc.yaml, cfg)
+		}
+	}
+}
+
+// hashTree returns the SHA-256 of every file below dir.
+func hashTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	sums := make(map[string]string)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(data)
+		rel, _ := filepath.Rel(dir, p)
+		sums[filepath.ToSlash(rel)] = hex.EncodeToString(sum[:])
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sums
+}
+
+func build(t *testing.T, fsys fs.FS, out string) Stats {
+	t.Helper()
+	s, diags := load(t, fsys)
+	if diags.HasErrors() {
+		t.Fatalf("Load: %v", diags)
+	}
+	st, err := s.Build(context.Background(), BuildOptions{Out: out})
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	return st
+}
+
+func TestBuildPages(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "public")
+	build(t, testSite(), out)
+	for _, f := range []string{
+		"index.html", "404.html", "sitemap.xml", "robots.txt", "feed.xml", "opensearch.xml",
+		"ja/index.html", "en/index.html", "ja/kms/index.html", "ja/time/index.html", "en/kms/index.html",
+		"tags/index.html", "tags/kms/index.html", "codes/index.html", "codes/0xC004F074/index.html", "search/index.html",
+	} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing output file %s", f)
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(out, "ja/kms/index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`href="/ja/time/"`, `href="/en/kms/#summary"`, `class="chroma"`, `/codes/0xC004F074/`, `2025-11-03`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("ja/kms/index.html does not contain %s", want)
+		}
+	}
+	code, _ := os.ReadFile(filepath.Join(out, "codes/0xC004F074/index.html"))
+	for _, want := range []string{"/ja/kms/", "/ja/time/", "/en/kms/"} {
+		if !strings.Contains(string(code), want) {
+			t.Errorf("codes/0xC004F074/index.html does not link to %s", want)
+		}
+	}
+}
+
+func TestBuildBaseURL(t *testing.T) {
+	fsys := testSite()
+	fsys["kbgen.yaml"] = &fstest.MapFile{Data: []byte("baseURL: https://example.github.io/kb/\n")}
+	out := filepath.Join(t.TempDir(), "public")
+	build(t, fsys, out)
+	page, _ := os.ReadFile(filepath.Join(out, "ja/kms/index.html"))
+	if !strings.Contains(string(page), `href="/kb/ja/time/"`) {
+		t.Errorf("article page under /kb/ does not link to /kb/ja/time/")
+	}
+	if strings.Contains(string(page), `href="/ja/`) {
+		t.Errorf("article page under /kb/ links outside the base path")
+	}
+	sitemap, _ := os.ReadFile(filepath.Join(out, "sitemap.xml"))
+	if !strings.Contains(string(sitemap), "<loc>https://example.github.io/kb/ja/kms/</loc>") {
+		t.Errorf("sitemap lacks the absolute article URL:\n%s", sitemap)
+	}
+}
+
+// TestDeterministic builds the same content twice with different
+// parallelism and compares every byte.
+func TestDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	build(t, testSite(), a)
+	prev := runtime.GOMAXPROCS(1)
+	build(t, testSite(), b)
+	runtime.GOMAXPROCS(prev)
+	ha, hb := hashTree(t, a), hashTree(t, b)
+	if len(ha) == 0 {
+		t.Fatal("no files built")
+	}
+	for name, sum := range ha {
+		if hb[name] != sum {
+			t.Errorf("%s differs between builds", name)
+		}
+	}
+	if len(ha) != len(hb) {
+		t.Errorf("builds wrote %d and %d files", len(ha), len(hb))
+	}
+}
+
+// TestBuildReplacesAtomically checks that a rebuild replaces the whole
+// previous output and leaves no build directory behind.
+func TestBuildReplacesAtomically(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	build(t, testSite(), out)
+	stale := filepath.Join(out, "stale.html")
+	if err := os.WriteFile(stale, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	build(t, testSite(), out)
+	if _, err := os.Stat(stale); err == nil {
+		t.Errorf("a file of the previous build survived the rebuild")
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Errorf("output parent holds %q, want only public", names)
+	}
+}
+
+// TestBuildFailureKeepsPrevious makes the build fail while writing (an
+// unparsable site template) and checks the previous site is untouched.
+func TestBuildFailureKeepsPrevious(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "public")
+	build(t, testSite(), out)
+	before := hashTree(t, out)
+	fsys := testSite()
+	fsys["templates/article.html"] = &fstest.MapFile{Data: []byte(`{{define "content"}}{{.NoSuchField}}{{end}}`)}
+	s, _ := load(t, fsys)
+	if _, err := s.Build(context.Background(), BuildOptions{Out: out}); err == nil {
+		t.Fatal("Build with a broken template succeeded")
+	}
+	after := hashTree(t, out)
+	if len(before) != len(after) {
+		t.Fatalf("failed build changed the file count from %d to %d", len(before), len(after))
+	}
+	for name, sum := range before {
+		if after[name] != sum {
+			t.Errorf("failed build changed %s", name)
+		}
+	}
+}
