@@ -297,7 +297,7 @@ func TestBuildFailureKeepsPrevious(t *testing.T) {
 	build(t, testSite(), out)
 	before := hashTree(t, out)
 	fsys := testSite()
-	fsys["templates/article.html"] = &fstest.MapFile{Data: []byte(`{{define "content"}}{{.NoSuchField}}{{end}}`)}
+	fsys["templates/article.html"] = &fstest.MapFile{Data: []byte(`{{define "main"}}{{.NoSuchField}}{{end}}`)}
 	s, _ := load(t, fsys)
 	if _, err := s.Build(context.Background(), BuildOptions{Out: out}); err == nil {
 		t.Fatal("Build with a broken template succeeded")
