@@ -21,6 +21,9 @@ const indexDir = ".kbgen/index"
 type siteFlags struct {
 	root    string
 	baseURL string
+
+	review   bool      // also report site.Check's warnings (kbgen check)
+	progress *progress // counts the articles parsed, when drawing progress
 }
 
 func (f *siteFlags) register(fs *flag.FlagSet) {
@@ -32,6 +35,9 @@ func (f *siteFlags) register(fs *flag.FlagSet) {
 // to stderr in the given format and returns errFailed when there are errors.
 func (f *siteFlags) load(ctx context.Context, stderr io.Writer, format string) (*site.Site, diag.List, error) {
 	fsys := os.DirFS(f.root)
+	if f.progress != nil {
+		fsys = f.progress.fs(fsys)
+	}
 	cfg, diags := site.LoadConfig(fsys)
 	if f.baseURL != "" {
 		if err := cfg.SetBaseURL(f.baseURL); err != nil {
@@ -47,6 +53,10 @@ func (f *siteFlags) load(ctx context.Context, stderr io.Writer, format string) (
 			return nil, nil, err
 		}
 		diags = append(diags, more...)
+		if f.review {
+			diags = append(diags, s.Check(time.Now())...)
+			diags.Sort()
+		}
 	}
 	if err := writeDiags(stderr, diags, format); err != nil {
 		return nil, nil, err
@@ -103,6 +113,12 @@ Examples:
 				return fmt.Errorf("%w: unexpected argument %q", errUsage, args[0])
 			}
 			start := time.Now()
+			if !quiet && isTerminal(stderr) {
+				p := startProgress(stderr)
+				sf.progress = p
+				stderr = p // diagnostics print above the progress line
+				defer p.finish()
+			}
 			s, diags, err := sf.load(ctx, stderr, "text")
 			if err != nil {
 				if err == errFailed {
@@ -111,10 +127,14 @@ Examples:
 				}
 				return err
 			}
+			if !filepath.IsAbs(out) {
+				out = filepath.Join(sf.root, out)
+			}
 			st, err := s.Build(ctx, site.BuildOptions{
-				Out:       filepath.Join(sf.root, out),
+				Out:       out,
 				IndexDir:  filepath.Join(sf.root, indexDir),
 				Generator: "kbgen " + version(),
+				Progress:  progressFunc(sf.progress),
 			})
 			if err != nil {
 				return err
@@ -124,6 +144,9 @@ Examples:
 					fmt.Fprintf(stderr, "%-10s %v\n", stg.Name, stg.Time.Round(time.Millisecond))
 				}
 			}
+			if sf.progress != nil {
+				sf.progress.finish()
+			}
 			if !quiet {
 				_, warns := diags.Count()
 				fmt.Fprintf(stderr, "%s articles, %s pages, 0 errors, %d warnings in %.1fs\n",
@@ -132,6 +155,14 @@ Examples:
 			return nil
 		},
 	}
+}
+
+// progressFunc returns p.step, or nil when there is no progress display.
+func progressFunc(p *progress) func(string, int, int) {
+	if p == nil {
+		return nil
+	}
+	return p.step
 }
 
 // thousands formats n with comma separators (1,234).

@@ -24,6 +24,16 @@
 // regular-expression engine at about 1 MB/s, so such a block (a log dump,
 // not an example) would cost more build time than its colours are worth.
 //
+// # Determinism
+//
+// The same code and language give the same bytes, with one caveat that is
+// chroma's: every lexer rule's regular expression has a 250 ms wall-clock
+// match timeout, measured by a clock goroutine that ticks every 100 ms. On
+// a machine so starved of CPU that the clock falls a quarter-second behind
+// (seen only under the race detector with the machine's cores oversold), a
+// rule can time out and the next rule take the token, changing a span's
+// class. The text and the markup around it never change.
+//
 // # Stylesheet
 //
 // CSS writes the light style's rules scoped to .chroma, then the dark

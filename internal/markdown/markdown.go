@@ -48,20 +48,21 @@ type Markdown struct {
 // the heading text alone) and does not accept attribute syntax ({#id}), so
 // an ID is always what Heading.ID says.
 //
-// The renderer is goldmark's HTML renderer with the CJK settings (a soft
+// The renderer is goldmark's HTML renderer with the CJK behaviour (a soft
 // line break between two East Asian wide characters is dropped, as a
 // Japanese reader expects, and "\ " can separate emphasis from Japanese
-// text), and with kbgen's own renderers for code blocks, links, images,
-// autolinks and raw HTML.
+// text), and with kbgen's own renderers for text, code blocks, links,
+// images, autolinks and raw HTML.
 func New(cfg Config) *Markdown {
-	// The writer is shared with the link renderer so titles are decoded
-	// exactly as goldmark decodes text. Its escaped-space option and the
-	// line-break style are the two halves of goldmark's extension.CJK,
-	// spelled out here so the writer can be shared.
+	// goldmark's extension.CJK is two settings: an HTML writer that drops
+	// escaped spaces (with the parser option that produces them), and the
+	// East Asian line-break style of the text renderer. kbgen's own text
+	// renderer implements the line breaks (see renderText), and the writer
+	// is built here so that renderer, the link titles and goldmark's
+	// renderers all decode text the same way.
 	writer := html.NewWriter(html.WithEscapedSpace())
 	rendererOpts := []renderer.Option{
 		html.WithWriter(writer),
-		html.WithEastAsianLineBreaks(html.EastAsianLineBreaksSimple),
 		renderer.WithNodeRenderers(util.Prioritized(&nodeRenderer{
 			highlighter: cfg.Highlighter,
 			unsafe:      cfg.Unsafe,

@@ -23,6 +23,9 @@ func TestLongInputs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long inputs skipped in -short mode")
 	}
+	if raceEnabled {
+		t.Skip("timing budgets do not apply under the race detector")
+	}
 	const budget = 10 * time.Second
 	table := func(rows int) string {
 		var b strings.Builder

@@ -36,6 +36,24 @@ type Site struct {
 	tags   map[string][]*Page       // tag slug → pages
 	codes  map[errcode.Code][]*Page // code → pages carrying it
 	md     *markdown.Markdown
+
+	// files holds what parsing each Markdown file under content/ gave, so
+	// that Update re-parses only the files that changed (update.go).
+	files map[string]parsed
+	opts  article.Options // how articles are parsed
+	// links holds the link diagnostics of each article, by file. index
+	// fills in what is missing; Update keeps the entries that a change
+	// cannot have affected.
+	links map[string]diag.List
+}
+
+// parsed is the outcome of parsing and checking one article file. page is
+// nil when the file could not be read as an article. Both are shared by the
+// Sites that Update derives, and never modified.
+type parsed struct {
+	page  *Page
+	diags diag.List // the file's own problems: frontmatter, Markdown, schema
+	keys  keyPositions
 }
 
 // Page is one article of the site.
@@ -82,7 +100,11 @@ func Load(ctx context.Context, fsys fs.FS, cfg Config) (*Site, diag.List, error)
 		byURL:  make(map[string]*Page),
 		tags:   make(map[string][]*Page),
 		codes:  make(map[errcode.Code][]*Page),
-		md:     markdown.New(markdown.Config{Highlighter: highlight.New(), Unsafe: cfg.UnsafeHTML}),
+		md: markdown.New(markdown.Config{
+			Highlighter: highlight.New(),
+			Unsafe:      cfg.UnsafeHTML,
+			ReservedIDs: reservedIDs,
+		}),
 	}
 	opts := article.Options{
 		Markdown:    s.md,
@@ -93,44 +115,81 @@ func Load(ctx context.Context, fsys fs.FS, cfg Config) (*Site, diag.List, error)
 		Imported:    cfg.Imported,
 	}
 
-	// Parse in parallel; results land at the file's index so that the
-	// outcome does not depend on scheduling.
-	pages := make([]*Page, len(files))
-	perFile := make([]diag.List, len(files))
+	s.opts = opts
+	results, err := s.parseFiles(ctx, files)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.files = make(map[string]parsed, len(files))
+	for i, f := range files {
+		s.files[f] = results[i]
+	}
+	return s, s.index(), nil
+}
+
+// parseFiles reads, parses and checks files in parallel. Results land at
+// the file's index so that the outcome does not depend on scheduling.
+func (s *Site) parseFiles(ctx context.Context, files []string) ([]parsed, error) {
+	results := make([]parsed, len(files))
 	var firstErr error
 	var errOnce sync.Once
 	parallel(len(files), func(i int) {
 		if ctx.Err() != nil {
 			return
 		}
-		src, err := fs.ReadFile(fsys, files[i])
+		src, err := fs.ReadFile(s.FS, files[i])
 		if err != nil {
 			errOnce.Do(func() { firstErr = err })
 			return
 		}
-		a, diags := article.Parse(files[i], src, opts)
-		if a != nil {
-			diags = append(diags, cfg.Schema.Check(a)...)
-			pages[i] = &Page{Article: a}
-		}
-		perFile[i] = diags
+		results[i] = s.parse(files[i], src)
 	})
 	if firstErr != nil {
-		return nil, nil, firstErr
+		return nil, firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	return results, nil
+}
+
+// parse parses and checks one article file and gives it its URL.
+func (s *Site) parse(file string, src []byte) parsed {
+	a, diags := article.Parse(file, src, s.opts)
+	if a == nil {
+		return parsed{diags: diags}
+	}
+	diags = append(diags, s.Config.Schema.Check(a)...)
+	return parsed{page: &Page{Article: a, URL: articleURL(a.Path, a.Lang)}, diags: diags, keys: findKeys(file, src, a.BodyLine)}
+}
+
+// index builds the site's pages and indexes from s.files, in file order, and
+// returns the diagnostics of the whole site: every file's own, then those
+// that need the whole site (URL clashes, links), sorted.
+func (s *Site) index() diag.List {
+	files := make([]string, 0, len(s.files))
+	for f := range s.files {
+		files = append(files, f)
+	}
+	slices.Sort(files)
 	var diags diag.List
-	for _, d := range perFile {
-		diags = append(diags, d...)
+	for _, f := range files {
+		diags = append(diags, s.files[f].diags...)
+	}
+	s.Articles = nil
+	s.byFile = make(map[string]*Page, len(files))
+	s.byURL = make(map[string]*Page, len(files))
+	s.tags = make(map[string][]*Page)
+	s.codes = make(map[errcode.Code][]*Page)
+	if s.links == nil {
+		s.links = make(map[string]diag.List, len(files))
 	}
 
-	for _, p := range pages {
+	for _, f := range files {
+		p := s.files[f].page
 		if p == nil {
 			continue
 		}
-		p.URL = articleURL(p.Path, p.Lang)
 		s.byFile[p.Path] = p
 		if other, dup := s.byURL[p.URL]; dup {
 			diags.Errorf(diag.Pos{File: p.Path, Line: 1, Col: 1},
@@ -151,11 +210,21 @@ func Load(ctx context.Context, fsys fs.FS, cfg Config) (*Site, diag.List, error)
 		for _, c := range p.Codes {
 			s.codes[c] = append(s.codes[c], p)
 		}
-		diags = append(diags, s.checkLinks(p)...)
+		l, ok := s.links[p.Path]
+		if !ok {
+			l = s.checkLinks(p)
+			s.links[p.Path] = l
+		}
+		diags = append(diags, l...)
 	}
 	diags.Sort()
-	return s, diags, nil
+	return diags
 }
+
+// reservedIDs are the element ids the default templates and scripts use on
+// article pages; a heading never takes one, so that an article with a
+// heading named "Search results" cannot capture the search box's results.
+var reservedIDs = []string{"main", "search-input", "search-results", "search-page", "kb-toc", "kb-related", "sr-list"}
 
 // articleURL maps a content path to the article's URL: the language, then
 // the path below content/ (without a leading language directory, so that
