@@ -19,10 +19,10 @@ import (
 // behaviour must change formatVersion in export.go as well, since the browser
 // mirrors it.
 const (
-	foldFilterName = "kbgen_fold"   // char filter: NFKC, then lower case
-	runTokName     = "kbgen_runs"   // tokenizer: letter/digit runs and CJK runs
-	bigramName     = "kbgen_bigram" // cjk_bigram configured with unigrams
-	stemFilterName = "kbgen_stem"   // token filter: adds stems and number tails
+	foldFilterName = "kbgen_fold"     // char filter: NFKC, then lower case
+	runTokName     = "kbgen_runs"     // tokenizer: letter/digit runs and CJK runs
+	bigramName     = "kbgen_bigram"   // cjk_bigram configured with unigrams
+	variantsName   = "kbgen_variants" // token filter: adds stems and number tails
 	textAnalyzer   = "kbgen_text"
 )
 
@@ -50,20 +50,20 @@ func registerAnalysis() {
 			func(map[string]interface{}, *registry.Cache) (analysis.Tokenizer, error) {
 				return runTokenizer{}, nil
 			})
-		_ = registry.RegisterTokenFilter(stemFilterName,
+		_ = registry.RegisterTokenFilter(variantsName,
 			func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
-				return stemFilter{}, nil
+				return variantFilter{}, nil
 			})
 	})
 }
 
 // textAnalyzerConfig is the custom analyzer of the text fields, added to
-// every index mapping: fold → runs → bigrams with unigrams → stems.
+// every index mapping: fold → runs → bigrams with unigrams → variants.
 var textAnalyzerConfig = map[string]interface{}{
 	"type":          custom.Name,
 	"char_filters":  []string{foldFilterName},
 	"tokenizer":     runTokName,
-	"token_filters": []string{bigramName, stemFilterName},
+	"token_filters": []string{bigramName, variantsName},
 }
 
 var bigramConfig = map[string]interface{}{
@@ -97,6 +97,11 @@ func (foldFilter) Filter(in []byte) []byte { return []byte(fold(string(in))) }
 // isCJK reports whether r is written without spaces between words: Han,
 // hiragana, katakana (and its prolonged sound mark ー, whose script is
 // Common) and hangul. Runs of these are indexed as overlapping bigrams.
+//
+// isCJK and isWord use Go's Unicode tables (15.0); browsers use their own
+// ICU's, often newer, so a character assigned since (a CJK Extension I
+// ideograph, say) may be classified differently on the two sides. Such
+// characters do not occur in support articles.
 func isCJK(r rune) bool {
 	return unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || r == 'ー'
 }
@@ -116,9 +121,9 @@ type run struct {
 // runs splits folded text into runs. Everything that is neither CJK nor a
 // letter, digit or mark separates runs, including the full stop, hyphen,
 // underscore and apostrophe: "kms01.example.local" gives three runs and
-// "slmgr.vbs" two. These rules
-// replace bleve's unicode (UAX #29) tokenizer on purpose: they can be stated
-// in two sentences and implemented identically in search.js, whereas the
+// "slmgr.vbs" two, so each part can be searched. These rules replace
+// bleve's unicode (UAX #29) tokenizer on purpose: they can be stated in
+// two sentences and implemented identically in search.js, whereas the
 // browser's Intl.Segmenter splits Japanese by a dictionary and differs from
 // UAX #29 in details, and the index and the query must agree exactly.
 func runs(s string) []run {
@@ -169,12 +174,12 @@ func (runTokenizer) Tokenize(in []byte) analysis.TokenStream {
 	return ts
 }
 
-type stemFilter struct{}
+type variantFilter struct{}
 
 // Filter keeps every token and adds its variants (see variants) after it,
 // at the same position.
-func (stemFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
-	out := in[:0:0]
+func (variantFilter) Filter(in analysis.TokenStream) analysis.TokenStream {
+	out := make(analysis.TokenStream, 0, len(in)+len(in)/4)
 	for _, t := range in {
 		out = append(out, t)
 		if t.Type != analysis.AlphaNumeric {

@@ -257,3 +257,18 @@ func TestParseQuery(t *testing.T) {
 		}
 	}
 }
+
+// joinTerms shows text groups as "a|a-stem|prefix* & b".
+func joinTerms(gs []group) string {
+	var b strings.Builder
+	for i, g := range gs {
+		if i > 0 {
+			b.WriteString(" & ")
+		}
+		b.WriteString(strings.Join(g.terms, "|"))
+		if g.prefix != "" {
+			b.WriteString("|" + g.prefix + "*")
+		}
+	}
+	return b.String()
+}

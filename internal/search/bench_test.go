@@ -27,6 +27,7 @@ func BenchmarkBuild(b *testing.B) {
 					name = name[:len(name)-3] + "disk"
 				}
 				b.Run(name, func(b *testing.B) {
+					cpu0 := cpuTime()
 					for i := 0; i < b.N; i++ {
 						dir := ""
 						if disk {
@@ -39,6 +40,7 @@ func BenchmarkBuild(b *testing.B) {
 						ix.Close()
 					}
 					b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "docs/s")
+					b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 				})
 			}
 		}
@@ -83,11 +85,13 @@ func BenchmarkSearch(b *testing.B) {
 			{"mixed", "KMS 認証"},
 		} {
 			b.Run("n="+strconv.Itoa(n)+"/"+q.name, func(b *testing.B) {
+				cpu0 := cpuTime()
 				for i := 0; i < b.N; i++ {
 					if _, err := ix.Search(Query{Text: q.text}); err != nil {
 						b.Fatal(err)
 					}
 				}
+				b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 			})
 		}
 		ix.Close()
@@ -102,11 +106,13 @@ func BenchmarkExport(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run("n="+strconv.Itoa(n), func(b *testing.B) {
+			cpu0 := cpuTime()
 			for i := 0; i < b.N; i++ {
 				if _, err := ix.Export(b.TempDir()); err != nil {
 					b.Fatal(err)
 				}
 			}
+			b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 		})
 		ix.Close()
 	}

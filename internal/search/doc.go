@@ -1,3 +1,119 @@
-// Package search holds the bleve index of the articles, queries it, and
-// exports it as static files for the browser.
+// Package search holds the bleve index of the articles: the mapping and
+// analysis, building the index from [Doc]s, querying it ([Index.Search],
+// for kbgen search and kbgen serve), and exporting it as static files that
+// templates/assets/search.js queries in the browser. It is the only
+// package that imports bleve.
+//
+// The design follows from measurements in notes/search-facts.md and from
+// one requirement: the browser, which cannot run bleve, must find the same
+// articles in the same order as kbgen search.
+//
+// # Analysis
+//
+// The four text fields (title, errorText, headings, body) share one
+// analyzer, registered with bleve under kbgen_ names:
+//
+//   - a char filter (fold) puts the text in Unicode NFKC and lower case.
+//     NFKC must run before tokenizing: a tokenizer does not take full-width
+//     digits for digits (bleve's cjk analyzer turns ０ｘＣ００４Ｆ０７４ into
+//     "xc f"). NFKC also folds half-width katakana (ﾗｲｾﾝｽ → ライセンス) and
+//     the ideographic space. The browser has the same function in
+//     String.prototype.normalize("NFKC").
+//   - a tokenizer (runs) emits maximal runs of letters/digits/marks and
+//     maximal runs of CJK characters (Han, kana, hangul, ー); everything
+//     else separates. It replaces bleve's UAX #29 tokenizer because its
+//     rules fit in two sentences and are implemented identically in
+//     search.js; the browser's Intl.Segmenter segments Japanese by a
+//     dictionary and would disagree with the index.
+//   - bleve's cjk_bigram filter, with unigrams, turns a CJK run into its
+//     characters and overlapping bigrams (ライセンス → ラ ライ イ イセ … ス).
+//     bleve v2 has no Japanese dictionary analyzer; bigrams find a word
+//     inside a longer word or sentence, which is what a Japanese reader
+//     expects of 認証 in ライセンス認証に失敗. A query's CJK run is looked up
+//     by its bigrams only, all of which must occur (on a generated corpus,
+//     exactly the articles containing the string); unigrams are indexed so
+//     that a one-character query (認) finds something.
+//   - a token filter (variants) adds, after a word, its light English stem
+//     (activation, activate, active → activ) and the number ending a word
+//     like KB974998 (→ 974998).
+//
+// # Error codes
+//
+// Codes are a keyword field (codes) holding each article's codes in
+// canonical form (errcode.Code: 0xC004F074), plus its primary code
+// (primary). As text, C004F074 and 0xc004f074 would be two terms; as
+// keywords, and with the query canonicalised by errcode.Parse, every form
+// a reader types (0xc004f074, C004F074, ０ｘＣ００４Ｆ０７４, -1073418124,
+// 3221549172) is the one term 0xC004F074, and errcode.ParsePrefix makes
+// 0xC004F0 a prefix of codes. Which codes an article carries is the
+// caller's decision (article.Article.Codes leaves out codes named in the
+// related-cases section). A code query returns the articles carrying the
+// code, not those that merely name it (they link to the carriers); only
+// when no article carries it is its spelling searched as text.
+//
+// # Queries and ranking
+//
+// A query is split at white space; chunks that are codes or code prefixes
+// are looked up in the codes field, the rest is analysed as above into
+// groups of terms (a word and its stem, one bigram, …). A document is a
+// result if it carries a queried code or contains every group; results are
+// ranked by code score, then the number of groups matched, then the sum of
+// the groups' impacts, then ID ([Index.Search] has the details). A code no
+// article carries is searched as text instead, and a query whose last word
+// is still being typed matches that word as a prefix.
+//
+// An impact is a term's BM25F score in a document (per-field length
+// normalisation, field weights title 3, errorText 2, headings 1.5, body 1),
+// computed from the index's postings, rounded to an integer and stored in
+// the export. Search computes the same integers with the same function, so
+// the browser and kbgen search add up identical numbers and agree exactly;
+// reproducing bleve's own scorer in JavaScript would have meant exporting
+// every statistic it uses and matching its floating-point order. bleve
+// keeps no field-length totals, so Build walks the postings' norms once
+// and stores the averages with the index.
+//
+// # Export
+//
+// Export writes dir/<version>/, where version is a hash of the content:
+// a new deploy never mixes files with an old one and every file can be
+// cached forever. The layout (all JSON, deterministic bytes):
+//
+//	index.json    format, document count, shard counts, split keys, code
+//	              bucket keys, languages and tags with counts; loaded first
+//	c/<hex>.json  codes bucketed by their first hex digits (three, more
+//	              where a bucket would be large): [[code, postings], …];
+//	              a code query needs one bucket, a prefix query one or a few
+//	t/<n>.json    text terms of two or more runes, sharded by FNV-1a of a
+//	              key (the first three runes, longer for split prefixes,
+//	              see shard.go), so a word being typed expands from one file
+//	u/<n>.json    one-rune terms (CJK unigrams), kept apart because they
+//	              are the longest posting lists and needed only for
+//	              one-character queries
+//	d/<n>.json    document n: ID, title, language, codes, tags, error text,
+//	              summary, the start of the body, date; fetched only for
+//	              the results shown
+//	f/l<i>.json   bitmap of the documents in language i (f/t<i>.json: tag
+//	              i), fetched only when filtering
+//
+// Documents are numbered in the byte order of their IDs, which makes the
+// ID tie-break a comparison of numbers. Postings are compact strings
+// (varints in a 64-character alphabet, or a bitmap for dense lists); see
+// export.go. Everything is read back from the bleve index (dictionaries,
+// postings, stored fields), so text is analysed once.
+//
+// On 10,000 generated articles a code query downloads about 6 KB (2 KB
+// gzipped) including the ten results shown, and a two-word Japanese query
+// about 120 KB (60 KB gzipped): that corpus repeats 60 sentences, so its
+// common bigrams are in 80% of the articles; real articles have far shorter
+// posting lists. TestQueryBytes measures this.
+//
+// # Parity with the browser
+//
+// search.js repeats fold, runs, the bigrams, stem, the errcode parsers,
+// query parsing, shard keys, posting decoding and ranking. Tests run it in
+// Node (testdata/driver.js) against this package: the analyzers must give
+// the same terms for a list of hostile strings, and on real exports the
+// top ten results of both must be the same documents with the same
+// ranking keys and snippets. A change to either side must change both, and
+// formatVersion when the exported files or the analysis change.
 package search

@@ -5,12 +5,15 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	index "github.com/blevesearch/bleve_index_api"
@@ -123,14 +126,13 @@ func (ix *Index) exportFiles() (map[string][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	entries, err := ix.termEntries(terms)
+	if err != nil {
+		return nil, err
+	}
 	var multi, single []termEntry
-	for _, t := range terms {
-		ps, err := ix.impacts(r, t)
-		if err != nil {
-			return nil, err
-		}
-		e := termEntry{term: t, postings: encodeImpacts(ps)}
-		if utf8.RuneCountInString(t) == 1 {
+	for _, e := range entries {
+		if utf8.RuneCountInString(e.term) == 1 {
 			single = append(single, e)
 		} else {
 			multi = append(multi, e)
@@ -202,6 +204,38 @@ func (ix *Index) allTerms(r index.IndexReader) ([]string, error) {
 type termEntry struct {
 	term     string
 	postings string
+}
+
+// termEntries encodes the postings of terms, in order. Reading and scoring
+// the postings is most of Export's work, so it is spread over GOMAXPROCS
+// goroutines, each with its own index reader.
+func (ix *Index) termEntries(terms []string) ([]termEntry, error) {
+	out := make([]termEntry, len(terms))
+	workers := min(runtime.GOMAXPROCS(0), len(terms)/256+1)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			r, err := ix.reader()
+			if err != nil {
+				errs[w] = err
+				return
+			}
+			defer r.Close()
+			for i := w; i < len(terms); i += workers {
+				ps, err := ix.impacts(r, terms[i])
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				out[i] = termEntry{term: terms[i], postings: encodeImpacts(ps)}
+			}
+		}(w)
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // writeShards adds family/<n>.json files holding es and returns the shard

@@ -133,6 +133,7 @@ func newMapping() (*mapping.IndexMappingImpl, error) {
 	dm.AddFieldMappingsAt(fSummary, stored())
 	dm.AddFieldMappingsAt(fExcerpt, stored())
 	dm.AddFieldMappingsAt(fUpdated, stored())
+	dm.AddSubDocumentMapping("_all", bleve.NewDocumentDisabledMapping())
 	m.DefaultMapping = dm
 	m.DefaultAnalyzer = textAnalyzer
 	m.StoreDynamic, m.IndexDynamic, m.DocValuesDynamic = false, false, false
@@ -266,9 +267,11 @@ func build(dir string, docs []Doc, batch int) (*Index, error) {
 	return ix, nil
 }
 
-// computeStats walks the norms of every posting of the text fields to find
-// each document's field lengths (scorch stores a field's analysed length in
-// every posting as norm = 1/√length) and averages them. bleve keeps no
+// computeStats walks the norms of the text fields' postings to find each
+// document's field lengths (scorch stores a field's analysed length in
+// every posting as norm = 1/√length) and averages them. A field's walk
+// stops when every document has been seen, which for the body happens
+// within its first few terms. bleve keeps no
 // per-field length totals (its BM25 uses the dictionary size instead), and
 // counting tokens here ourselves would analyse the text a second time.
 func computeStats(bi bleve.Index, n int) (stats, error) {
@@ -298,10 +301,13 @@ func computeStats(bi bleve.Index, n int) (stats, error) {
 				if !seen[string(d.ID)] {
 					seen[string(d.ID)] = true
 					total += normLength(d.Norm)
+					if len(seen) == n {
+						return errAllSeen
+					}
 				}
 			}
 		})
-		if err != nil {
+		if err != nil && err != errAllSeen {
 			return st, err
 		}
 		st.AvgLen[fi] = total / float64(n)
@@ -309,6 +315,9 @@ func computeStats(bi bleve.Index, n int) (stats, error) {
 	st.Split, err = computeSplit(r)
 	return st, err
 }
+
+// errAllSeen stops a walk early.
+var errAllSeen = errors.New("all documents seen")
 
 // normLength recovers the analysed field length from a posting's norm.
 func normLength(norm float64) float64 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -150,9 +151,13 @@ func codeForms(c errcode.Code) []string {
 		return r
 	}, string(c))
 	forms := []string{string(c), strings.ToLower(string(c)), h, strings.ToLower(h), "0X" + h, full,
-		"エラー " + string(c) + " KMS", c.Decimal()}
-	if c.SignedDecimal() != c.Decimal() {
-		forms = append(forms, c.SignedDecimal())
+		"エラー " + string(c) + " KMS"}
+	// Decimals only where errcode.Parse reads them as this code: values
+	// with the high bit set, as HRESULTs are.
+	for _, d := range []string{c.Decimal(), c.SignedDecimal()} {
+		if p, ok := errcode.Parse(d); ok && p == c && !slices.Contains(forms, d) {
+			forms = append(forms, d)
+		}
 	}
 	return forms
 }

@@ -22,7 +22,6 @@ type codeTerm struct {
 	code   string // canonical code, or canonical prefix ("0xC004F0")
 	prefix bool
 	raw    string // how it was written: searched as text if no article carries it
-	piece  int    // index of the query piece it came from
 }
 
 // group is one text term of the query: a document matches the group if it
@@ -41,8 +40,9 @@ type piece struct {
 	code int // index into plan.codes when the piece is a code, else -1
 }
 
-// plan is a parsed query: codes first, the rest as text. search.js's
-// parseQuery builds the same plan.
+// plan is a parsed query: its codes, and its pieces in query order, each
+// either text or a reference to a code. search.js's parseQuery builds the
+// same plan.
 type plan struct {
 	codes  []codeTerm
 	pieces []piece
@@ -61,7 +61,6 @@ func parseQuery(q string) plan {
 	var p plan
 	p.open = q != "" && !isSpace(q[len(q)-1])
 	addCode := func(c codeTerm) {
-		c.piece = len(p.pieces)
 		p.pieces = append(p.pieces, piece{code: len(p.codes)})
 		p.codes = append(p.codes, c)
 	}

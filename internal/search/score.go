@@ -3,7 +3,6 @@ package search
 import (
 	"context"
 	"math"
-	"sort"
 
 	index "github.com/blevesearch/bleve_index_api"
 )
@@ -70,8 +69,8 @@ func impact(p *termPosting, df int, st *stats) int32 {
 // termPostings reads term's postings in every text field and merges them
 // by document, in doc-number order.
 func (ix *Index) termPostings(r index.IndexReader, term string) ([]termPosting, error) {
-	byDoc := make(map[int32]int)
 	var out []termPosting
+	var slot []int32 // doc number → index in out + 1, allocated on the first posting
 	for f, field := range textFields {
 		tfr, err := r.TermFieldReader(context.Background(), []byte(term), field, true, true, false)
 		if err != nil {
@@ -92,17 +91,28 @@ func (ix *Index) termPostings(r index.IndexReader, term string) ([]termPosting, 
 				tfr.Close()
 				return nil, errNoDoc
 			}
-			i, ok := byDoc[n]
-			if !ok {
-				i = len(out)
-				byDoc[n] = i
-				out = append(out, termPosting{doc: n})
+			if slot == nil {
+				slot = make([]int32, len(ix.ids))
 			}
-			out[i].fields[f] = fieldStat{tf: float64(d.Freq), length: normLength(d.Norm)}
+			if slot[n] == 0 {
+				out = append(out, termPosting{doc: n})
+				slot[n] = int32(len(out))
+			}
+			out[slot[n]-1].fields[f] = fieldStat{tf: float64(d.Freq), length: normLength(d.Norm)}
 		}
 		tfr.Close()
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].doc < out[j].doc })
+	// Put out in doc order: a pass over the slots is cheaper than sorting
+	// the long lists, and short lists are cheap either way.
+	if len(out) > 1 {
+		sorted := make([]termPosting, 0, len(out))
+		for _, i := range slot {
+			if i != 0 {
+				sorted = append(sorted, out[i-1])
+			}
+		}
+		out = sorted
+	}
 	return out, nil
 }
 

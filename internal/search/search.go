@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	index "github.com/blevesearch/bleve_index_api"
 
@@ -105,14 +104,13 @@ func less(a, b *scored) bool {
 // and the strings to mark in snippets.
 func (ix *Index) run(r index.IndexReader, q Query) ([]scored, plan, []string, error) {
 	p := parseQuery(q.Text)
-	acc := make(map[int32]*scored)
-	get := func(d int32) *scored {
-		s := acc[d]
-		if s == nil {
-			s = &scored{doc: d}
-			acc[d] = s
+	// Ranking keys by doc number, and the documents touched so far.
+	acc := make([]scored, len(ix.ids))
+	var touched []int32
+	touch := func(d int32) {
+		if acc[d].code == 0 && acc[d].matched == 0 {
+			touched = append(touched, d)
 		}
-		return s
 	}
 	unmatched := make([]bool, len(p.codes))
 	for i, c := range p.codes {
@@ -124,12 +122,13 @@ func (ix *Index) run(r index.IndexReader, q Query) ([]scored, plan, []string, er
 			unmatched[i] = true
 		}
 		for d, w := range best {
-			get(d).code += w
+			touch(d)
+			acc[d].code += w
 		}
 	}
 	groups, needles := p.textGroups(unmatched, ix.split)
+	best := make([]int32, len(ix.ids)) // a group's best impact per doc; impacts are ≥ 1
 	for _, g := range groups {
-		best := make(map[int32]int32)
 		terms := g.terms
 		if g.prefix != "" {
 			exp, err := ix.expandPrefix(r, g.prefix)
@@ -138,21 +137,24 @@ func (ix *Index) run(r index.IndexReader, q Query) ([]scored, plan, []string, er
 			}
 			terms = append(append([]string(nil), terms...), exp...)
 		}
+		var hit []int32
 		for _, t := range terms {
 			ps, err := ix.impacts(r, t)
 			if err != nil {
 				return nil, p, nil, err
 			}
 			for _, di := range ps {
-				if di.impact > best[di.doc] {
-					best[di.doc] = di.impact
+				if best[di.doc] == 0 {
+					hit = append(hit, di.doc)
 				}
+				best[di.doc] = max(best[di.doc], di.impact)
 			}
 		}
-		for d, v := range best {
-			s := get(d)
-			s.matched++
-			s.text += v
+		for _, d := range hit {
+			touch(d)
+			acc[d].matched++
+			acc[d].text += best[d]
+			best[d] = 0
 		}
 	}
 	keep, err := ix.filter(r, q)
@@ -162,12 +164,14 @@ func (ix *Index) run(r index.IndexReader, q Query) ([]scored, plan, []string, er
 	n := int32(len(groups))
 	var res []scored
 	for pass := 0; pass < 2 && len(res) == 0; pass++ {
-		for _, s := range acc {
-			if keep != nil && !keep[s.doc] {
+		for _, d := range touched {
+			s := acc[d]
+			if keep != nil && !keep[d] {
 				continue
 			}
 			if s.code > 0 || (n > 0 && s.matched == n) || (pass == 1 && s.matched > 0) {
-				res = append(res, *s)
+				s.doc = d
+				res = append(res, s)
 			}
 		}
 	}
@@ -344,19 +348,4 @@ func (ix *Index) storedDoc(r index.IndexReader, n int32) (*storedFields, error) 
 		}
 	})
 	return d, nil
-}
-
-// joinTerms is used in test failure messages.
-func joinTerms(gs []group) string {
-	var b strings.Builder
-	for i, g := range gs {
-		if i > 0 {
-			b.WriteString(" & ")
-		}
-		b.WriteString(strings.Join(g.terms, "|"))
-		if g.prefix != "" {
-			b.WriteString("|" + g.prefix + "*")
-		}
-	}
-	return b.String()
 }

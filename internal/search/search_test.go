@@ -167,6 +167,27 @@ func TestHit(t *testing.T) {
 	}
 }
 
+// TestPrimaryCode checks that an article whose primary code is the query
+// comes before one that only also carries it, and that Hit.Codes keeps
+// the article's order.
+func TestPrimaryCode(t *testing.T) {
+	ix, err := Build("", []Doc{
+		{ID: "a/", Title: "a", Codes: []errcode.Code{"0xC0000005", "0x80070005"}},
+		{ID: "b/", Title: "b", Codes: []errcode.Code{"0x80070005"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	hits, err := ix.Search(Query{Text: "0x80070005"})
+	if err != nil || len(hits) != 2 || hits[0].ID != "b/" || hits[0].Score <= hits[1].Score {
+		t.Fatalf("Search = %+v, %v; want b/ then a/", hits, err)
+	}
+	if want := []errcode.Code{"0xC0000005", "0x80070005"}; !reflect.DeepEqual(hits[1].Codes, want) {
+		t.Errorf("codes of a/ = %v, want %v", hits[1].Codes, want)
+	}
+}
+
 // TestSnippetEscapes checks that hostile titles and bodies come out as text.
 func TestSnippetEscapes(t *testing.T) {
 	ix := buildSmall(t)

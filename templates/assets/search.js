@@ -433,8 +433,8 @@
 
   const d = document, body = d.body, input = d.getElementById("search-input"), box = d.getElementById("search-results"),
     page = d.getElementById("search-page");
-  if (!input || !body || !body.dataset.index) return;
-  const indexURL = new URL(body.dataset.index, location.href),
+  if (!input || !body || !body.dataset.index || !input.form || (!box && !page)) return;
+  const indexURL = new URL(body.dataset.index.replace(/\/?$/, "/"), location.href),
     base = (body.dataset.base || "/").replace(/\/?$/, "/"),
     ja = /^ja\b/.test(d.documentElement.lang || body.dataset.lang || ""),
     L = ja
@@ -445,10 +445,13 @@
   const chips = (doc) => (doc.c || []).map((c) => '<span class="sr-code">' + esc(c) + "</span>").join("") + (doc.l ? '<span class="sr-lang">' + esc(doc.l) + "</span>" : "");
   const emit = (type, detail) => d.dispatchEvent(new CustomEvent(type, { detail }));
   const params = new URLSearchParams(location.search);
-  let seq = 0, active = -1, shown = [];
+  let seq = 0, active = -1, shown = [], pending = Promise.resolve();
 
   // run searches for the input's value; only the latest keystroke renders.
-  async function run(limit) {
+  function run(limit) {
+    return (pending = search(limit));
+  }
+  async function search(limit) {
     const q = input.value, my = ++seq;
     if (!q.trim()) return show(my, q, null);
     try {
@@ -547,26 +550,38 @@
   input.addEventListener("pointerenter", warm, { once: true });
   input.addEventListener("input", () => run(page ? pageLimit : 8));
   input.addEventListener("keydown", (e) => {
-    if (page) {
-      if (e.key === "Enter") e.preventDefault();
-      return;
-    }
+    // Keys that confirm or move within an input method's candidates
+    // (Japanese conversion) are not ours.
+    if (e.isComposing || e.keyCode === 229) return;
+    if (page) return;
     if (e.key === "ArrowDown" || e.key === "ArrowUp") {
       e.preventDefault();
       if (box.hidden) run(8);
       else move(active + (e.key === "ArrowDown" ? 1 : -1));
-    } else if (e.key === "Enter") {
-      if (!box.hidden && shown.length && open(Math.max(active, 0))) e.preventDefault();
     } else if (e.key === "Escape" && !box.hidden) {
       e.preventDefault();
       show(++seq, "", null);
     }
   });
+  // Enter submits the form. It opens the selected result, or the first;
+  // pressed before the latest results arrived, it waits for them, so
+  // typing a code and Enter lands on its article. With no results the
+  // form goes on to the search page. This is done on submit rather than on
+  // keydown so that an Enter that confirms an input method's conversion,
+  // which does not submit, is left alone.
+  input.form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    if (page) return run(pageLimit);
+    const my = seq;
+    pending.then(() => {
+      if (my === seq && !(shown.length && open(Math.max(active, 0)))) input.form.submit();
+    });
+  });
   box && box.addEventListener("click", (e) => {
     const a = e.target.closest(".sr");
     if (a) emit("kbgen:select", { query: input.value, id: shown[+a.id.slice(3)].id, rank: +a.id.slice(3) + 1 });
   });
-  d.addEventListener("click", (e) => { if (!page && input.form && !input.form.contains(e.target)) show(++seq, "", null); });
+  d.addEventListener("click", (e) => { if (!page && !input.form.contains(e.target)) show(++seq, "", null); });
 
   const q0 = params.get("q");
   (page ? setupPage() : Promise.resolve()).then(() => {
