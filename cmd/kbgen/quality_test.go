@@ -81,7 +81,7 @@ func qualityPages() []qualityPage {
 		{name: "codes", path: "/codes/"},
 		{name: "search", path: "/search/?q=0xC004F074", ready: "#search-page a"},
 		{name: "404", path: "/no/such/page/"},
-		{name: "404-code", path: "/ja/kms-0xC004F074-old/", ready: "#nf-link[href]"},
+		{name: "404-code", path: "/ja/kms-0xC004F074-old/", ready: "#search-results a"}, // site.js searches for the code in the address
 	}
 }
 
@@ -140,9 +140,9 @@ func emulate(width int64, scheme string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// open loads the page and waits until its script has done what the page
+// openPage loads the page and waits until its script has done what the page
 // state needs.
-func open(ctx context.Context, base string, p qualityPage) error {
+func openPage(ctx context.Context, base string, p qualityPage) error {
 	steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(base + p.path)}
 	if p.typed != "" {
 		steps = append(steps, chromedp.SendKeys(chromedp.CSS(`#search-input`), p.typed))
@@ -208,7 +208,7 @@ func TestBrowserAxe(t *testing.T) {
 				if err := chromedp.Do(tctx, emulate(width, "light")); err != nil {
 					t.Fatal(err)
 				}
-				if err := open(tctx, base, p); err != nil {
+				if err := openPage(tctx, base, p); err != nil {
 					t.Fatalf("open %s: %v", p.path, err)
 				}
 				if err := chromedp.Do(tctx, chromedp.Evaluate[chromedp.Void](string(axeSrc))); err != nil {
@@ -378,7 +378,7 @@ func TestBrowserCopyButton(t *testing.T) {
 	if err := chromedp.Do(tctx, emulate(desktopWidth, "light")); err != nil {
 		t.Fatal(err)
 	}
-	if err := open(tctx, base, qualityPage{path: seedArticle, ready: ".article-body .copy"}); err != nil {
+	if err := openPage(tctx, base, qualityPage{path: seedArticle, ready: ".article-body .copy"}); err != nil {
 		t.Fatal(err)
 	}
 	buttons, err := chromedp.Run(tctx, chromedp.Nodes(chromedp.CSSAll(`.article-body .codeblock > .copy`)))
@@ -453,7 +453,7 @@ func TestBrowserNoHorizontalScroll(t *testing.T) {
 			if err := chromedp.Do(tctx, emulate(phoneWidth, "light")); err != nil {
 				t.Fatal(err)
 			}
-			if err := open(tctx, base, p); err != nil {
+			if err := openPage(tctx, base, p); err != nil {
 				t.Fatalf("open %s: %v", p.path, err)
 			}
 			m, err := chromedp.Run(tctx, chromedp.Evaluate[struct {
@@ -485,7 +485,7 @@ func TestBrowserNoExternalRequests(t *testing.T) {
 	base := webtest.Serve(t, buildRepoSite(t))
 	for _, p := range qualityPages() {
 		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := open(tctx, base, p)
+		err := openPage(tctx, base, p)
 		var urls []string
 		if err == nil {
 			urls, err = chromedp.Run(tctx, chromedp.Evaluate[[]string](`performance.getEntriesByType("resource").map(e => e.name)`))
@@ -502,8 +502,9 @@ func TestBrowserNoExternalRequests(t *testing.T) {
 	}
 }
 
-// TestBrowserScreenshots writes full-page screenshots of the home and
-// article pages, light and dark, desktop and phone, for a person to look at.
+// TestBrowserScreenshots writes full-page screenshots of the home page, the
+// home page with search results open and the seed article, light and dark,
+// desktop and phone, for a person to look at.
 func TestBrowserScreenshots(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
@@ -511,14 +512,19 @@ func TestBrowserScreenshots(t *testing.T) {
 	ctx := webtest.Browser(t)
 	base := webtest.Serve(t, buildRepoSite(t))
 	dir := artifactsDir(t)
-	pages := []qualityPage{{name: "home", path: "/"}, {name: "article", path: seedArticle, ready: ".article-body .copy"}}
+	var pages []qualityPage
+	for _, p := range qualityPages() {
+		if p.name == "home" || p.name == "home-results" || p.name == "article" {
+			pages = append(pages, p)
+		}
+	}
 	for _, p := range pages {
 		for _, width := range []int64{desktopWidth, phoneWidth} {
 			for _, scheme := range []string{"light", "dark"} {
 				tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				err := chromedp.Do(tctx, emulate(width, scheme))
 				if err == nil {
-					err = open(tctx, base, p)
+					err = openPage(tctx, base, p)
 				}
 				var png []byte
 				if err == nil {

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/kbgen/kbgen/internal/highlight"
@@ -31,6 +32,11 @@ type BuildOptions struct {
 	IndexDir string
 	// Generator names the program in the pages' generator meta tag.
 	Generator string
+	// Progress, if set, is told how far the build is: stage "indexed"
+	// (0 when the search index build starts, all articles when it is
+	// done) or "rendered", done of total articles. It is called from several
+	// goroutines at once and must be quick.
+	Progress func(stage string, done, total int)
 }
 
 // Stats are the figures of one build.
@@ -90,11 +96,7 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 	}
 
 	start := time.Now()
-	var siteTemplates fs.FS
-	if fi, err := fs.Stat(s.FS, TemplatesDir); err == nil && fi.IsDir() {
-		siteTemplates, _ = fs.Sub(s.FS, TemplatesDir)
-	}
-	tpl, err := render.Load(siteTemplates)
+	tpl, err := s.loadTemplates()
 	if err != nil {
 		return fmt.Errorf("templates: %w", err)
 	}
@@ -104,17 +106,24 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 	}
 	stage("templates", start)
 
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string, int, int) {}
+	}
 	start = time.Now()
+	progress("indexed", 0, len(s.Articles))
 	version, err := s.writeSearch(w, opts.IndexDir)
 	if err != nil {
 		return fmt.Errorf("search index: %w", err)
 	}
 	view.IndexURL = view.BasePath + "search/" + version + "/"
+	progress("indexed", len(s.Articles), len(s.Articles))
 	stage("search", start)
 
 	start = time.Now()
 	var mu sync.Mutex
 	var firstErr error
+	var rendered atomic.Int64
 	parallel(len(s.Articles), func(i int) {
 		if ctx.Err() != nil {
 			return
@@ -127,6 +136,7 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 			}
 			mu.Unlock()
 		}
+		progress("rendered", int(rendered.Add(1)), len(s.Articles))
 	})
 	if firstErr != nil {
 		return firstErr
@@ -153,7 +163,7 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 // writeAssets writes the templates' assets and the highlighting stylesheet
 // under assets/, each with a content hash in its name so that caches never
 // serve a stale copy, and records their URLs in view.Assets.
-func (s *Site) writeAssets(w *writer, tpl *render.Templates, view *render.Site) error {
+func (s *Site) writeAssets(w output, tpl *render.Templates, view *render.Site) error {
 	assets := tpl.Assets()
 	var names []string
 	err := fs.WalkDir(assets, ".", func(p string, d fs.DirEntry, err error) error {
@@ -169,7 +179,12 @@ func (s *Site) writeAssets(w *writer, tpl *render.Templates, view *render.Site) 
 		return fmt.Errorf("assets: %w", err)
 	}
 	slices.Sort(names)
+	mf := newMinifier()
 	put := func(name string, data []byte) error {
+		data, err := mf.minify(name, data)
+		if err != nil {
+			return err
+		}
 		sum := sha256.Sum256(data)
 		ext := path.Ext(name)
 		hashed := "assets/" + strings.TrimSuffix(name, ext) + "." + hex.EncodeToString(sum[:])[:10] + ext

@@ -471,13 +471,13 @@
     input.removeAttribute("aria-activedescendant");
     if (!r) { box.hidden = true; box.innerHTML = ""; input.setAttribute("aria-expanded", "false"); return; }
     let h = "";
-    if (r.error) h = '<div class="sr-none">' + esc(L.error) + "</div>";
-    else if (!shown.length) h = '<div class="sr-none">' + esc(L.none) + "</div>";
+    if (r.error) h = '<div class="sr-none" role="option" aria-disabled="true" aria-selected="false">' + esc(L.error) + "</div>";
+    else if (!shown.length) h = '<div class="sr-none" role="option" aria-disabled="true" aria-selected="false">' + esc(L.none) + "</div>";
     shown.forEach((doc, i) => {
       h += '<a class="sr" role="option" id="sr-' + i + '" aria-selected="false" href="' + esc(href(doc.id)) + '"><span class="sr-title">' +
         highlight(doc.t, r) + '</span><span class="sr-meta">' + chips(doc) + '</span><span class="sr-snip">' + snippet(r, [doc.s, doc.x]) + "</span></a>";
     });
-    if (shown.length) h += '<a class="sr-all" href="' + esc(input.form.action + "?q=" + encodeURIComponent(q)) + '">' + esc(L.all) + " (" + r.results.length + ")</a>";
+    if (shown.length) h += '<a class="sr-all" role="option" aria-selected="false" href="' + esc(input.form.action + "?q=" + encodeURIComponent(q)) + '">' + esc(L.all) + " (" + r.results.length + ")</a>";
     box.innerHTML = h;
     box.hidden = false;
     input.setAttribute("aria-expanded", "true");

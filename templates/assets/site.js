@@ -19,8 +19,10 @@
   });
 
   // Theme: CSS follows the system; an explicit choice is stored, and
-  // choosing the system's own scheme again forgets it.
-  var mq = matchMedia("(prefers-color-scheme: dark)"), bar = d.querySelector(".site-header .wrap");
+  // choosing the system's own scheme again forgets it. The button goes in
+  // the nav, so that on a phone it wraps with the links, not alone.
+  var mq = matchMedia("(prefers-color-scheme: dark)"),
+    bar = d.querySelector(".site-header .site-nav") || d.querySelector(".site-header .wrap");
   if (bar) {
     var tb = el("button", "theme");
     tb.type = "button";
