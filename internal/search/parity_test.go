@@ -30,13 +30,14 @@ type jsResult struct {
 func searchJSExport(t testing.TB, dir string, qs []Query, limit int) []jsResult {
 	t.Helper()
 	type jq struct {
-		Text string   `json:"text"`
-		Lang string   `json:"lang,omitempty"`
-		Tags []string `json:"tags,omitempty"`
+		Text   string   `json:"text"`
+		Lang   string   `json:"lang,omitempty"`
+		Tags   []string `json:"tags,omitempty"`
+		Prefer string   `json:"prefer,omitempty"`
 	}
 	var req []jq
 	for _, q := range qs {
-		req = append(req, jq{q.Text, q.Lang, q.Tags})
+		req = append(req, jq{q.Text, q.Lang, q.Tags, q.Prefer})
 	}
 	var out []jsResult
 	runNode(t, map[string]any{"op": "search", "dir": dir, "limit": limit, "queries": req}, &out)
@@ -119,7 +120,8 @@ func parityQueries(manifest map[errcode.Code][]string, n int) []Query {
 		for _, f := range codeForms(c) {
 			qs = append(qs, Query{Text: f})
 		}
-		qs = append(qs, Query{Text: string(c)[:7]}, Query{Text: "エラー " + string(c) + " KMS"}, Query{Text: string(c), Lang: "en"})
+		qs = append(qs, Query{Text: string(c)[:7]}, Query{Text: "エラー " + string(c) + " KMS"}, Query{Text: string(c), Lang: "en"},
+			Query{Text: string(c), Prefer: "ja"}, Query{Text: string(c), Prefer: "en"})
 	}
 	for _, s := range []string{
 		"ライセンス認証", "時刻同期", "ファイアウォール", "ライセンス認証 時刻同期", "KMS 認証", "認", "ﾗｲｾﾝｽ",

@@ -14,6 +14,11 @@ import (
 type Query struct {
 	Text  string   // what the user typed
 	Lang  string   // only articles in this language; "" for all
+	// Prefer ranks articles in this language first among those that match
+	// equally well (same code score and matched terms): a reader of the
+	// Japanese pages gets the Japanese article for a code before the
+	// English one, and still sees both.
+	Prefer string
 	Tags  []string // only articles with all of these tags
 	Limit int      // at most this many hits; 0 means 10
 }
@@ -85,6 +90,7 @@ type scored struct {
 	doc     int32
 	code    int32
 	matched int32
+	lang    int32 // 1 when in the preferred language
 	text    int32
 }
 
@@ -94,6 +100,8 @@ func less(a, b *scored) bool {
 		return a.code > b.code
 	case a.matched != b.matched:
 		return a.matched > b.matched
+	case a.lang != b.lang:
+		return a.lang > b.lang
 	case a.text != b.text:
 		return a.text > b.text
 	}
@@ -161,6 +169,17 @@ func (ix *Index) run(r index.IndexReader, q Query) ([]scored, plan, []string, er
 	if err != nil {
 		return nil, p, nil, err
 	}
+	var prefer map[int32]bool
+	if q.Prefer != "" {
+		docs, err := ix.termDocs(r, q.Prefer, fLang)
+		if err != nil {
+			return nil, p, nil, err
+		}
+		prefer = make(map[int32]bool, len(docs))
+		for _, d := range docs {
+			prefer[d] = true
+		}
+	}
 	n := int32(len(groups))
 	var res []scored
 	for pass := 0; pass < 2 && len(res) == 0; pass++ {
@@ -171,6 +190,9 @@ func (ix *Index) run(r index.IndexReader, q Query) ([]scored, plan, []string, er
 			}
 			if s.code > 0 || (n > 0 && s.matched == n) || (pass == 1 && s.matched > 0) {
 				s.doc = d
+				if prefer[d] {
+					s.lang = 1
+				}
 				res = append(res, s)
 			}
 		}

@@ -2,6 +2,7 @@ package search
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -293,5 +294,40 @@ func TestEmptyIndex(t *testing.T) {
 	}
 	if _, err := ix.Export(t.TempDir()); err != nil {
 		t.Errorf("Export of empty index: %v", err)
+	}
+}
+
+// TestPrefer checks that the preferred language decides between articles
+// that match a code equally well, and nothing more.
+func TestPrefer(t *testing.T) {
+	docs := []Doc{
+		{ID: "en/a/", Lang: "en", Title: "Activation fails 0xC004F074", Codes: []errcode.Code{"0xC004F074"}},
+		{ID: "ja/a/", Lang: "ja", Title: "ライセンス認証に失敗 0xC004F074", Codes: []errcode.Code{"0xC004F074"}},
+		{ID: "ja/b/", Lang: "ja", Title: "別の問題 0x80070005", Codes: []errcode.Code{"0x80070005", "0xC004F074"}},
+	}
+	ix, err := Build("", docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	for _, tc := range []struct {
+		prefer string
+		want   []string
+	}{
+		{"", []string{"en/a/", "ja/a/", "ja/b/"}},
+		{"ja", []string{"ja/a/", "en/a/", "ja/b/"}},
+		{"en", []string{"en/a/", "ja/a/", "ja/b/"}},
+	} {
+		hits, err := ix.Search(Query{Text: "0xC004F074", Prefer: tc.prefer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range hits {
+			got = append(got, h.ID)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("Search(0xC004F074, Prefer %q) = %q, want %q", tc.prefer, got, tc.want)
+		}
 	}
 }

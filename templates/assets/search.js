@@ -311,7 +311,8 @@
 
     // search returns every result in rank order ({doc, code, matched,
     // text}), with what snippets should mark.
-    async search(text, filter) {
+    // prefer ranks that language first among equally good matches.
+    async search(text, filter, prefer) {
       const m = await this.manifest(), n = m.docs, p = parseQuery(text);
       const code = new Int32Array(n), matched = new Int32Array(n), score = new Int32Array(n), touched = [];
       const touch = (d) => { if (!code[d] && !matched[d]) touched.push(d); };
@@ -356,7 +357,9 @@
       for (let pass = 0; pass < 2 && !res.length; pass++) {
         res = cand.filter((d) => code[d] > 0 || (g > 0 && matched[d] === g) || (pass === 1 && matched[d] > 0));
       }
-      res.sort((a, b) => code[b] - code[a] || matched[b] - matched[a] || score[b] - score[a] || a - b);
+      const li = prefer ? m.langs.findIndex((x) => x.name === prefer) : -1, pb = li < 0 ? null : await this.bitmap("f/l" + li + ".json");
+      const pref = (d) => (pb ? (pb[d >> 3] >> (d & 7)) & 1 : 0);
+      res.sort((a, b) => code[b] - code[a] || matched[b] - matched[a] || pref(b) - pref(a) || score[b] - score[a] || a - b);
       return { results: res.map((d) => ({ doc: d, code: code[d], matched: matched[d], text: score[d] })), plan: p, needles };
     }
 
@@ -455,7 +458,7 @@
     const q = input.value, my = ++seq;
     if (!q.trim()) return show(my, q, null);
     try {
-      const r = await eng.search(q, page ? filter() : null), top = r.results.slice(0, limit);
+      const r = await eng.search(q, page ? filter() : null, document.body.dataset.lang), top = r.results.slice(0, limit);
       const docs = await Promise.all(top.map((x) => eng.doc(x.doc)));
       show(my, q, r, docs);
     } catch (e) {

@@ -44,7 +44,7 @@ async function main() {
           return JSON.parse(b.toString("utf8"));
         });
         const start = process.hrtime.bigint();
-        const r = await eng.search(q.text, q.lang || (q.tags && q.tags.length) ? { lang: q.lang || "", tags: q.tags || [] } : null);
+        const r = await eng.search(q.text, q.lang || (q.tags && q.tags.length) ? { lang: q.lang || "", tags: q.tags || [] } : null, q.prefer);
         const top = r.results.slice(0, req.limit || 10);
         const docs = await Promise.all(top.map((x) => eng.doc(x.doc)));
         const ms = Number(process.hrtime.bigint() - start) / 1e6;
