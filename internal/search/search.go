@@ -12,15 +12,15 @@ import (
 
 // Query is a search request.
 type Query struct {
-	Text  string   // what the user typed
-	Lang  string   // only articles in this language; "" for all
+	Text string // what the user typed
+	Lang string // only articles in this language; "" for all
 	// Prefer ranks articles in this language first among those that match
 	// equally well (same code score and matched terms): a reader of the
 	// Japanese pages gets the Japanese article for a code before the
 	// English one, and still sees both.
 	Prefer string
-	Tags  []string // only articles with all of these tags
-	Limit int      // at most this many hits; 0 means 10
+	Tags   []string // only articles with all of these tags
+	Limit  int      // at most this many hits; 0 means 10
 }
 
 // Hit is one result.
