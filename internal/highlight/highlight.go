@@ -56,6 +56,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/alecthomas/chroma/v2"
 	chromahtml "github.com/alecthomas/chroma/v2/formatters/html"
@@ -159,7 +160,7 @@ func (h *Highlighter) Block(w io.Writer, lang, code string) error {
 	}
 	b.WriteString("><code>")
 	head := b.Len()
-	if lexer := h.lexer(lang); lexer == nil || len(code) > maxHighlight || !h.format(&b, lexer, code) {
+	if lexer := h.lexer(lang); lexer == nil || len(code) > maxHighlight || !h.formatInTime(&b, lexer, code) {
 		// Plain text gets the same line endings chroma's tokeniser
 		// produces, so a block looks the same with or without a lexer.
 		b.Truncate(head)
@@ -168,6 +169,30 @@ func (h *Highlighter) Block(w io.Writer, lang, code string) error {
 	b.WriteString("</code></pre>\n")
 	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// lexerTimeout is the wall-clock limit chroma v2.27.0 puts on each match of
+// each lexer rule (regexp.go: MatchTimeout = 250ms), which its API does not
+// let us change. When it fires, chroma silently tries the next rule, so the
+// same code can come out with different classes: on a loaded CI machine a
+// build would not be byte-identical to the last.
+const lexerTimeout = 250 * time.Millisecond
+
+// formatInTime formats code as format does, but only trusts a run that took
+// less than the lexer's timeout in all, since only then can no match have
+// been cut short. A slow run is tried again; after three slow runs the block
+// is left plain, which is the same on every machine however loaded.
+func (h *Highlighter) formatInTime(b *bytes.Buffer, lexer chroma.Lexer, code string) bool {
+	head := b.Len()
+	for range 3 {
+		start := time.Now()
+		ok := h.format(b, lexer, code)
+		if !ok || time.Since(start) < lexerTimeout {
+			return ok
+		}
+		b.Truncate(head)
+	}
+	return false
 }
 
 // format writes code's highlighted tokens to b and reports whether it

@@ -79,7 +79,14 @@ func New(cfg Config) *Markdown {
 			extension.TaskList,
 			extension.Linkify,
 		),
-		goldmark.WithParserOptions(parser.WithEscapedSpace()),
+		goldmark.WithParserOptions(
+			parser.WithEscapedSpace(),
+			// Guards against goldmark's quadratic paths on hostile
+			// input (limits.go): tried before every container, link,
+			// emphasis and strikethrough parser (lower runs first).
+			parser.WithBlockParsers(util.Prioritized(newNestingGuard(), 50)),
+			parser.WithInlineParsers(util.Prioritized(newInlineGuard(), 150)),
+		),
 		goldmark.WithRendererOptions(rendererOpts...),
 	)
 	m := &Markdown{md: md, reserved: make(map[string]bool, len(cfg.ReservedIDs))}
@@ -102,9 +109,40 @@ type Doc struct {
 	// dropped, one block per line (table cells separated by tabs).
 	Text string
 
-	m    *Markdown
-	src  []byte
-	root ast.Node // nil when goldmark could not parse src (see Parse)
+	m         *Markdown
+	src       []byte
+	root      ast.Node // nil when goldmark could not parse src, or after Compact
+	compacted bool     // Compact dropped root: Render parses src again
+}
+
+// Compact drops the document's syntax tree, keeping what Parse extracted
+// and the source. A tree takes about fourteen times the memory of its
+// source (100 KB for the seed article), so a site of 100,000 articles
+// cannot hold them all between validation and rendering; Render parses the
+// source again instead, at about a fifth of the cost of rendering.
+func (d *Doc) Compact() {
+	if d.root != nil {
+		d.root = nil
+		d.compacted = true
+	}
+}
+
+// tree returns the syntax tree to render, parsing the source again after
+// Compact and giving its headings the IDs Parse chose.
+func (d *Doc) tree() ast.Node {
+	if !d.compacted {
+		return d.root
+	}
+	root := d.m.md.Parser().Parse(text.NewReader(d.src))
+	i := 0
+	_ = ast.Walk(root, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if h, ok := n.(*ast.Heading); ok && entering && i < len(d.Headings) {
+			h.SetAttributeString("id", []byte(d.Headings[i].ID))
+			i++
+		}
+		return ast.WalkContinue, nil
+	})
+	return root
 }
 
 // Parse parses src, an article body whose first line is line firstLine

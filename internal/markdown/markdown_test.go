@@ -684,3 +684,27 @@ func BenchmarkRender(b *testing.B) {
 		}
 	}
 }
+
+// TestCompact checks that a compacted Doc renders exactly as before.
+func TestCompact(t *testing.T) {
+	src, err := os.ReadFile("testdata/seed-0xC004F074.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(Config{ReservedIDs: []string{"要約"}})
+	var want, got bytes.Buffer
+	if err := m.Parse(src, 8).Render(&want, nil); err != nil {
+		t.Fatal(err)
+	}
+	d := m.Parse(src, 8)
+	d.Compact()
+	if err := d.Render(&got, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != want.String() {
+		t.Errorf("Render after Compact differs:\n%s\nwant:\n%s", got.String(), want.String())
+	}
+	if !strings.Contains(got.String(), `id="要約-2"`) {
+		t.Errorf("Render after Compact lost the heading IDs Parse chose")
+	}
+}

@@ -41,7 +41,8 @@ func (d *Doc) Render(w io.Writer, resolve func(dest string) string) (err error) 
 		return errNoDoc
 	}
 	bw := &renderWriter{Writer: bufio.NewWriter(w), resolve: resolve}
-	if d.root == nil {
+	root := d.tree()
+	if root == nil {
 		_, _ = bw.WriteString("<pre><code>")
 		_, _ = bw.WriteString(stdhtml.EscapeString(string(d.src)))
 		_, _ = bw.WriteString("</code></pre>\n")
@@ -52,7 +53,7 @@ func (d *Doc) Render(w io.Writer, resolve func(dest string) string) (err error) 
 			err = fmt.Errorf("render markdown: %v", r)
 		}
 	}()
-	return d.m.md.Renderer().Render(bw, d.src, d.root)
+	return d.m.md.Renderer().Render(bw, d.src, root)
 }
 
 // renderWriter carries one Render call's state to the node renderers, which

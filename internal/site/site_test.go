@@ -312,3 +312,24 @@ func TestBuildFailureKeepsPrevious(t *testing.T) {
 		}
 	}
 }
+
+// TestCompactSameOutput checks that a site too large to keep its syntax
+// trees (see treeBudget) builds byte for byte what a small one does.
+func TestCompactSameOutput(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	build(t, testSite(), a)
+	s, _ := load(t, testSite())
+	for _, p := range s.Articles {
+		p.Doc.Compact()
+	}
+	if _, err := s.Build(context.Background(), BuildOptions{Out: b}); err != nil {
+		t.Fatal(err)
+	}
+	ha, hb := hashTree(t, a), hashTree(t, b)
+	for name, sum := range ha {
+		if hb[name] != sum {
+			t.Errorf("%s differs after Compact", name)
+		}
+	}
+}
