@@ -255,6 +255,8 @@ func (g *generator) article(i int) Article {
 	return Article{Path: p, Lang: lang, Title: title, Codes: codes, UpdatedAt: updated, Related: relPaths, Src: []byte(b.String())}
 }
 
+var domains = []string{"corp.example", "contoso.local", "fabrikam.example", "tokyo.corp.example", "osaka.corp.example"}
+
 func (g *generator) body(b *strings.Builder, i int, lang string, codes []errcode.Code, related []ref) {
 	r := g.r
 	secs, sents, causes := sectionsJA, sentencesJA, causesJA
@@ -301,9 +303,24 @@ func (g *generator) body(b *strings.Builder, i int, lang string, codes []errcode
 			for k := range r.between(2, 4) {
 				line(strconv.Itoa(k+1), ") ", pick(r, sents))
 				cb := pick(r, codeBlocks)
+				fill := strings.NewReplacer(
+					"{host}", fmt.Sprintf("srv%05d.corp.example", r.intn(100000)),
+					"{domain}", pick(r, domains),
+					"{folder}", pick(r, folders),
+					"{user}", pick(r, users),
+					"{kb}", kb, "{kbnum}", kb[2:])
 				line("   ```", cb.lang)
+				if r.intn(10) < 7 {
+					// Most blocks say where they were run, as
+					// copied terminal sessions do.
+					comment := "REM "
+					if cb.lang == "powershell" {
+						comment = "# "
+					}
+					line("   ", comment, fmt.Sprintf("srv%05d.corp.example", r.intn(100000)))
+				}
 				for _, l := range cb.lines {
-					line("   ", l)
+					line("   ", fill.Replace(l))
 				}
 				line("   ```")
 			}

@@ -126,23 +126,35 @@ type codeBlock struct {
 	lines []string
 }
 
+// codeBlocks are the commands articles show. {host}, {domain}, {folder},
+// {kb} and {user} are replaced per block, so that, as in real articles
+// (about one block in five repeats another in the seed corpus's msdocs
+// articles), most blocks are distinct and a cache of highlighted blocks
+// does not make a benchmark look better than real content would.
 var codeBlocks = []codeBlock{
 	{"cmd", []string{"slmgr /dli", "slmgr /dlv", "slmgr /xpr", "slmgr /ato"}},
-	{"cmd", []string{"nslookup -type=SRV _vlmcs._tcp.yourdomain.local"}},
-	{"cmd", []string{"w32tm /resync", "w32tm /query /status"}},
+	{"cmd", []string{"nslookup -type=SRV _vlmcs._tcp.{domain}"}},
+	{"cmd", []string{"w32tm /resync", "w32tm /query /status", "w32tm /stripchart /computer:{host} /samples:3"}},
 	{"cmd", []string{"DISM /Online /Cleanup-Image /RestoreHealth", "sfc /scannow"}},
 	{"cmd", []string{"net stop wuauserv", "net start wuauserv"}},
 	{"powershell", []string{"Get-MpPreference | Select EnableControlledFolderAccess",
 		"Get-MpThreatDetection -ErrorAction SilentlyContinue | Select -First 5"}},
-	{"powershell", []string{"Get-WindowsUpdateLog", "Get-Service BITS, wuauserv | Format-Table -Auto"}},
-	{"powershell", []string{"Test-NetConnection kms.yourdomain.local -Port 1688"}},
-	{"cmd", []string{`icacls "C:\\Path\\To\\Folder"`, "whoami /groups & whoami /priv"}},
-	{"cmd", []string{`takeown /F "C:\\Path\\To\\Folder" /R /D Y`, `icacls "C:\\Path\\To\\Folder" /grant Administrators:F /T`}},
-	{"powershell", []string{`$p = "C:\\Path\\To\\Folder"`, `icacls $p /setowner "NT AUTHORITY\\SYSTEM" /T`}},
+	{"powershell", []string{"Get-WindowsUpdateLog -LogPath \"C:\\Temp\\{kb}.log\"", "Get-Service BITS, wuauserv | Format-Table -Auto"}},
+	{"powershell", []string{"Test-NetConnection {host} -Port 1688"}},
+	{"cmd", []string{`icacls "C:\\{folder}"`, "whoami /groups & whoami /priv"}},
+	{"cmd", []string{`takeown /F "C:\\{folder}" /R /D Y`, `icacls "C:\\{folder}" /grant Administrators:F /T`}},
+	{"powershell", []string{`$p = "C:\\{folder}"`, `icacls $p /setowner "NT AUTHORITY\\SYSTEM" /T`}},
 	{"cmd", []string{"sc config sppsvc start= auto", "net start sppsvc"}},
-	{"powershell", []string{"Get-WinEvent -LogName Application -MaxEvents 20 |", "  Where-Object { $_.LevelDisplayName -eq 'Error' } |", "  Format-List TimeCreated, Id, Message"}},
-	{"cmd", []string{`gpresult /h "%USERPROFILE%\\Desktop\\gp.html"`}},
+	{"powershell", []string{"Get-WinEvent -LogName Application -MaxEvents 20 -ComputerName {host} |", "  Where-Object { $_.LevelDisplayName -eq 'Error' } |", "  Format-List TimeCreated, Id, Message"}},
+	{"cmd", []string{`gpresult /s {host} /user {user} /h "%USERPROFILE%\\Desktop\\gp.html"`}},
+	{"powershell", []string{"Get-HotFix -Id {kb} -ComputerName {host}", "wusa /uninstall /kb:{kbnum} /quiet /norestart"}},
+	{"cmd", []string{"net use \\\\{host}\\share /user:{domain}\\{user}", "klist purge"}},
 }
+
+var folders = []string{`Program Files\\Contoso\\Agent`, `ProgramData\\Microsoft\\Crypto\\RSA`, `Windows\\Temp`,
+	`Users\\Public\\Documents`, `Windows\\SoftwareDistribution\\Download`, `inetpub\\wwwroot`, `Temp\\Setup`}
+
+var users = []string{"admin", "svc-deploy", "helpdesk01", "tanaka", "suzuki", "jsmith", "backup-op"}
 
 var references = []string{
 	"https://learn.microsoft.com/ja-jp/windows-server/administration/windows-commands/icacls",
