@@ -21,6 +21,12 @@ section schema, links between articles) and prints the problems. It writes
 nothing. It exits with status 0 when there is no error, 1 when there is one
 (or, with -strict, a warning).
 
+Besides what kbgen build reports, check warns about what looks wrong across
+the site or against the clock: two articles in the same language whose
+primary error code is the same (probably duplicates), an updatedAt in the
+future, an article that mentions no error code, and placeholder text left
+by kbgen new.
+
 Formats:
 
 	text    file:line:col: severity: message, one per line (the default)
@@ -53,6 +59,7 @@ Examples:
 			if format != "text" {
 				w = stdout
 			}
+			sf.review = true
 			_, diags, err := sf.load(ctx, w, format)
 			if err != nil {
 				return err

@@ -29,7 +29,7 @@ var errUsage = errors.New("usage")
 var errFailed = errors.New("failed")
 
 func commands() []*command {
-	return []*command{buildCmd(), checkCmd(), searchCmd(), versionCmd()}
+	return []*command{buildCmd(), checkCmd(), newCmd(), serveCmd(), searchCmd(), versionCmd()}
 }
 
 // run runs kbgen with args and returns the exit status: 0 on success, 1 when
@@ -140,6 +140,9 @@ func versionCmd() *command {
 
 // isTerminal reports whether w is a terminal, for colour and progress.
 func isTerminal(w io.Writer) bool {
+	if p, ok := w.(*progress); ok {
+		w = p.w
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

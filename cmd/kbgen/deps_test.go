@@ -26,6 +26,8 @@ var allowed = map[string][]string{
 	"site":      {"render", "search", "schema", "article", "markdown", "highlight", "errcode", "diag"},
 	"server":    {"site", "diag"},
 	"webtest":   {},
+	"corpus":    {"errcode"},        // synthetic articles for tests and benchmarks
+	"bench":     {"corpus", "site"}, // the side-by-side benchmark harness
 }
 
 // owners says which one package may import each third-party library, so a
@@ -35,7 +37,9 @@ var owners = map[string]string{
 	"github.com/alecthomas/chroma/v2":        "highlight",
 	"github.com/blevesearch/bleve/v2":        "search",
 	"github.com/adrg/frontmatter":            "article",
+	"github.com/tdewolff/minify/v2":          "site",
 	"github.com/blevesearch/bleve_index_api": "search",
+	"github.com/fsnotify/fsnotify":           "server",
 }
 
 const module = "github.com/kbgen/kbgen/"

@@ -23,9 +23,23 @@ func TestWorkflowLint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Shellcheck and Pyflakes are left empty, which turns those
-	// integrations off; a .github/actionlint.yaml in the repository, if
-	// one is added, is honoured as the actionlint command would.
+	for _, e := range lintWorkflow(t, workflowFile, src) {
+		t.Errorf("%s:%d:%d: %s [%s]", e.Filepath, e.Line, e.Column, e.Message, e.Kind)
+	}
+
+	// The linter must be live: a workflow with a mistake fails.
+	bad := "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ steps.nope.outputs.x }}\n"
+	if errs := lintWorkflow(t, "bad.yml", []byte(bad)); len(errs) == 0 {
+		t.Errorf("actionlint found nothing wrong in a workflow using an undefined step")
+	}
+}
+
+// lintWorkflow lints src as the workflow at path. The shellcheck and
+// pyflakes integrations are off (their executables are left empty); a
+// .github/actionlint.yaml, if the repository ever has one, is honoured as
+// the actionlint command would.
+func lintWorkflow(t *testing.T, path string, src []byte) []*actionlint.Error {
+	t.Helper()
 	l, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{
 		LogWriter: io.Discard,
 		Color:     actionlint.ColorOptionKindNever,
@@ -33,13 +47,11 @@ func TestWorkflowLint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	errs, err := l.Lint(workflowFile, src, nil)
+	errs, err := l.Lint(path, src, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range errs {
-		t.Errorf("%s:%d:%d: %s [%s]", e.Filepath, e.Line, e.Column, e.Message, e.Kind)
-	}
+	return errs
 }
 
 // TestWorkflowRecipe checks what the workflow does, from its parsed form:
@@ -72,8 +84,9 @@ func TestWorkflowRecipe(t *testing.T) {
 		t.Errorf("workflow's push trigger is not limited to the main branch")
 	}
 
-	// runs reports whether some job that the event runs has a run: step
-	// containing every one of words, and whether it uses action.
+	// jobFor returns the jobs that event runs; hasRun reports whether one
+	// of jobs has a run: step containing all of words; uses whether one of
+	// them uses action.
 	jobFor := func(event string) []*actionlint.Job {
 		var jobs []*actionlint.Job
 		for _, j := range wf.Jobs {

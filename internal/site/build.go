@@ -64,15 +64,28 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 	if err != nil {
 		return st, err
 	}
+	// Fail before the work, not after it, when the output cannot be
+	// replaced: publish would refuse a file in its place.
+	if fi, err := os.Lstat(out); err == nil && !fi.IsDir() {
+		return st, fmt.Errorf("output %s exists and is not a directory", out)
+	}
 	parent := filepath.Dir(out)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return st, err
+		return st, fmt.Errorf("create output directory: %w", err)
 	}
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".new-")
+	removeStale(out) // what builds killed mid-way left beside out
+	tmp, err := os.MkdirTemp(parent, buildDirPrefix(out))
 	if err != nil {
 		return st, fmt.Errorf("create build directory: %w", err)
 	}
-	defer os.RemoveAll(tmp) // a no-op after a successful swap
+	defer os.RemoveAll(tmp) // after a successful swap, the previous site
+	// The lock tells other builds' removeStale that tmp is in use; it goes
+	// with the process, so a killed build's directory becomes removable.
+	unlock, err := lockDir(tmp)
+	if err != nil {
+		return st, fmt.Errorf("create build directory: %w", err)
+	}
+	defer unlock()
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return st, err
 	}

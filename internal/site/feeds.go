@@ -18,7 +18,7 @@ func (s *Site) absURL(rel string) string { return s.Config.BaseURL + rel }
 
 // writeFeeds writes sitemap.xml, robots.txt, the Atom feed and the
 // OpenSearch description.
-func (s *Site) writeFeeds(w *writer, view *render.Site) error {
+func (s *Site) writeFeeds(w output, view *render.Site) error {
 	var b bytes.Buffer
 
 	// sitemap.xml: every article, with its update time.

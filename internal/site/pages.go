@@ -112,7 +112,7 @@ func (s *Site) langName(code string) string {
 }
 
 // writeArticle renders one article page.
-func (s *Site) writeArticle(w *writer, tpl *render.Templates, view *render.Site, p *Page) error {
+func (s *Site) writeArticle(w output, tpl *render.Templates, view *render.Site, p *Page) error {
 	var body bytes.Buffer
 	if err := p.Doc.Render(&body, func(dest string) string { return s.resolve(p, dest).href }); err != nil {
 		return err
@@ -147,7 +147,7 @@ func (s *Site) writeArticle(w *writer, tpl *render.Templates, view *render.Site,
 }
 
 // writeLists writes the home, language, tag, code, search and 404 pages.
-func (s *Site) writeLists(w *writer, tpl *render.Templates, view *render.Site) error {
+func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site) error {
 	first := s.Config.Languages[0].Code
 	recent := s.summaries(s.Articles)
 	if len(recent) > s.Config.Feed {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 )
 
 // publish puts the finished build directory tmp in place of out.
@@ -43,4 +45,36 @@ func publish(tmp, out string) error {
 	// The old site now lives at tmp+".old"; move it where the caller's
 	// cleanup removes it.
 	return os.Rename(old, tmp)
+}
+
+// buildDirPrefix is the name prefix of the build directories of out,
+// written beside it: ".public.new-1234567" (and, while publish falls back to
+// two renames, ".public.new-1234567.old").
+func buildDirPrefix(out string) string {
+	return "." + filepath.Base(out) + ".new-"
+}
+
+// removeStale removes the build directories that builds killed before
+// they finished (or before they removed the previous site after the swap)
+// left beside out. Every build holds a lock on its own directory until it
+// returns (lockDir), and the lock dies with its process, so a directory
+// that can be locked is garbage and one that cannot belongs to a build that
+// is still running; lockStale says which. Errors are ignored: a directory
+// that cannot be removed now is tried again by the next build.
+func removeStale(out string) {
+	parent, prefix := filepath.Dir(out), buildDirPrefix(out)
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		dir := filepath.Join(parent, e.Name())
+		if unlock, ok := lockStale(dir); ok {
+			os.RemoveAll(dir)
+			unlock()
+		}
+	}
 }

@@ -1,8 +1,52 @@
 package site
 
-import "golang.org/x/sys/unix"
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
 
 // exchange atomically swaps the directories a and b.
 func exchange(a, b string) error {
 	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
+}
+
+// lockDir takes an exclusive flock on dir, the calling build's own
+// directory, and returns its release. It fails if dir is locked, or if it
+// was removed (by another build's removeStale, between its creation and
+// the lock), so a build never writes into a directory another build is
+// deleting.
+func lockDir(dir string) (unlock func(), err error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: %w", dir, err)
+	}
+	locked, err1 := f.Stat()
+	named, err2 := os.Stat(dir)
+	if err := errors.Join(err1, err2); err != nil || !os.SameFile(locked, named) {
+		f.Close()
+		return nil, fmt.Errorf("lock %s: removed by another build", dir)
+	}
+	return func() { f.Close() }, nil
+}
+
+// lockStale reports whether dir, another build's directory, is stale: no
+// live process holds its lock. If so, it holds the lock itself until
+// unlock, so that no build can start using dir while it is removed.
+func lockStale(dir string) (unlock func(), ok bool) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, false
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		return nil, false
+	}
+	return func() { f.Close() }, true
 }

@@ -1,0 +1,235 @@
+package site
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"path"
+	"strings"
+
+	"github.com/kbgen/kbgen/internal/render"
+	"github.com/kbgen/kbgen/internal/search"
+)
+
+// This file renders single pages on request, for the dev server (kbgen
+// serve): the same page writers that Build runs over the whole site write
+// into an output that keeps only the one file asked for, so a served page
+// is byte for byte the page Build writes, and there is no second
+// implementation of any page to drift.
+
+// output is where the page writers put files: the build's writer, which
+// writes them to disk, or a capture or memory output in serve mode.
+type output interface {
+	// write stores data as the file name, a slash-separated path below
+	// the output root.
+	write(name string, data []byte) error
+	// page executes template name with data and stores it as file.
+	page(tpl *render.Templates, file, name string, data any) error
+}
+
+var (
+	_ output = (*writer)(nil)
+	_ output = (*capture)(nil)
+	_ output = memory(nil)
+)
+
+// errCaptured stops the page writers as soon as a capture holds its file,
+// so the pages after it are not built for nothing.
+var errCaptured = errors.New("page captured")
+
+// capture is an output that keeps the file want and discards the others
+// without executing their templates.
+type capture struct {
+	want  string
+	buf   bytes.Buffer
+	found bool
+}
+
+func (c *capture) write(name string, data []byte) error {
+	if name != c.want {
+		return nil
+	}
+	c.buf.Write(data)
+	c.found = true
+	return errCaptured
+}
+
+func (c *capture) page(tpl *render.Templates, file, name string, data any) error {
+	if file != c.want {
+		return nil
+	}
+	if err := tpl.Execute(&c.buf, name, data); err != nil {
+		return fmt.Errorf("template %s: %w", name, err)
+	}
+	c.found = true
+	return errCaptured
+}
+
+// memory is an output that keeps every file.
+type memory map[string][]byte
+
+func (m memory) write(name string, data []byte) error {
+	m[name] = bytes.Clone(data)
+	return nil
+}
+
+func (m memory) page(tpl *render.Templates, file, name string, data any) error {
+	var b bytes.Buffer
+	if err := tpl.Execute(&b, name, data); err != nil {
+		return fmt.Errorf("template %s: %w", name, err)
+	}
+	m[file] = b.Bytes()
+	return nil
+}
+
+// loadTemplates parses the default templates overlaid by the site's
+// templates/ directory, if it has one.
+func (s *Site) loadTemplates() (*render.Templates, error) {
+	var siteTemplates fs.FS
+	if fi, err := fs.Stat(s.FS, TemplatesDir); err == nil && fi.IsDir() {
+		siteTemplates, _ = fs.Sub(s.FS, TemplatesDir)
+	}
+	return render.Load(siteTemplates)
+}
+
+// Theme is a site's parsed templates and its assets with their hashed
+// names, made once and used for every page rendered on request. It depends
+// on the site's templates/ directory and base URL only, not on the
+// articles, so a dev server keeps it across content changes. A Theme is
+// read-only and safe for concurrent use.
+type Theme struct {
+	tpl   *render.Templates
+	urls  map[string]string // asset name ("site.css") → URL, as render.Site.Assets
+	files map[string][]byte // path below the base URL ("assets/site.3f2a….css") → content
+}
+
+// LoadTheme parses s's templates and names and hashes its assets as Build
+// does. Its error, like Build's, names the template file and line.
+func (s *Site) LoadTheme() (*Theme, error) {
+	tpl, err := s.loadTemplates()
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	view := &render.Site{BasePath: s.Config.BasePath(), Assets: make(map[string]string)}
+	files := memory{}
+	if err := s.writeAssets(files, tpl, view); err != nil {
+		return nil, err
+	}
+	return &Theme{tpl: tpl, urls: view.Assets, files: files}, nil
+}
+
+// Asset returns the asset file Build publishes at rel, a path below the
+// base URL ("assets/site.3f2a….css").
+func (t *Theme) Asset(rel string) ([]byte, bool) {
+	b, ok := t.files[rel]
+	return b, ok
+}
+
+// PageOptions is what RenderPage needs besides the site.
+type PageOptions struct {
+	Theme *Theme
+	// SearchVersion is the version search.Index.Export returned for this
+	// site's index; pages load the browser search files from
+	// search/<version>/ below the base URL, as on the published site.
+	SearchVersion string
+	Generator     string // names the program in the pages' generator meta tag
+}
+
+// RenderPage writes to w the page Build writes at rel, a path below the
+// base URL: "" or a path ending in "/" means its index.html. The pages are
+// the article pages, the home, language, tag, code, search and 404 pages,
+// and the feeds (sitemap.xml, robots.txt, feed.xml, opensearch.xml); assets
+// come from Theme.Asset and copied content files from ContentFile. found is
+// false, and nothing is written, when Build writes no such page.
+//
+// An article page costs one Markdown render and one template execution. A
+// list page is made by the writer of all list pages, which stops at the one
+// asked for but prepares the lists before it; that is linear in the number
+// of articles, which a caller that serves many requests may want to cache.
+// RenderPage only reads s, so it may be called concurrently.
+func (s *Site) RenderPage(w io.Writer, rel string, opts PageOptions) (found bool, err error) {
+	if opts.Theme == nil {
+		return false, errors.New("render page: no theme")
+	}
+	file := rel
+	if file == "" || strings.HasSuffix(file, "/") {
+		file += "index.html"
+	}
+	view := s.siteView(opts.Generator)
+	maps.Copy(view.Assets, opts.Theme.urls)
+	view.IndexURL = view.BasePath + "search/" + opts.SearchVersion + "/"
+	tpl := opts.Theme.tpl
+
+	c := &capture{want: file}
+	dir, isIndex := strings.CutSuffix(file, "index.html")
+	switch {
+	case isIndex && s.byURL[dir] != nil:
+		if p := s.byURL[dir]; !p.Draft {
+			err = s.writeArticle(c, tpl, view, p)
+		}
+	case isIndex && (dir == "" || strings.HasSuffix(dir, "/")), file == "404.html":
+		err = s.writeLists(c, tpl, view)
+	case !strings.Contains(file, "/") && (path.Ext(file) == ".xml" || path.Ext(file) == ".txt"):
+		err = s.writeFeeds(c, view)
+	}
+	if err != nil && !errors.Is(err, errCaptured) {
+		return false, fmt.Errorf("render %s: %w", file, err)
+	}
+	if !c.found {
+		return false, nil
+	}
+	_, err = w.Write(c.buf.Bytes())
+	return true, err
+}
+
+// ContentFile returns the name in s.FS of the file that Build copies from
+// content/ to rel, a path below the base URL (an image or attachment next
+// to the articles), and whether there is one. Articles (.md) and hidden
+// files, whose names start with "." or "_", are not published.
+func (s *Site) ContentFile(rel string) (name string, ok bool) {
+	if !fs.ValidPath(rel) || rel == "." || strings.HasSuffix(rel, ".md") {
+		return "", false
+	}
+	for _, el := range strings.Split(rel, "/") {
+		if strings.HasPrefix(el, ".") || strings.HasPrefix(el, "_") {
+			return "", false
+		}
+	}
+	name = ContentDir + "/" + rel
+	fi, err := fs.Stat(s.FS, name)
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", false
+	}
+	return name, true
+}
+
+// SearchIndex is a site's search index, built in memory by BuildSearch and
+// ready to be exported for the browser. A dev server builds it, which is
+// slow, apart from exporting it, which writes files, so that it can abandon
+// a build on shutdown without leaving files behind.
+type SearchIndex struct {
+	ix *search.Index
+}
+
+// BuildSearch builds the search index of the published articles in memory.
+// It takes seconds at 10,000 articles, so a dev server runs it in the
+// background after a change. It only reads s.
+func (s *Site) BuildSearch() (*SearchIndex, error) {
+	ix, err := s.Index()
+	if err != nil {
+		return nil, err
+	}
+	return &SearchIndex{ix: ix}, nil
+}
+
+// Export writes the files the browser searches into dir/<version>/, as
+// Build does under search/, and returns the version for PageOptions.
+func (x *SearchIndex) Export(dir string) (version string, err error) {
+	return x.ix.Export(dir)
+}
+
+// Close releases the index.
+func (x *SearchIndex) Close() error { return x.ix.Close() }

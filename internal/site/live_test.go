@@ -1,0 +1,287 @@
+package site
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/kbgen/kbgen/internal/corpus"
+)
+
+// searchVersion returns the version directory of the search export in a
+// built site.
+func searchVersion(t *testing.T, out string) string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(out, "search"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() {
+			return e.Name()
+		}
+	}
+	t.Fatal("no search export in the build")
+	return ""
+}
+
+func renderRel(t *testing.T, s *Site, rel string, opts PageOptions) ([]byte, bool) {
+	t.Helper()
+	var b bytes.Buffer
+	found, err := s.RenderPage(&b, rel, opts)
+	if err != nil {
+		t.Fatalf("RenderPage(%q): %v", rel, err)
+	}
+	return b.Bytes(), found
+}
+
+// TestRenderPageMatchesBuild renders every file of a build on request and
+// compares it with what Build wrote, byte for byte: the dev server must
+// serve the published site, not an approximation of it.
+func TestRenderPageMatchesBuild(t *testing.T) {
+	fsys := testSite()
+	fsys["content/ja/draft.md"] = &fstest.MapFile{Data: []byte(strings.Replace(jaArticle("下書き 0x80070005", "2025-11-03T00:00:00Z", "なし"), "lang:", "draft: true\nlang:", 1))}
+	fsys["content/ja/img/diagram.png"] = &fstest.MapFile{Data: []byte("\x89PNG fake")}
+	out := filepath.Join(t.TempDir(), "public")
+	build(t, fsys, out)
+	s, _ := load(t, fsys)
+	theme, err := s.LoadTheme()
+	if err != nil {
+		t.Fatal(err)
+	}
+	version := searchVersion(t, out)
+	opts := PageOptions{Theme: theme, SearchVersion: version}
+
+	err = filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(out, p)
+		rel = filepath.ToSlash(rel)
+		if strings.HasPrefix(rel, "search/"+version+"/") {
+			return nil // the search export, which the server keeps itself
+		}
+		want, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		var got []byte
+		var found bool
+		switch {
+		case strings.HasPrefix(rel, "assets/"):
+			got, found = theme.Asset(rel)
+		default:
+			req := strings.TrimSuffix(rel, "index.html") // request directories as a browser does
+			got, found = renderRel(t, s, req, opts)
+			if !found {
+				if name, ok := s.ContentFile(rel); ok {
+					got, _ = fs.ReadFile(s.FS, name)
+					found = true
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: built but not rendered on request", rel)
+		} else if !bytes.Equal(got, want) {
+			t.Errorf("%s: rendered on request differs from the build:\n%s", rel, firstDiff(got, want))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, rel := range []string{"nope/", "ja/draft/", "ja/kms", "ja/kms/extra/", "x.xml", "../kbgen.yaml", "assets/missing.css", "ja/kms.md"} {
+		if _, found := renderRel(t, s, rel, opts); found {
+			t.Errorf("RenderPage(%q) found a page, want none", rel)
+		}
+		if _, ok := s.ContentFile(rel); ok {
+			t.Errorf("ContentFile(%q) found a file, want none", rel)
+		}
+	}
+	if _, found := renderRel(t, s, "ja/kms/index.html", opts); !found {
+		t.Errorf("RenderPage(%q) found nothing", "ja/kms/index.html")
+	}
+}
+
+// firstDiff shows where two outputs part.
+func firstDiff(got, want []byte) string {
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	from := max(0, i-60)
+	return "got:  …" + string(got[from:min(len(got), i+60)]) + "\nwant: …" + string(want[from:min(len(want), i+60)])
+}
+
+// TestUpdateMatchesLoad changes, adds and removes files and checks that
+// Update gives what a fresh Load of the changed files gives, while the
+// Site it was called on stays as it was.
+func TestUpdateMatchesLoad(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(fstest.MapFS) []string
+	}{
+		{"edit", func(fs fstest.MapFS) []string {
+			fs["content/ja/time.md"] = &fstest.MapFile{Data: []byte(jaArticle("時刻のずれで 0xC004F074 (改訂)", "2025-10-02T00:00:00Z", "- [KMS](kms.md)"))}
+			return []string{"content/ja/time.md"}
+		}},
+		{"edit breaks a link", func(fs fstest.MapFS) []string {
+			fs["content/ja/time.md"] = &fstest.MapFile{Data: []byte(jaArticle("時刻差で 0xC004F074", "2025-10-01T00:00:00Z", "- [KMS](kms.md)\n- [gone](gone.md)"))}
+			return []string{"content/ja/time.md"}
+		}},
+		{"add", func(fs fstest.MapFS) []string {
+			fs["content/ja/new.md"] = &fstest.MapFile{Data: []byte(jaArticle("新しい記事 0x80070005", "2025-11-04T00:00:00Z", "- [KMS](kms.md)"))}
+			return []string{"content/ja/new.md"}
+		}},
+		{"remove linked article", func(fs fstest.MapFS) []string {
+			delete(fs, "content/en/kms.md")
+			return []string{"content/en/kms.md"}
+		}},
+		{"break", func(fs fstest.MapFS) []string {
+			fs["content/ja/time.md"] = &fstest.MapFile{Data: []byte("---\ntitle: [\n---\n")}
+			return []string{"content/ja/time.md"}
+		}},
+		{"remove directory", func(fs fstest.MapFS) []string {
+			delete(fs, "content/ja/kms.md")
+			delete(fs, "content/ja/time.md")
+			return []string{"content/ja"}
+		}},
+		{"add directory", func(fs fstest.MapFS) []string {
+			fs["content/ja/sub/a.md"] = &fstest.MapFile{Data: []byte(jaArticle("下の記事 0x800F0922", "2025-11-04T00:00:00Z", "- [KMS](../kms.md)"))}
+			fs["content/ja/sub/_b.md"] = &fstest.MapFile{Data: []byte("not an article")}
+			return []string{"content/ja/sub"}
+		}},
+		{"ignored", func(fs fstest.MapFS) []string {
+			fs["content/ja/.x.md.swp"] = &fstest.MapFile{Data: []byte("editor state")}
+			fs["templates/article.html"] = &fstest.MapFile{Data: []byte("x")}
+			return []string{"content/ja/.x.md.swp", "templates/article.html", "kbgen.yaml"}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := testSite()
+			old, oldDiags := load(t, fsys)
+			theme, err := old.LoadTheme()
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := PageOptions{Theme: theme, SearchVersion: "v"}
+			before, _ := renderRel(t, old, "ja/time/", opts)
+
+			changed := tc.change(fsys)
+			updated, diags, err := old.Update(context.Background(), changed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh, freshDiags := load(t, fsys)
+
+			if got, want := diagStrings(diags), diagStrings(freshDiags); !slices.Equal(got, want) {
+				t.Errorf("Update diagnostics:\n%s\nLoad diagnostics:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+			if got, want := urls(updated.Articles), urls(fresh.Articles); !slices.Equal(got, want) {
+				t.Errorf("Update articles %q, Load articles %q", got, want)
+			}
+			for _, rel := range append(urls(fresh.Articles), "", "ja/", "en/", "tags/", "tags/kms/", "codes/", "codes/0xC004F074/", "404.html", "sitemap.xml") {
+				got, gotFound := renderRel(t, updated, rel, opts)
+				want, wantFound := renderRel(t, fresh, rel, opts)
+				if gotFound != wantFound || !bytes.Equal(got, want) {
+					t.Errorf("%q after Update differs from after Load (found %v, %v)", rel, gotFound, wantFound)
+				}
+			}
+
+			// The old Site is untouched.
+			if got, want := diagStrings(old.index()), diagStrings(oldDiags); !slices.Equal(got, want) {
+				t.Errorf("old site's diagnostics changed to:\n%s", strings.Join(got, "\n"))
+			}
+			if after, _ := renderRel(t, old, "ja/time/", opts); !bytes.Equal(after, before) {
+				t.Errorf("old site's page changed after Update")
+			}
+		})
+	}
+}
+
+func diagStrings[L ~[]D, D interface{ String() string }](l L) []string {
+	var out []string
+	for _, d := range l {
+		out = append(out, d.String())
+	}
+	return out
+}
+
+func urls(pages []*Page) []string {
+	var out []string
+	for _, p := range pages {
+		out = append(out, p.URL)
+	}
+	return out
+}
+
+// BenchmarkUpdate measures the dev server's work after an author saves one
+// article: Update (re-parse that file, rebuild the indexes, check every
+// link) and rendering the changed article's page. The target is
+// under 200 ms at 10,000 articles:
+//
+//	KBGEN_BENCH_SIZES=10000 go test ./internal/site -run '^$' -bench Update -benchtime 20x
+func BenchmarkUpdate(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			root := b.TempDir()
+			if _, err := corpus.Write(root, n, 1); err != nil {
+				b.Fatal(err)
+			}
+			fsys := os.DirFS(root)
+			cfg, _ := LoadConfig(fsys)
+			s, diags, err := Load(context.Background(), fsys, cfg)
+			if err != nil || diags.HasErrors() {
+				b.Fatalf("Load: %v %v", err, diags)
+			}
+			theme, err := s.LoadTheme()
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := s.Articles[len(s.Articles)/2]
+			file := filepath.Join(root, filepath.FromSlash(p.Path))
+			orig, err := os.ReadFile(file)
+			if err != nil {
+				b.Fatal(err)
+			}
+			opts := PageOptions{Theme: theme, SearchVersion: "v"}
+			var update, page time.Duration
+			i := 0
+			for b.Loop() {
+				i++
+				edited := append(slices.Clone(orig), []byte("\n編集 "+strconv.Itoa(i)+"\n")...)
+				if err := os.WriteFile(file, edited, 0o644); err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				next, _, err := s.Update(context.Background(), []string{p.Path})
+				if err != nil {
+					b.Fatal(err)
+				}
+				mid := time.Now()
+				var out bytes.Buffer
+				if found, err := next.RenderPage(&out, p.URL, opts); err != nil || !found {
+					b.Fatalf("RenderPage(%q) = %v, %v", p.URL, found, err)
+				}
+				if !bytes.Contains(out.Bytes(), []byte("編集 "+strconv.Itoa(i))) {
+					b.Fatalf("rendered page lacks the edit")
+				}
+				update += mid.Sub(start)
+				page += time.Since(mid)
+				s = next
+			}
+			b.ReportMetric(float64(update.Microseconds())/1000/float64(i), "update-ms/op")
+			b.ReportMetric(float64(page.Microseconds())/1000/float64(i), "render-ms/op")
+		})
+	}
+}
