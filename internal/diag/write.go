@@ -20,10 +20,20 @@ func WriteText(w io.Writer, l List, color bool) error {
 				sev = "\x1b[1;33m" + sev + "\x1b[0m"
 			}
 		}
-		fmt.Fprintf(&b, "%s: %s: %s\n", d.Pos, sev, d.Msg)
+		fmt.Fprintf(&b, "%s: %s: %s\n", d.Pos, sev, oneLine(d.Msg))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// oneLine folds a message that spans lines (a YAML library's, say) onto
+// one, so that each problem stays one line of output for tools that read
+// it line by line.
+func oneLine(s string) string {
+	if !strings.ContainsAny(s, "\r\n") {
+		return s
+	}
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // jsonDiagnostic is the stable JSON shape of a diagnostic; see WriteJSON.
