@@ -3,10 +3,12 @@ package search
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	index "github.com/blevesearch/bleve_index_api"
@@ -52,30 +55,77 @@ func (ix *Index) Export(dir string) (string, error) {
 		return "", fmt.Errorf("export search index: %w", err)
 	}
 	version := versionOf(files)
+	return version, writeExport(dir, version, files)
+}
+
+// ExportAs writes the export as Export does, under a version the caller
+// computed beforehand with Version, so that pages naming the version can
+// be written while the index is still being built.
+func (ix *Index) ExportAs(dir, version string) error {
+	files, err := ix.exportFiles()
+	if err != nil {
+		return fmt.Errorf("export search index: %w", err)
+	}
+	return writeExport(dir, version, files)
+}
+
+// Version returns the version ExportAs should use for an index of docs: a
+// hash of everything the export is derived from (every field of every
+// document, in order) and of the format. The same documents always give
+// the same version, and different documents a different one.
+func Version(docs []Doc) string {
+	h := sha256.New()
+	str := func(s string) {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		io.WriteString(h, s)
+	}
+	str(fmt.Sprintf("kbgen search export format %d", formatVersion))
+	for _, d := range docs {
+		str(d.ID)
+		str(d.Title)
+		str(d.ErrorText)
+		str(d.Lang)
+		str(strings.Join(d.Tags, "\x00"))
+		for _, c := range d.Codes {
+			str(string(c))
+		}
+		str(strings.Join(d.Headings, "\x00"))
+		str(d.Body)
+		str(d.Summary)
+		str(d.UpdatedAt.UTC().Format(time.RFC3339Nano))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// writeExport writes files into dir/version, through a temporary directory
+// so that a reader never sees half an export.
+func writeExport(dir, version string, files map[string][]byte) error {
 	final := filepath.Join(dir, version)
 	if _, err := os.Stat(filepath.Join(final, "index.json")); err == nil {
-		return version, nil
+		return nil
 	}
 	tmp := final + ".tmp"
 	if err := os.RemoveAll(tmp); err != nil {
-		return "", fmt.Errorf("export search index: %w", err)
+		return fmt.Errorf("export search index: %w", err)
 	}
 	for _, name := range sortedKeys(files) {
 		p := filepath.Join(tmp, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return "", fmt.Errorf("export search index: %w", err)
+			return fmt.Errorf("export search index: %w", err)
 		}
 		if err := os.WriteFile(p, files[name], 0o644); err != nil {
-			return "", fmt.Errorf("export search index: %w", err)
+			return fmt.Errorf("export search index: %w", err)
 		}
 	}
 	if err := os.RemoveAll(final); err != nil {
-		return "", fmt.Errorf("export search index: %w", err)
+		return fmt.Errorf("export search index: %w", err)
 	}
 	if err := os.Rename(tmp, final); err != nil {
-		return "", fmt.Errorf("export search index: %w", err)
+		return fmt.Errorf("export search index: %w", err)
 	}
-	return version, nil
+	return nil
 }
 
 // manifest is index.json, the one file every search loads first.

@@ -246,3 +246,22 @@ func gzipSize(b []byte) int {
 }
 
 func kb(n int) string { return strconv.FormatFloat(float64(n)/1024, 'f', 1, 64) + " KB" }
+
+// TestVersion checks that the input version follows the documents: the
+// same documents give the same version, any changed field another.
+func TestVersion(t *testing.T) {
+	docs := []Doc{{ID: "ja/a/", Title: "ライセンス認証 0xC004F074", Lang: "ja", Body: "本文"}}
+	v := Version(docs)
+	if again := Version([]Doc{docs[0]}); again != v {
+		t.Errorf("Version of equal documents = %s and %s", v, again)
+	}
+	changed := docs[0]
+	changed.Body = "本文。"
+	if Version([]Doc{changed}) == v {
+		t.Errorf("Version did not change with the body")
+	}
+	moved := []Doc{{ID: "ja/a/", Title: "ライセンス認証 0xC004F074", Lang: "ja", Body: "", Summary: "本文"}}
+	if Version(moved) == v {
+		t.Errorf("Version did not change when text moved between fields")
+	}
+}

@@ -122,15 +122,30 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 	if progress == nil {
 		progress = func(string, int, int) {}
 	}
-	start = time.Now()
-	progress("indexed", 0, len(s.Articles))
-	version, err := s.writeSearch(w, opts.IndexDir)
-	if err != nil {
-		return fmt.Errorf("search index: %w", err)
-	}
+	// The search index is built and exported beside the page rendering:
+	// much of bleve's work and of the export runs on one goroutine, and
+	// the pages need only the export's version, which is a hash of the
+	// index's input and so is known before the index exists.
+	docs := s.searchDocs()
+	version := search.Version(docs)
 	view.IndexURL = view.BasePath + "search/" + version + "/"
-	progress("indexed", len(s.Articles), len(s.Articles))
-	stage("search", start)
+	searchStart := time.Now()
+	searchDone := make(chan error, 1)
+	progress("indexed", 0, len(s.Articles))
+	go func() {
+		err := s.writeSearch(w, opts.IndexDir, docs, version)
+		progress("indexed", len(s.Articles), len(s.Articles))
+		searchDone <- err
+	}()
+	var searchTime time.Duration
+	waitSearch := func() error {
+		err := <-searchDone
+		searchTime = time.Since(searchStart)
+		if err != nil {
+			return fmt.Errorf("search index: %w", err)
+		}
+		return nil
+	}
 
 	start = time.Now()
 	var mu sync.Mutex
@@ -151,24 +166,37 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 		progress("rendered", int(rendered.Add(1)), len(s.Articles))
 	})
 	if firstErr != nil {
+		waitSearch()
 		return firstErr
 	}
 	if err := ctx.Err(); err != nil {
+		waitSearch()
 		return err
 	}
 	stage("articles", start)
 
 	start = time.Now()
 	if err := s.writeLists(w, tpl, view); err != nil {
+		waitSearch()
 		return err
 	}
 	if err := s.writeFeeds(w, view); err != nil {
+		waitSearch()
 		return err
 	}
 	if err := s.copyContentFiles(w); err != nil {
+		waitSearch()
 		return err
 	}
 	stage("lists", start)
+	start = time.Now()
+	if err := waitSearch(); err != nil {
+		return err
+	}
+	// "search" is the index and export's own time, overlapping the
+	// stages above; "search wait" is what the build waited for it after.
+	st.Stages = append(st.Stages, Stage{"search", searchTime})
+	stage("search wait", start)
 	return nil
 }
 
@@ -221,13 +249,13 @@ func (s *Site) writeAssets(w output, tpl *render.Templates, view *render.Site) e
 
 // writeSearch builds the bleve index from the published articles and
 // exports it under search/ for the browser. It returns the export's version.
-func (s *Site) writeSearch(w *writer, indexDir string) (string, error) {
-	ix, err := search.Build(indexDir, s.searchDocs())
+func (s *Site) writeSearch(w *writer, indexDir string, docs []search.Doc, version string) error {
+	ix, err := search.Build(indexDir, docs)
 	if err != nil {
-		return "", err
+		return err
 	}
 	defer ix.Close()
-	return ix.Export(filepath.Join(w.dir, "search"))
+	return ix.ExportAs(filepath.Join(w.dir, "search"), version)
 }
 
 func (s *Site) searchDoc(p *Page) search.Doc {
