@@ -194,9 +194,9 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 		return err
 	}
 	// "search" is the index and export's own time, overlapping the
-	// stages above; "search wait" is what the build waited for it after.
+	// stages above; "search-wait" is what the build waited for it after.
 	st.Stages = append(st.Stages, Stage{"search", searchTime})
-	stage("search wait", start)
+	stage("search-wait", start)
 	return nil
 }
 
