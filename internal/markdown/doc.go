@@ -61,15 +61,17 @@
 //
 // # Limits
 //
-// Parsing and rendering are linear in practice: a 1 MB line, 10,000 nested
-// list markers on one line or a 100,000-row table each take well under a
-// second (see TestLongInputs). goldmark v1.8.7 has super-linear cases that
-// no article meets by accident: a long line of unclosed link destinations
-// without spaces ("[a](" repeated: about 6 s for 200 KB), a long run of
-// nested brackets ("[[[…]]]": about 7 s for 800 KB), and nesting deeper
-// than any document needs (time quadratic in the depth: 20,000 levels of
-// "- " take about 0.6 s). Parse and Render never panic: should goldmark,
-// Parse returns the body as plain text and Render reports an error.
+// Parsing and rendering are linear: a 1 MB line, 10,000 nested list
+// markers on one line or a 100,000-row table each take well under a
+// second (see TestLongInputs and internal/article's
+// TestPathologicalInputs). goldmark v1.8.7 alone is quadratic on hostile
+// input: unclosed link destinations ("[a](" repeated: 20 s for 200 KB),
+// nested brackets, emphasis delimiters that never pair ("*_a" repeated:
+// 100 s for 300 KB) and deep container nesting on one line. Parse bounds
+// each (limits.go): at most 128 nested containers, and 256 link openers
+// and 256 delimiter runs per paragraph, heading or table cell; past a limit
+// the rest is text. Parse and Render never panic: should goldmark, Parse
+// returns the body as plain text and Render reports an error.
 package markdown
 
 // Heading is a heading of the document, with its position in the file.
