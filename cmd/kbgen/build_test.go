@@ -3,10 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"flag"
-	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -71,23 +68,6 @@ func writeFiles(t *testing.T, root string, files map[string]string) {
 	}
 }
 
-func treeHash(t *testing.T, dir string) string {
-	t.Helper()
-	h := sha256.New()
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(p)
-		fmt.Fprintf(h, "%s %x\n", p, sha256.Sum256(data))
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("%x", h.Sum(nil))
-}
-
 // TestBuildBadInput adds one file for each kind of author mistake to a good
 // site and builds once: every problem must be reported, one precise line
 // each, the exit status must be 1, and the previous public/ must be left
@@ -101,7 +81,7 @@ func TestBuildBadInput(t *testing.T) {
 	if code := run(ctx, []string{"build", "-root", root, "-quiet"}, &bytes.Buffer{}, &stderr); code != 0 {
 		t.Fatalf("build of the good site exited %d: %s", code, stderr.String())
 	}
-	before := treeHash(t, filepath.Join(root, "public"))
+	before := hashTree(t, filepath.Join(root, "public"))
 
 	related := "## 関連ケース\n"
 	writeFiles(t, root, map[string]string{
@@ -129,8 +109,8 @@ func TestBuildBadInput(t *testing.T) {
 	}
 	// The summary line carries no timing, so the whole output is golden.
 	golden(t, "bad-input.golden", stderr.Bytes())
-	if after := treeHash(t, filepath.Join(root, "public")); after != before {
-		t.Errorf("a failed build changed public/")
+	if d := hashTree(t, filepath.Join(root, "public")).diff(before); d != "" {
+		t.Errorf("a failed build changed public/: %s", d)
 	}
 	if strings.Contains(stderr.String(), "bom-crlf.md") {
 		t.Errorf("a file with a BOM and CRLF line endings was reported:\n%s", stderr.String())
