@@ -129,25 +129,41 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 	docs := s.searchDocs()
 	version := search.Version(docs)
 	view.IndexURL = view.BasePath + "search/" + version + "/"
-	searchStart := time.Now()
-	searchDone := make(chan error, 1)
+	type searchResult struct {
+		err  error
+		time time.Duration
+	}
+	searchDone := make(chan searchResult, 1)
 	progress("indexed", 0, len(s.Articles))
 	go func() {
+		start := time.Now()
 		err := s.writeSearch(w, opts.IndexDir, docs, version)
 		progress("indexed", len(s.Articles), len(s.Articles))
-		searchDone <- err
+		searchDone <- searchResult{err, time.Since(start)}
 	}()
-	var searchTime time.Duration
-	waitSearch := func() error {
-		err := <-searchDone
-		searchTime = time.Since(searchStart)
-		if err != nil {
-			return fmt.Errorf("search index: %w", err)
-		}
-		return nil
-	}
 
+	pagesErr := s.writePages(ctx, w, tpl, view, progress, stage)
+	// Always wait: Build must not return while the export still writes.
 	start = time.Now()
+	res := <-searchDone
+	if pagesErr != nil {
+		return pagesErr
+	}
+	if res.err != nil {
+		return fmt.Errorf("search index: %w", res.err)
+	}
+	// "search" is the index and export's own time, overlapping the
+	// page stages; "search-wait" is what the build waited for it after.
+	st.Stages = append(st.Stages, Stage{"search", res.time})
+	stage("search-wait", start)
+	return nil
+}
+
+// writePages writes the article pages in parallel, then the list pages,
+// feeds and the content's other files.
+func (s *Site) writePages(ctx context.Context, w *writer, tpl *render.Templates, view *render.Site,
+	progress func(string, int, int), stage func(string, time.Time)) error {
+	start := time.Now()
 	var mu sync.Mutex
 	var firstErr error
 	var rendered atomic.Int64
@@ -166,37 +182,24 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 		progress("rendered", int(rendered.Add(1)), len(s.Articles))
 	})
 	if firstErr != nil {
-		waitSearch()
 		return firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		waitSearch()
 		return err
 	}
 	stage("articles", start)
 
 	start = time.Now()
 	if err := s.writeLists(w, tpl, view); err != nil {
-		waitSearch()
 		return err
 	}
 	if err := s.writeFeeds(w, view); err != nil {
-		waitSearch()
 		return err
 	}
 	if err := s.copyContentFiles(w); err != nil {
-		waitSearch()
 		return err
 	}
 	stage("lists", start)
-	start = time.Now()
-	if err := waitSearch(); err != nil {
-		return err
-	}
-	// "search" is the index and export's own time, overlapping the
-	// stages above; "search-wait" is what the build waited for it after.
-	st.Stages = append(st.Stages, Stage{"search", searchTime})
-	stage("search-wait", start)
 	return nil
 }
 
