@@ -9,10 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/kbgen/kbgen/templates"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -509,6 +512,23 @@ func TestAssetsSmall(t *testing.T) {
 		}
 		if len(b) > limit {
 			t.Errorf("%s is %d bytes, over its %d-byte budget", name, len(b), limit)
+		}
+	}
+}
+
+// TestReservedIDs checks that every literal id in the templates an article
+// page is made from is reserved, so no heading anchor can take it.
+func TestReservedIDs(t *testing.T) {
+	re := regexp.MustCompile(`\bid="([A-Za-z][\w-]*)"`)
+	for _, name := range []string{"base.html", "partials.html", "article.html"} {
+		src, err := fs.ReadFile(templates.FS(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+			if !slices.Contains(ReservedIDs(), m[1]) {
+				t.Errorf("%s uses id %q, which ReservedIDs does not list", name, m[1])
+			}
 		}
 	}
 }

@@ -137,3 +137,12 @@ func (a ArticlePage) Lang() string { return a.Page.Lang }
 
 // URL returns the page's own path.
 func (a ArticlePage) URL() string { return a.Page.URL }
+
+// ReservedIDs returns the element ids the default templates and scripts use
+// on article pages. The Markdown renderer gives no heading one of them, so
+// an article with a heading named "Search results" cannot capture the
+// search box's results. A site whose own templates add ids beside these
+// keeps them distinct from heading anchors itself.
+func ReservedIDs() []string {
+	return []string{"main", "search-input", "search-results", "search-page", "kb-toc", "kb-related", "sr-list"}
+}

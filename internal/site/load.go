@@ -14,6 +14,7 @@ import (
 	"github.com/kbgen/kbgen/internal/errcode"
 	"github.com/kbgen/kbgen/internal/highlight"
 	"github.com/kbgen/kbgen/internal/markdown"
+	"github.com/kbgen/kbgen/internal/render"
 )
 
 // ContentDir is the directory of the site root that holds the articles.
@@ -108,7 +109,7 @@ func Load(ctx context.Context, fsys fs.FS, cfg Config) (*Site, diag.List, error)
 		md: markdown.New(markdown.Config{
 			Highlighter: highlight.New(),
 			Unsafe:      cfg.UnsafeHTML,
-			ReservedIDs: reservedIDs,
+			ReservedIDs: render.ReservedIDs(),
 		}),
 	}
 	opts := article.Options{
@@ -238,11 +239,6 @@ func (s *Site) index() diag.List {
 // render it (markdown.Doc.Compact), which keeps memory flat as the corpus
 // grows at the cost of a second parse, about 4% of build time.
 const treeBudget = 64 << 20
-
-// reservedIDs are the element ids the default templates and scripts use on
-// article pages; a heading never takes one, so that an article with a
-// heading named "Search results" cannot capture the search box's results.
-var reservedIDs = []string{"main", "search-input", "search-results", "search-page", "kb-toc", "kb-related", "sr-list"}
 
 // articleURL maps a content path to the article's URL: the language, then
 // the path below content/ (without a leading language directory, so that
