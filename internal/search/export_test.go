@@ -203,9 +203,11 @@ func TestQueryBytes(t *testing.T) {
 				{"English", "activation", 0, 100 << 10, 10},
 				{"one kanji", "認", 0, 100 << 10, 10},
 			}
+			// As from a Japanese page, which ranks its own language first
+			// and so also fetches that language's bitmap.
 			var qs []Query
 			for _, c := range cases {
-				qs = append(qs, Query{Text: c.q})
+				qs = append(qs, Query{Text: c.q, Prefer: "ja"})
 			}
 			js := searchJSExport(t, dir, qs, 10)
 			for i, c := range cases {
