@@ -7,6 +7,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"html"
 	"io/fs"
@@ -23,18 +24,23 @@ import (
 
 // TestLinks builds the repository's content and a generated corpus of 200
 // articles, each at the root and for a subpath base URL, and checks every
-// link of every page (see checkLinks).
+// link of every page (see checkLinks). The corpus's language and tag pages
+// are paged at the default page size, and the repository's content is
+// built once more with two articles to a page, so that every kind of list
+// is paged, and the crawl must reach every page of every list.
 func TestLinks(t *testing.T) {
 	gen := t.TempDir()
 	if _, err := corpus.Write(gen, 200, 7); err != nil {
 		t.Fatal(err)
 	}
 	sites := []struct {
-		name string
-		root string
+		name  string
+		root  string
+		paged bool // the site must have pages 2… of some list
 	}{
-		{"repo", repoSite(t)},
-		{"corpus", gen},
+		{"repo", repoSite(t), false},
+		{"repo-paged", pagedRepoSite(t, 2), true},
+		{"corpus", gen, true},
 	}
 	bases := []struct {
 		name    string
@@ -63,7 +69,11 @@ func TestLinks(t *testing.T) {
 				if n.pages == 0 || n.links == 0 {
 					t.Fatalf("checked %d pages and %d links: the site is empty", n.pages, n.links)
 				}
-				t.Logf("%d pages, %d links (%d with a fragment), %d search results checked", n.pages, n.links, n.fragments, n.results)
+				if s.paged && n.paged == 0 {
+					t.Errorf("no page/<n>/ pages: the crawl did not see a paged list")
+				}
+				t.Logf("%d pages (%d of them pages 2… of a list), %d reached from the home page, %d links (%d with a fragment), %d search results checked",
+					n.pages, n.paged, n.reached, n.links, n.fragments, n.results)
 			})
 		}
 	}
@@ -72,6 +82,8 @@ func TestLinks(t *testing.T) {
 // linkCounts is what checkLinks looked at.
 type linkCounts struct {
 	pages, links, fragments, results int
+	reached                          int // pages reached from the home page
+	paged                            int // pages 2… of paged lists (…/page/<n>/index.html)
 }
 
 // checkLinks checks the site built into dir, published at site (an absolute
@@ -85,7 +97,10 @@ type linkCounts struct {
 //   - root-relative paths stay under the site's path, so nothing links to
 //     /ja/… when the site lives at /kb/;
 //   - the documents of the search index (which search.js turns into result
-//     links) and the pages in sitemap.xml exist too.
+//     links) and the pages in sitemap.xml exist too;
+//   - every page but 404.html is reached by following links (a href, form
+//     action) from the home page, as a reader would find it: no page, such
+//     as page 3 of a paged list, is published that nothing leads to.
 //
 // Links to other hosts are not followed. A javascript: or other script URL
 // is an error wherever it appears. It returns what it checked and one line
@@ -152,39 +167,41 @@ func checkLinks(t *testing.T, dir, site string) (linkCounts, []string) {
 	}
 
 	var n linkCounts
-	check := func(page string, pageURL *url.URL, what, ref string) {
+	// check checks one link and returns the file it leads to, or "" when
+	// it leads nowhere on the site.
+	check := func(page string, pageURL *url.URL, what, ref string) string {
 		n.links++
 		u, err := url.Parse(strings.TrimSpace(ref))
 		if err != nil {
 			errorf("%s: %s %q: %v", page, what, ref, err)
-			return
+			return ""
 		}
 		switch strings.ToLower(u.Scheme) {
 		case "", "http", "https":
 		case "mailto", "tel":
-			return
+			return ""
 		case "data":
 			if !strings.HasPrefix(strings.ToLower(u.Opaque), "image/") {
 				errorf("%s: %s %q: a data: URL that is not an image", page, what, ref)
 			}
-			return
+			return ""
 		default:
 			errorf("%s: %s %q: scheme %q", page, what, ref, u.Scheme)
-			return
+			return ""
 		}
 		abs := pageURL.ResolveReference(u)
 		if abs.Scheme != base.Scheme || abs.Host != base.Host {
-			return // another site
+			return "" // another site
 		}
 		file := page // "#x" is this document wherever it is served (404.html)
 		if !strings.HasPrefix(ref, "#") {
 			if file, err = resolve(abs); err != nil {
 				errorf("%s: %s %q: %v", page, what, ref, err)
-				return
+				return ""
 			}
 		}
 		if u.Fragment == "" {
-			return
+			return file
 		}
 		n.fragments++
 		if !strings.HasSuffix(file, ".html") {
@@ -192,14 +209,19 @@ func checkLinks(t *testing.T, dir, site string) (linkCounts, []string) {
 		} else if !idsOf(file)[abs.Fragment] {
 			errorf("%s: %s %q: %s has no element with id %q", page, what, ref, file, abs.Fragment)
 		}
+		return file
 	}
 
+	linksTo := make(map[string][]string) // page → the pages its links lead to
 	for _, page := range pages {
 		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(page)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		n.pages++
+		if pagedRE.MatchString(page) {
+			n.paged++
+		}
 		// The URL the page is served at: a directory for index.html.
 		p := strings.TrimSuffix(page, "index.html")
 		pageURL := base.ResolveReference(&url.URL{Path: p})
@@ -211,11 +233,34 @@ func checkLinks(t *testing.T, dir, site string) (linkCounts, []string) {
 		for _, tag := range scanTags(data) {
 			for _, attr := range linkAttrs[tag.name] {
 				if v, ok := tag.attrs[attr]; ok {
-					check(page, pageURL, tag.name+" "+attr, v)
+					to := check(page, pageURL, tag.name+" "+attr, v)
+					// What a reader can follow: not <link rel="next">,
+					// which browsers do not show.
+					if (tag.name == "a" || tag.name == "form") && strings.HasSuffix(to, ".html") {
+						linksTo[page] = append(linksTo[page], to)
+					}
 				}
 			}
 		}
 	}
+
+	// Crawl from the home page. Search results and sitemap.xml do not
+	// count: a list page that only they lead to is still a dead end.
+	reached := map[string]bool{"index.html": true}
+	for queue := []string{"index.html"}; len(queue) > 0; queue = queue[1:] {
+		for _, to := range linksTo[queue[0]] {
+			if !reached[to] {
+				reached[to] = true
+				queue = append(queue, to)
+			}
+		}
+	}
+	for _, page := range pages {
+		if !reached[page] && page != "404.html" {
+			errorf("%s: no link leads to it from the home page", page)
+		}
+	}
+	n.reached = len(reached)
 
 	// The search index's documents become result links in search.js:
 	// base path + document ID.
@@ -256,6 +301,7 @@ var linkAttrs = map[string][]string{
 var (
 	searchIDRE   = regexp.MustCompile(`"id":"([^"\\]*)"`)
 	sitemapLocRE = regexp.MustCompile(`<loc>([^<]*)</loc>`)
+	pagedRE      = regexp.MustCompile(`/page/[0-9]+/index\.html$`)
 )
 
 // htmlTag is a start tag of a page.
@@ -379,6 +425,27 @@ func repoSite(t *testing.T) string {
 	return root
 }
 
+// pagedRepoSite is repoSite with kbgen.yaml's paginate set to size, so
+// that the few articles of the repository's content fill several pages of
+// every list.
+func pagedRepoSite(t *testing.T, size int) string {
+	t.Helper()
+	root := repoSite(t)
+	file := filepath.Join(root, "kbgen.yaml")
+	cfg, err := os.ReadFile(file)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	if regexp.MustCompile(`(?m)^paginate:`).Match(cfg) {
+		t.Fatalf("the repository's kbgen.yaml sets paginate: pagedRepoSite cannot set it to %d", size)
+	}
+	cfg = fmt.Appendf(cfg, "\npaginate: %d\n", size)
+	if err := os.WriteFile(file, cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
 // runCLI runs kbgen in-process with args and fails the test unless it
 // exits 0.
 func runCLI(t *testing.T, args ...string) {
@@ -413,6 +480,14 @@ func TestLinksCatch(t *testing.T) {
 	if err := os.WriteFile(article, page, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A page nothing links to: a list page left over from a larger list.
+	orphan := filepath.Join(out, "ja", "page", "9")
+	if err := os.MkdirAll(orphan, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(orphan, "index.html"), []byte("<!doctype html><title>x</title>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	_, problems := checkLinks(t, out, "http://127.0.0.1/kb/")
 	all := strings.Join(problems, "\n")
 	for _, want := range []string{
@@ -422,6 +497,7 @@ func TestLinksCatch(t *testing.T) {
 		"is outside the site's \"/kb/\"", // a root link under a subpath
 		"is a directory",                 // /kb/tags
 		"scheme \"javascript\"",          // script
+		"ja/page/9/index.html: no link leads to it from the home page",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("checkLinks did not report %q; it reported:\n%.3000s", want, all)

@@ -68,6 +68,7 @@ type qualityPage struct {
 
 // qualityPages returns every page type of the site, and the states that
 // script builds: the search box's results and the 404 page's suggestion.
+// The paths are those of buildQualitySite, whose lists are paged.
 func qualityPages() []qualityPage {
 	return []qualityPage{
 		{name: "home", path: "/"},
@@ -75,6 +76,7 @@ func qualityPages() []qualityPage {
 		{name: "article", path: seedArticle, ready: ".article-body .copy"},
 		{name: "article-en", path: "/en/kms-activation-0xc004f074/"},
 		{name: "lang", path: "/ja/"},
+		{name: "lang-page", path: "/ja/page/2/"}, // a middle page of a paged list: previous, next, the current page marked
 		{name: "tag", path: "/tags/kms/"},
 		{name: "tags", path: "/tags/"},
 		{name: "code", path: "/codes/0xC004F074/"},
@@ -83,6 +85,18 @@ func qualityPages() []qualityPage {
 		{name: "404", path: "/no/such/page/"},
 		{name: "404-code", path: "/ja/kms-0xC004F074-old/", ready: "#search-results a"}, // site.js searches for the code in the address
 	}
+}
+
+// buildQualitySite builds the repository's content as buildRepoSite does,
+// but with two articles to a page, so that every list (language, tag,
+// code) is paged and its pagination nav is on the pages the gates look
+// at. It builds from a copy, so the search index is not written into the
+// repository.
+func buildQualitySite(t *testing.T) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "public")
+	runCLI(t, "build", "-root", pagedRepoSite(t, 2), "-out", out, "-quiet")
+	return out
 }
 
 // missingTool skips the test for a tool the machine lacks, or fails it
@@ -199,7 +213,7 @@ func TestBrowserAxe(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := webtest.Browser(t)
-	base := webtest.Serve(t, buildRepoSite(t))
+	base := webtest.Serve(t, buildQualitySite(t))
 	for _, p := range qualityPages() {
 		for _, width := range []int64{desktopWidth, phoneWidth} {
 			t.Run(fmt.Sprintf("%s/%d", p.name, width), func(t *testing.T) {
@@ -259,7 +273,7 @@ func TestNuHTMLChecker(t *testing.T) {
 	if err != nil {
 		missingTool(t, "java not installed (apt-get install default-jre-headless)")
 	}
-	out := buildRepoSite(t)
+	out := buildQualitySite(t)
 	var files []string
 	kinds := map[string]bool{}
 	err = filepath.WalkDir(out, func(path string, d os.DirEntry, err error) error {
@@ -270,6 +284,9 @@ func TestNuHTMLChecker(t *testing.T) {
 		case ".html":
 			rel, _ := filepath.Rel(out, path)
 			kinds[strings.SplitN(filepath.ToSlash(rel), "/", 2)[0]] = true
+			if pagedRE.MatchString(filepath.ToSlash(path)) {
+				kinds["page 2 of a list"] = true
+			}
 			files = append(files, path)
 		case ".css", ".svg":
 			files = append(files, path)
@@ -280,7 +297,7 @@ func TestNuHTMLChecker(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Every page type must be among the files checked.
-	for _, want := range []string{"index.html", "404.html", "ja", "en", "tags", "codes", "search"} {
+	for _, want := range []string{"index.html", "404.html", "ja", "en", "tags", "codes", "search", "page 2 of a list"} {
 		if !kinds[want] {
 			t.Errorf("built site has no %s: the checker would not see that page type", want)
 		}
@@ -445,7 +462,7 @@ func TestBrowserNoHorizontalScroll(t *testing.T) {
 		t.Skip("browser test")
 	}
 	ctx := webtest.Browser(t)
-	base := webtest.Serve(t, buildRepoSite(t))
+	base := webtest.Serve(t, buildQualitySite(t))
 	for _, p := range qualityPages() {
 		t.Run(p.name, func(t *testing.T) {
 			tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -482,7 +499,7 @@ func TestBrowserNoExternalRequests(t *testing.T) {
 		t.Skip("browser test")
 	}
 	ctx := webtest.Browser(t)
-	base := webtest.Serve(t, buildRepoSite(t))
+	base := webtest.Serve(t, buildQualitySite(t))
 	for _, p := range qualityPages() {
 		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err := openPage(tctx, base, p)
@@ -503,18 +520,18 @@ func TestBrowserNoExternalRequests(t *testing.T) {
 }
 
 // TestBrowserScreenshots writes full-page screenshots of the home page, the
-// home page with search results open and the seed article, light and dark,
-// desktop and phone, for a person to look at.
+// home page with search results open, the seed article and a page of a
+// paged list, light and dark, desktop and phone, for a person to look at.
 func TestBrowserScreenshots(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
 	}
 	ctx := webtest.Browser(t)
-	base := webtest.Serve(t, buildRepoSite(t))
+	base := webtest.Serve(t, buildQualitySite(t))
 	dir := artifactsDir(t)
 	var pages []qualityPage
 	for _, p := range qualityPages() {
-		if p.name == "home" || p.name == "home-results" || p.name == "article" {
+		if p.name == "home" || p.name == "home-results" || p.name == "article" || p.name == "lang-page" {
 			pages = append(pages, p)
 		}
 	}

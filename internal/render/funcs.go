@@ -17,6 +17,9 @@ func funcs() template.FuncMap {
 		"isodate":  func(t time.Time) string { return t.UTC().Format("2006-01-02") },
 		"datetime": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"articles": func(lang string, list []ArticleSummary) ArticleList { return ArticleList{lang, list} },
+		"pageof":   pageOf,
+		"pagename": pageName,
+		"showing":  showing,
 	}
 }
 
@@ -59,6 +62,9 @@ var uiStrings = map[string]map[string]string{
 		"notFoundText":      "お探しのページは移動または削除された可能性があります。上の検索ボックスでエラーコードやメッセージを検索してください。",
 		"notFoundCode":      "URL に含まれるエラーコードで検索:",
 		"feed":              "更新フィード",
+		"pagination":        "ページ送り",
+		"prev":              "前へ",
+		"next":              "次へ",
 	},
 	"en": {
 		"skip":              "Skip to content",
@@ -86,6 +92,9 @@ var uiStrings = map[string]map[string]string{
 		"notFoundText":      "The page may have moved or been removed. Search for the error code or message with the box above.",
 		"notFoundCode":      "Search for the error code in the address:",
 		"feed":              "Feed",
+		"pagination":        "Pagination",
+		"prev":              "Previous",
+		"next":              "Next",
 	},
 }
 
@@ -124,4 +133,38 @@ func readableDate(t time.Time, lang string) string {
 		return fmt.Sprintf("%d年%d月%d日", t.Year(), t.Month(), t.Day())
 	}
 	return t.Format("January 2, 2006")
+}
+
+// pageOf says which page of how many a page of a paged list is, for its
+// title: "2 / 5 ページ", "page 2 of 5".
+func pageOf(lang string, n, pages int) string {
+	if lang == "ja" {
+		return fmt.Sprintf("%d / %d ページ", n, pages)
+	}
+	return fmt.Sprintf("page %d of %d", n, pages)
+}
+
+// pageName names page n for a screen reader, where the pagination nav
+// shows only the number: "3 ページ目", "Page 3".
+func pageName(lang string, n int) string {
+	if lang == "ja" {
+		return fmt.Sprintf("%d ページ目", n)
+	}
+	return fmt.Sprintf("Page %d", n)
+}
+
+// showing says which articles of a paged list a page shows: "95 件中
+// 21〜40 件", "21–40 of 95 articles". It takes the place of count on a
+// paged list, whose page holds only some of the articles counted.
+func showing(lang string, first, last, total int) string {
+	switch {
+	case lang == "ja" && first == last:
+		return fmt.Sprintf("%d 件中 %d 件目", total, first)
+	case lang == "ja":
+		return fmt.Sprintf("%d 件中 %d〜%d 件", total, first, last)
+	case first == last:
+		return fmt.Sprintf("%d of %d articles", first, total)
+	default:
+		return fmt.Sprintf("%d–%d of %d articles", first, last, total)
+	}
 }

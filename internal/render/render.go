@@ -13,11 +13,18 @@
 //	               partials.html); a site may add its own
 //	home.html      ListPage: Articles (recent), Tags (by count)
 //	article.html   ArticlePage
-//	list.html      ListPage for a language, tag or code page (Kind says which)
+//	list.html      ListPage for a language, tag or code page (Kind says which);
+//	               one page of it when Pager is set (see below)
 //	tags.html      IndexPage: Tags
 //	codes.html     IndexPage: Codes
 //	search.html    ListPage (Tags may be set; Articles unused)
 //	404.html       ListPage: Articles (recent, optional)
+//
+// A list longer than the site's page size is split into pages, each a
+// ListPage whose Page.Pager says where it is. In the defaults, base.html
+// gives such a page its rel="prev" and rel="next" links, partials.html's
+// "pageTitle" adds "page n of N" to its title from page 2 on, and its
+// "pager" template is the pagination nav that list.html shows.
 //
 // Each page template is parsed exactly once, in Load, into its own clone of
 // the layout and shared files, so two pages may define the same block
@@ -44,6 +51,9 @@
 //	isodate T           "2025-11-03"
 //	datetime T          "2025-11-03T09:11:56Z", for <time datetime>
 //	articles LANG LIST  pairs a []ArticleSummary with the page language for the "articles" partial
+//	pageof LANG N M     "2 / 5 ページ" / "page 2 of 5", for the title of a paged list's page N of M
+//	pagename LANG N     "3 ページ目" / "Page 3", the accessible name of a page number
+//	showing LANG A B T  "95 件中 21〜40 件" / "21–40 of 95 articles", the count on a paged list
 //
 // Dates are shown in UTC: the output must not depend on the machine's time
 // zone, and the frontmatter's timestamps are UTC.

@@ -472,6 +472,15 @@ func TestFuncs(t *testing.T) {
 		{"count ja", count("ja", 1), "1 件"},
 		{"count en 1", count("en", 1), "1 article"},
 		{"count en 0", count("en", 0), "0 articles"},
+		{"pageof ja", pageOf("ja", 2, 5), "2 / 5 ページ"},
+		{"pageof en", pageOf("en", 2, 5), "page 2 of 5"},
+		{"pagename ja", pageName("ja", 3), "3 ページ目"},
+		{"pagename en", pageName("en", 3), "Page 3"},
+		{"pagename other", pageName("de", 3), "Page 3"},
+		{"showing ja", showing("ja", 21, 40, 95), "95 件中 21〜40 件"},
+		{"showing ja one", showing("ja", 41, 41, 41), "41 件中 41 件目"},
+		{"showing en", showing("en", 21, 40, 95), "21–40 of 95 articles"},
+		{"showing en one", showing("en", 41, 41, 41), "41 of 41 articles"},
 	}
 	for _, tc := range tests {
 		if tc.got != tc.want {

@@ -17,7 +17,7 @@ type Site struct {
 	Languages []Language        // configured languages in order
 	Assets    map[string]string // logical asset name ("site.css", "site.js", "search.js", "search.css", "chroma.css") → URL with content hash
 	SearchURL string            // URL of the search page ("/kb/search/")
-	IndexURL  string            // URL of the versioned search export directory, ending in "/" ("/kb/search/3f2a…/")
+	IndexURL  string            // URL of the search directory, ending in "/" ("/kb/search/"); its index.json names the export
 	Generator string            // "kbgen <version>"
 
 	// Optional links; when empty the templates use the default locations
@@ -53,6 +53,12 @@ type Page struct {
 	URL         string // the page's own path ("/kb/ja/kms-activation-0xc004f074/")
 	Canonical   string // absolute URL (BaseURL-based), empty when BaseURL has no host
 	Breadcrumbs []Link // home → … → parent; the page itself is not included
+	// Pager is set on every page of a list split across pages (a
+	// language, tag or code page with more articles than kbgen.yaml's
+	// paginate) and nil on every other page. It is here rather than on
+	// ListPage so that the layout can give any page its rel="prev" and
+	// rel="next" links and its "page n of N" title.
+	Pager *Pager
 }
 
 // Code is an error code as templates show it.
@@ -103,7 +109,7 @@ type ListPage struct {
 	Page
 	Heading  string           // e.g. the tag name, the code
 	Intro    string           // e.g. the error text for a code page
-	Articles []ArticleSummary // sorted by UpdatedAt descending, then URL
+	Articles []ArticleSummary // sorted by UpdatedAt descending, then URL; a paged list's are this page's (Pager says which)
 	Tags     []Tag            // home: all tags by count
 	Codes    []Code           // home: nothing; code page: nothing
 }

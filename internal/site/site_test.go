@@ -1,6 +1,7 @@
 package site
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,8 +9,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -140,6 +143,11 @@ func TestConfig(t *testing.T) {
 		{"baseURL: kb\n", func(c Config) bool { return c.BasePath() == "/kb/" }, nil},
 		{"schema:\n  off: true\nbrokenLinks: warning\ndefaultLang: en\n", func(c Config) bool { return c.Schema.Off && c.BrokenLinks == diag.Warning && c.DefaultLang == "en" }, nil},
 		{"title: KB\nbrokenLinks: maybe\n", nil, []string{`kbgen.yaml:2:1: error: brokenLinks: want "error" or "warning", got "maybe"`}},
+		{"title: KB\n", func(c Config) bool { return c.Paginate == DefaultPaginate }, nil},
+		{"paginate: 3\n", func(c Config) bool { return c.Paginate == 3 }, nil},
+		{"title: KB\npaginate: 0\n", func(c Config) bool { return c.Paginate == DefaultPaginate }, []string{`kbgen.yaml:2:1: error: paginate: want a positive number of articles per page, got 0`}},
+		{"title: KB\nfeed: 5\npaginate: -10\n", nil, []string{`kbgen.yaml:3:1: error: paginate: want a positive number of articles per page, got -10`}},
+		{"paginate: all\n", nil, []string{"kbgen.yaml:1:1: error: invalid configuration: unmarshal errors:\n  line 1: cannot unmarshal !!str `all` into int"}},
 		{"title: [\n", nil, []string{`kbgen.yaml:1:1: error: invalid configuration: did not find expected node content`}},
 		{"titel: KB\n", nil, []string{`kbgen.yaml:1:1: error: invalid configuration: unmarshal errors:
   line 1: field titel not found in type site.fileConfig`}},
@@ -243,25 +251,29 @@ func TestBuildBaseURL(t *testing.T) {
 }
 
 // TestDeterministic builds the same content twice with different
-// parallelism and compares every byte.
+// parallelism and compares every byte, for a site with paged lists too.
 func TestDeterministic(t *testing.T) {
-	dir := t.TempDir()
-	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
-	build(t, testSite(), a)
-	prev := runtime.GOMAXPROCS(1)
-	build(t, testSite(), b)
-	runtime.GOMAXPROCS(prev)
-	ha, hb := hashTree(t, a), hashTree(t, b)
-	if len(ha) == 0 {
-		t.Fatal("no files built")
-	}
-	for name, sum := range ha {
-		if hb[name] != sum {
-			t.Errorf("%s differs between builds", name)
-		}
-	}
-	if len(ha) != len(hb) {
-		t.Errorf("builds wrote %d and %d files", len(ha), len(hb))
+	for name, fsys := range map[string]fstest.MapFS{"small": testSite(), "paged": pagedSite("")} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+			build(t, fsys, a)
+			prev := runtime.GOMAXPROCS(1)
+			build(t, fsys, b)
+			runtime.GOMAXPROCS(prev)
+			ha, hb := hashTree(t, a), hashTree(t, b)
+			if len(ha) == 0 {
+				t.Fatal("no files built")
+			}
+			for name, sum := range ha {
+				if hb[name] != sum {
+					t.Errorf("%s differs between builds", name)
+				}
+			}
+			if len(ha) != len(hb) {
+				t.Errorf("builds wrote %d and %d files", len(ha), len(hb))
+			}
+		})
 	}
 }
 
@@ -321,7 +333,7 @@ func TestCompactSameOutput(t *testing.T) {
 	build(t, testSite(), a)
 	s, _ := load(t, testSite())
 	for _, p := range s.Articles {
-		p.Doc.Compact()
+		compact(p.Article)
 	}
 	if _, err := s.Build(context.Background(), BuildOptions{Out: b}); err != nil {
 		t.Fatal(err)
@@ -331,5 +343,130 @@ func TestCompactSameOutput(t *testing.T) {
 		if hb[name] != sum {
 			t.Errorf("%s differs after Compact", name)
 		}
+	}
+}
+
+// pagedSite is seven Japanese articles, all tagged Windows and KMS and
+// carrying 0xC004F074, with paginate: 3 (and any more kbgen.yaml lines in
+// extra). Two share an updatedAt, so their order comes from the URL.
+func pagedSite(extra string) fstest.MapFS {
+	fsys := fstest.MapFS{"kbgen.yaml": {Data: []byte("paginate: 3\n" + extra)}}
+	for i, day := range []int{1, 2, 3, 3, 5, 6, 7} {
+		name := fmt.Sprintf("a%d", i+1)
+		fsys["content/ja/"+name+".md"] = &fstest.MapFile{Data: []byte(jaArticle(
+			fmt.Sprintf("記事 %d 0xC004F074", i+1), fmt.Sprintf("2025-01-%02dT00:00:00Z", day), "なし"))}
+	}
+	return fsys
+}
+
+var (
+	cardRE    = regexp.MustCompile(`<a class="card-title" href="([^"]*)"`)
+	currentRE = regexp.MustCompile(`<a href="([^"]*)" aria-label="[^"]*" aria-current="page">(\d+)</a>`)
+)
+
+// TestBuildPaginated builds seven articles with three to a page, at the
+// root and under /kb/, and checks the pages of the language, tag and code
+// lists: which files exist, their links to each other, the current page,
+// and that every article is listed exactly once, in list order.
+func TestBuildPaginated(t *testing.T) {
+	// Newest first; a3 and a4 share a date, so the URL decides.
+	order := []string{"ja/a7/", "ja/a6/", "ja/a5/", "ja/a3/", "ja/a4/", "ja/a2/", "ja/a1/"}
+	bases := []struct {
+		name, yaml, path, canonical string
+	}{
+		{"root", "", "/", ""},
+		{"subpath", "baseURL: https://example.github.io/kb/\n", "/kb/", "https://example.github.io/kb/"},
+	}
+	for _, b := range bases {
+		t.Run(b.name, func(t *testing.T) {
+			fsys := pagedSite(b.yaml)
+			out := filepath.Join(t.TempDir(), "public")
+			build(t, fsys, out)
+			s, _ := load(t, fsys)
+			theme, err := s.LoadTheme()
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := PageOptions{Theme: theme}
+
+			for _, list := range []string{"ja/", "tags/kms/", "tags/windows/", "codes/0xC004F074/"} {
+				rels := []string{list, list + "page/2/", list + "page/3/"}
+				var listed []string
+				for i, rel := range rels {
+					n := i + 1
+					page, err := os.ReadFile(filepath.Join(out, rel, "index.html"))
+					if err != nil {
+						t.Errorf("page %d of %s: %v", n, list, err)
+						continue
+					}
+					html := string(page)
+					for _, m := range cardRE.FindAllStringSubmatch(html, -1) {
+						listed = append(listed, strings.TrimPrefix(m[1], b.path))
+					}
+					var want, notWant []string
+					if n > 1 {
+						prev := b.path + rels[n-2]
+						want = append(want, `<link rel="prev" href="`+prev+`">`, `<a class="pager-prev" href="`+prev+`" rel="prev">`,
+							fmt.Sprintf(" – %d / 3 ページ | ", n))
+					} else {
+						notWant = append(notWant, `rel="prev"`, ` ページ | `)
+					}
+					if n < len(rels) {
+						next := b.path + rels[n]
+						want = append(want, `<link rel="next" href="`+next+`">`, `<a class="pager-next" href="`+next+`" rel="next">`)
+					} else {
+						notWant = append(notWant, `rel="next"`)
+					}
+					if b.canonical != "" {
+						want = append(want, `<link rel="canonical" href="`+b.canonical+rel+`">`)
+					}
+					for _, w := range want {
+						if !strings.Contains(html, w) {
+							t.Errorf("page %d of %s lacks %s", n, list, w)
+						}
+					}
+					for _, w := range notWant {
+						if strings.Contains(html, w) {
+							t.Errorf("page %d of %s contains %s", n, list, w)
+						}
+					}
+					cur := currentRE.FindAllStringSubmatch(html, -1)
+					if len(cur) != 1 || cur[0][1] != b.path+rel || cur[0][2] != strconv.Itoa(n) {
+						t.Errorf("page %d of %s: current page links %q, want one, %s", n, list, cur, b.path+rel)
+					}
+					for _, r := range rels { // three pages: every number is shown
+						if !strings.Contains(html, `<a href="`+b.path+r+`" aria-label=`) {
+							t.Errorf("page %d of %s does not link to %s", n, list, b.path+r)
+						}
+					}
+					// The dev server serves the same bytes.
+					if got, found := renderRel(t, s, rel, opts); !found || !bytes.Equal(got, page) {
+						t.Errorf("RenderPage(%q) = found %v, %d bytes: not the built page", rel, found, len(got))
+					}
+				}
+				if !slices.Equal(listed, order) {
+					t.Errorf("%s lists across its pages %q, want %q", list, listed, order)
+				}
+				for _, rel := range []string{list + "page/1/", list + "page/4/"} {
+					if _, err := os.Stat(filepath.Join(out, rel)); err == nil {
+						t.Errorf("%s exists: want pages 2 and 3 only below %s", rel, list)
+					}
+					if _, found := renderRel(t, s, rel, opts); found {
+						t.Errorf("RenderPage(%q) found a page, want none", rel)
+					}
+				}
+			}
+			// A list that fits on one page is not paged.
+			en, err := os.ReadFile(filepath.Join(out, "en", "index.html"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(en), `class="pager"`) {
+				t.Errorf("en/index.html, with no articles, has a pager")
+			}
+			if _, err := os.Stat(filepath.Join(out, "en", "page")); err == nil {
+				t.Errorf("en/page/ exists for a list that fits on one page")
+			}
+		})
 	}
 }
