@@ -20,7 +20,7 @@ func benchSizes() []int {
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range benchSizes() {
 		docs, _ := generatedCorpus(b, n)
-		for _, batch := range []int{100, 500, 1000, 5000} {
+		for _, batch := range []int{100, 250, 500, 1000, 5000} {
 			for _, disk := range []bool{false, true} {
 				name := "n=" + strconv.Itoa(n) + "/batch=" + strconv.Itoa(batch) + "/mem"
 				if disk {

@@ -76,7 +76,11 @@
 //
 // Export writes dir/<version>/, where version is a hash of the content:
 // a new deploy never mixes files with an old one and every file can be
-// cached forever. The layout (all JSON, deterministic bytes):
+// cached forever. Then it writes dir/index.json, the entry: a copy of the
+// version's index.json that names the version. Pages name only dir, so a
+// page does not change whenever the index does; the entry is the one
+// search file a host must not let browsers cache for long. The layout of
+// dir/<version>/ (all JSON, deterministic bytes):
 //
 //	index.json    format, document count, shard counts, split keys, code
 //	              bucket keys, languages and tags with counts; loaded first
@@ -100,6 +104,16 @@
 // (varints in a 64-character alphabet, or a bitmap for dense lists); see
 // export.go. Everything is read back from the bleve index (dictionaries,
 // postings, stored fields), so text is analysed once.
+//
+// # Memory
+//
+// Build and Export hold little beyond the documents they are given, so
+// that a large site fits in memory beside its parsed articles: bleve
+// analyses batchSize documents at a time, and Export writes each file as
+// it is made, keeping only the encoded postings, in a temporary file,
+// until their total size has fixed the shard counts. At 100,000 generated
+// articles the two together add 200–400 MB to the live heap, against
+// 1.3 GB for the export alone when it was made in memory.
 //
 // On 10,000 generated articles a code query downloads about 6 KB (2 KB
 // gzipped) including the ten results shown, and a two-word Japanese query

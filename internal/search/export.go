@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bufio"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -12,10 +13,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -48,25 +51,121 @@ const (
 //
 // Everything is derived from the bleve index (its term dictionaries and
 // postings, and stored fields), so text is analysed once, at Build. The
-// layout is described in the package documentation.
+// layout is described in the package documentation. Files are written as
+// they are made, not gathered in memory first (see exportTo), so the
+// version, a hash of all of them, is computed from the written files.
 func (ix *Index) Export(dir string) (string, error) {
-	files, err := ix.exportFiles()
+	tmp, err := newExportDir(dir, "")
 	if err != nil {
 		return "", fmt.Errorf("export search index: %w", err)
 	}
-	version := versionOf(files)
-	return version, writeExport(dir, version, files)
+	defer os.RemoveAll(tmp) // gone after a successful rename
+	names, err := ix.exportTo(tmp)
+	if err != nil {
+		return "", fmt.Errorf("export search index: %w", err)
+	}
+	version, err := versionOf(tmp, names)
+	if err != nil {
+		return "", fmt.Errorf("export search index: %w", err)
+	}
+	if err := publishExport(tmp, filepath.Join(dir, version)); err != nil {
+		return "", fmt.Errorf("export search index: %w", err)
+	}
+	return version, nil
 }
 
 // ExportAs writes the export as Export does, under a version the caller
 // computed beforehand with Version, so that pages naming the version can
 // be written while the index is still being built.
 func (ix *Index) ExportAs(dir, version string) error {
-	files, err := ix.exportFiles()
+	final := filepath.Join(dir, version)
+	if exported(final) {
+		if err := writeEntry(dir, version); err != nil {
+			return fmt.Errorf("export search index: %w", err)
+		}
+		return nil
+	}
+	tmp, err := newExportDir(dir, version)
 	if err != nil {
 		return fmt.Errorf("export search index: %w", err)
 	}
-	return writeExport(dir, version, files)
+	defer os.RemoveAll(tmp)
+	if _, err := ix.exportTo(tmp); err != nil {
+		return fmt.Errorf("export search index: %w", err)
+	}
+	if err := publishExport(tmp, final); err != nil {
+		return fmt.Errorf("export search index: %w", err)
+	}
+	return nil
+}
+
+// exported reports whether dir holds a complete export: index.json is
+// in it only once the export's directory has been renamed into place.
+func exported(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "index.json"))
+	return err == nil
+}
+
+// newExportDir makes the directory an export is written into before it is
+// renamed to dir/<version>, so that a reader never sees half an export:
+// dir/<version>.tmp when the version is known (a previous, interrupted
+// export of it is removed), else a new directory of a unique name.
+func newExportDir(dir, version string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if version != "" {
+		tmp := filepath.Join(dir, version+".tmp")
+		if err := os.RemoveAll(tmp); err != nil {
+			return "", err
+		}
+		return tmp, os.Mkdir(tmp, 0o755)
+	}
+	tmp, err := os.MkdirTemp(dir, ".export-")
+	if err != nil {
+		return "", err
+	}
+	return tmp, os.Chmod(tmp, 0o755) // MkdirTemp makes it private; the export is published
+}
+
+// publishExport renames the complete export tmp to final, unless final is
+// already a complete export (of the same content, by its name), and then
+// makes the entry name it.
+func publishExport(tmp, final string) error {
+	if !exported(final) {
+		if err := os.RemoveAll(final); err != nil {
+			return err
+		}
+		if err := os.Rename(tmp, final); err != nil {
+			return err
+		}
+	}
+	return writeEntry(filepath.Dir(final), filepath.Base(final))
+}
+
+// writeEntry writes dir/index.json, the entry: the manifest of
+// dir/version with the version in it, the one search file at a fixed URL.
+// Pages name only dir, so that a page's bytes do not change with every
+// change to the index (which lets the build cache keep pages whose own
+// content is unchanged); search.js loads the entry and then the files
+// under the version it names. The entry is replaced by a rename, so a
+// reader never sees half of it, and only once the version's files are
+// all in place.
+func writeEntry(dir, version string) error {
+	b, err := os.ReadFile(filepath.Join(dir, version, "index.json"))
+	if err != nil {
+		return err
+	}
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	m.Version = version
+	tmp := filepath.Join(dir, ".index.json.tmp")
+	if err := os.WriteFile(tmp, marshal(m), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(dir, "index.json"))
 }
 
 // Version returns the version ExportAs should use for an index of docs: a
@@ -99,45 +198,19 @@ func Version(docs []Doc) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// writeExport writes files into dir/version, through a temporary directory
-// so that a reader never sees half an export.
-func writeExport(dir, version string, files map[string][]byte) error {
-	final := filepath.Join(dir, version)
-	if _, err := os.Stat(filepath.Join(final, "index.json")); err == nil {
-		return nil
-	}
-	tmp := final + ".tmp"
-	if err := os.RemoveAll(tmp); err != nil {
-		return fmt.Errorf("export search index: %w", err)
-	}
-	for _, name := range sortedKeys(files) {
-		p := filepath.Join(tmp, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return fmt.Errorf("export search index: %w", err)
-		}
-		if err := os.WriteFile(p, files[name], 0o644); err != nil {
-			return fmt.Errorf("export search index: %w", err)
-		}
-	}
-	if err := os.RemoveAll(final); err != nil {
-		return fmt.Errorf("export search index: %w", err)
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		return fmt.Errorf("export search index: %w", err)
-	}
-	return nil
-}
-
 // manifest is index.json, the one file every search loads first.
 type manifest struct {
-	Format int      `json:"format"`
-	Docs   int      `json:"docs"`
-	Terms  int      `json:"terms"` // shards of terms of two or more runes: t/<n>.json
-	Chars  int      `json:"chars"` // shards of one-rune terms: u/<n>.json
-	Split  []string `json:"split"` // term prefixes whose terms are sharded by a longer key (see shardKey)
-	Codes  []string `json:"codes"` // code bucket keys, hex prefixes: c/<key>.json
-	Langs  []facet  `json:"langs"` // f/l<i>.json
-	Tags   []facet  `json:"tags"`  // f/t<i>.json
+	Format int `json:"format"`
+	// Version is set in the entry, dir/index.json, only: the directory
+	// holding the files below, relative to dir.
+	Version string   `json:"v,omitempty"`
+	Docs    int      `json:"docs"`
+	Terms   int      `json:"terms"` // shards of terms of two or more runes: t/<n>.json
+	Chars   int      `json:"chars"` // shards of one-rune terms: u/<n>.json
+	Split   []string `json:"split"` // term prefixes whose terms are sharded by a longer key (see shardKey)
+	Codes   []string `json:"codes"` // code bucket keys, hex prefixes: c/<key>.json
+	Langs   []facet  `json:"langs"` // f/l<i>.json
+	Tags    []facet  `json:"tags"`  // f/t<i>.json
 }
 
 // facet is a filter value and how many documents have it.
@@ -159,160 +232,381 @@ type docFile struct {
 	Updated   string   `json:"u,omitempty"`
 }
 
-// exportFiles returns every exported file by its slash-separated name.
-func (ix *Index) exportFiles() (map[string][]byte, error) {
+// exportWriter writes the files of one export below dir, creating
+// directories as needed, and records their names. It is safe for
+// concurrent use, and writes one file at a time: the files are made on
+// several goroutines, but creating files in one directory from two of
+// them cost the kernel half as much CPU again as from one (measured:
+// 100,000 files, 54 s against 78 s of system time on a loaded machine),
+// for no gain in wall time.
+type exportWriter struct {
+	dir string
+
+	mu    sync.Mutex
+	names []string        // slash-separated, as written
+	dirs  map[string]bool // directories made
+}
+
+func (w *exportWriter) write(name string, data []byte) error {
+	p := filepath.Join(w.dir, filepath.FromSlash(name))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if d := filepath.Dir(p); !w.dirs[d] {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+		w.dirs[d] = true
+	}
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return err
+	}
+	w.names = append(w.names, name)
+	return nil
+}
+
+// exportTo writes every exported file below dir and returns their
+// slash-separated names.
+//
+// Files are written as they are made: holding the whole export, as an
+// earlier version did, raised the live heap by over a gigabyte at 100,000
+// articles (233 MB of files, the postings twice over while they were
+// sharded, and the garbage of making them).
+// The postings of every term are needed before the first shard can be
+// written, since the shard count follows from their total size; they are
+// kept in a temporary file meanwhile (see exportTerms).
+func (ix *Index) exportTo(dir string) ([]string, error) {
 	r, err := ix.reader()
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	files := make(map[string][]byte)
-	m := manifest{Format: formatVersion, Docs: len(ix.ids)}
+	w := &exportWriter{dir: dir, dirs: make(map[string]bool)}
+	m := manifest{Format: formatVersion, Docs: len(ix.ids), Split: ix.stats.Split}
 
-	// Text terms, two families so that the long posting lists of single
-	// CJK characters, needed only for one-character queries, never share
-	// a shard with the bigrams every Japanese query fetches.
-	terms, err := ix.allTerms(r)
-	if err != nil {
+	if err := ix.exportTerms(r, w, &m); err != nil {
 		return nil, err
 	}
-	entries, err := ix.termEntries(terms)
-	if err != nil {
-		return nil, err
-	}
-	var multi, single []termEntry
-	for _, e := range entries {
-		if utf8.RuneCountInString(e.term) == 1 {
-			single = append(single, e)
-		} else {
-			multi = append(multi, e)
-		}
-	}
-	m.Terms = writeShards(files, "t", multi, ix.split)
-	m.Chars = writeShards(files, "u", single, ix.split)
-	m.Split = ix.stats.Split
 
 	// Codes.
 	codes, err := ix.codePostings(r)
 	if err != nil {
 		return nil, err
 	}
-	m.Codes = writeCodeBuckets(files, codes)
+	if m.Codes, err = writeCodeBuckets(w, codes); err != nil {
+		return nil, err
+	}
 
 	// Filters.
-	if m.Langs, err = ix.writeFacets(r, files, fLang, "l"); err != nil {
+	if m.Langs, err = ix.writeFacets(r, w, fLang, "l"); err != nil {
 		return nil, err
 	}
-	if m.Tags, err = ix.writeFacets(r, files, fTags, "t"); err != nil {
+	if m.Tags, err = ix.writeFacets(r, w, fTags, "t"); err != nil {
 		return nil, err
 	}
 
-	// Documents.
-	for n := range ix.ids {
-		d, err := ix.storedDoc(r, int32(n))
-		if err != nil {
-			return nil, err
-		}
-		df := docFile{ID: d.id, Title: d.title, Lang: d.lang, Tags: d.tags,
-			Summary: d.summary, Excerpt: d.excerpt, Updated: d.updated}
-		if d.errorText != d.title {
-			df.ErrorText = d.errorText
-		}
-		for _, c := range d.codes {
-			df.Codes = append(df.Codes, string(c))
-		}
-		files["d/"+strconv.Itoa(n)+".json"] = marshal(df)
+	if err := ix.writeDocs(w); err != nil {
+		return nil, err
 	}
-	files["index.json"] = marshal(m)
-	return files, nil
+	if err := w.write("index.json", marshal(m)); err != nil {
+		return nil, err
+	}
+	return w.names, nil
+}
+
+// writeDocs writes d/<n>.json for every document, on GOMAXPROCS
+// goroutines, each with its own index reader.
+func (ix *Index) writeDocs(w *exportWriter) error {
+	var next atomic.Int64
+	return ix.parallel(len(ix.ids), func(_ int, r index.IndexReader) error {
+		for {
+			n := int(next.Add(1) - 1)
+			if n >= len(ix.ids) {
+				return nil
+			}
+			d, err := ix.storedDoc(r, int32(n))
+			if err != nil {
+				return err
+			}
+			df := docFile{ID: d.id, Title: d.title, Lang: d.lang, Tags: d.tags,
+				Summary: d.summary, Excerpt: d.excerpt, Updated: d.updated}
+			if d.errorText != d.title {
+				df.ErrorText = d.errorText
+			}
+			for _, c := range d.codes {
+				df.Codes = append(df.Codes, string(c))
+			}
+			if err := w.write("d/"+strconv.Itoa(n)+".json", marshal(df)); err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// parallel runs work on up to GOMAXPROCS goroutines, fewer for small
+// jobs of n items, each with its own index reader and its number, and
+// returns the errors joined.
+func (ix *Index) parallel(n int, work func(worker int, r index.IndexReader) error) error {
+	return parallelN(n, func(worker int) error {
+		r, err := ix.reader()
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		return work(worker, r)
+	})
 }
 
 // allTerms returns the union of the text fields' terms in byte order.
 func (ix *Index) allTerms(r index.IndexReader) ([]string, error) {
-	set := make(map[string]bool)
-	for _, f := range textFields {
+	terms, _, err := termsIn(r)
+	return terms, err
+}
+
+// termsIn returns the union of the text fields' terms in byte order, and
+// for each the fields it is in.
+func termsIn(r index.IndexReader) ([]string, []fieldSet, error) {
+	var terms []string
+	var in []fieldSet
+	err := eachTerm(r, func(term string, fs fieldSet) error {
+		terms = append(terms, term)
+		in = append(in, fs)
+		return nil
+	})
+	return terms, in, err
+}
+
+// fieldSet is a set of text fields, bit i for textFields[i].
+type fieldSet uint8
+
+const allFields fieldSet = 1<<len(textFields) - 1
+
+// eachTerm calls fn with every term of the text fields once, in byte
+// order, and the fields it is in. It merges the fields' dictionaries,
+// which bleve returns sorted, rather than gathering them in a set: there
+// are half a million terms at 100,000 articles. (It does not report the
+// dictionaries' counts, which are unreliable: see computeSplit.)
+func eachTerm(r index.IndexReader, fn func(term string, in fieldSet) error) error {
+	type head struct {
+		fd    index.FieldDict
+		field int // index in textFields
+		term  string
+	}
+	var heads []head
+	defer func() {
+		for _, h := range heads {
+			h.fd.Close()
+		}
+	}()
+	for fi, f := range textFields {
 		fd, err := r.FieldDict(f)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for {
-			e, err := fd.Next()
+		e, err := fd.Next()
+		if err != nil || e == nil {
+			fd.Close()
 			if err != nil {
-				fd.Close()
-				return nil, err
+				return err
+			}
+			continue
+		}
+		// The entry is the dictionary's own and changes with Next.
+		heads = append(heads, head{fd, fi, e.Term})
+	}
+	for len(heads) > 0 {
+		term := heads[0].term
+		for _, h := range heads[1:] {
+			term = min(term, h.term)
+		}
+		var in fieldSet
+		for i := 0; i < len(heads); {
+			h := &heads[i]
+			if h.term != term {
+				i++
+				continue
+			}
+			in |= 1 << h.field
+			e, err := h.fd.Next()
+			if err != nil {
+				return err
 			}
 			if e == nil {
-				break
+				h.fd.Close()
+				heads = slices.Delete(heads, i, i+1)
+				continue
 			}
-			set[e.Term] = true
+			h.term = e.Term
+			i++
 		}
-		fd.Close()
+		if err := fn(term, in); err != nil {
+			return err
+		}
 	}
-	return sortedKeys(set), nil
+	return nil
 }
 
-type termEntry struct {
-	term     string
-	postings string
+// termChunk is how many terms exportTerms encodes at a time; the
+// encoded postings of a chunk are in memory until written to the
+// temporary file. Chunks of common CJK characters and bigrams are dense
+// lists of up to 100 KB each at 100,000 articles, so a chunk of 4,096
+// held 140 MB.
+const termChunk = 256
+
+// spilled is a term whose encoded postings are in exportTerms' temporary
+// file.
+type spilled struct {
+	off int64
+	n   int32
 }
 
-// termEntries encodes the postings of terms, in order. Reading and scoring
-// the postings is most of Export's work, so it is spread over GOMAXPROCS
-// goroutines, each with its own index reader.
-func (ix *Index) termEntries(terms []string) ([]termEntry, error) {
-	out := make([]termEntry, len(terms))
-	workers := min(runtime.GOMAXPROCS(0), len(terms)/256+1)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			r, err := ix.reader()
-			if err != nil {
-				errs[w] = err
-				return
+// exportTerms writes the text terms' shards, t/<n>.json and u/<n>.json,
+// and sets m.Terms and m.Chars. Two families, so that the long posting
+// lists of single CJK characters, needed only for one-character queries,
+// never share a shard with the bigrams every Japanese query fetches.
+//
+// Reading and scoring the postings is most of Export's work, so it is
+// spread over GOMAXPROCS goroutines, each with its own index reader. The
+// encoded postings go to a temporary file in dir, in term order, until
+// their total size has fixed the shard counts; then each shard gathers
+// its terms' postings from the file.
+func (ix *Index) exportTerms(r index.IndexReader, w *exportWriter, m *manifest) error {
+	terms, in, err := termsIn(r)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(w.dir, ".postings-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	at := make([]spilled, len(terms))
+	var off int64
+	chunk := make([][]byte, termChunk)
+	mergers := make([]*merger, runtime.GOMAXPROCS(0))
+	for lo := 0; lo < len(terms); lo += termChunk {
+		hi := min(lo+termChunk, len(terms))
+		var next atomic.Int64
+		err := ix.parallel(hi-lo, func(worker int, r index.IndexReader) error {
+			if mergers[worker] == nil {
+				mergers[worker] = ix.newMerger()
 			}
-			defer r.Close()
-			for i := w; i < len(terms); i += workers {
-				ps, err := ix.impacts(r, terms[i])
-				if err != nil {
-					errs[w] = err
-					return
+			mg := mergers[worker]
+			for {
+				i := int(next.Add(1) - 1)
+				if lo+i >= hi {
+					return nil
 				}
-				out[i] = termEntry{term: terms[i], postings: encodeImpacts(ps)}
+				ps, err := ix.impacts(r, mg, terms[lo+i], in[lo+i])
+				if err != nil {
+					return err
+				}
+				chunk[i] = appendImpacts(chunk[i][:0], ps)
 			}
-		}(w)
+		})
+		if err != nil {
+			return err
+		}
+		for i := lo; i < hi; i++ {
+			p := chunk[i-lo]
+			if _, err := bw.Write(p); err != nil {
+				return err
+			}
+			at[i] = spilled{off: off, n: int32(len(p))}
+			off += int64(len(p))
+			// Keep a buffer for the next chunk only if it is small: a
+			// dense list is 100 KB at 100,000 articles, and every slot
+			// keeping its largest would hold that much each throughout.
+			if cap(p) > 4<<10 {
+				chunk[i-lo] = nil
+			}
+		}
 	}
-	wg.Wait()
-	return out, errors.Join(errs...)
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	var multi, single []int32 // indexes in terms
+	for i, t := range terms {
+		if utf8.RuneCountInString(t) == 1 {
+			single = append(single, int32(i))
+		} else {
+			multi = append(multi, int32(i))
+		}
+	}
+	sh := shardWriter{w: w, f: f, terms: terms, at: at, split: ix.split}
+	if m.Terms, err = sh.write("t", multi); err != nil {
+		return err
+	}
+	if m.Chars, err = sh.write("u", single); err != nil {
+		return err
+	}
+	return nil
 }
 
-// writeShards adds family/<n>.json files holding es and returns the shard
-// count: the power of two that brings the average shard near
-// termShardTarget. A shard is a JSON array of [term, postings] pairs in
-// byte order of the terms.
-func writeShards(files map[string][]byte, family string, es []termEntry, split splitSet) int {
+// shardWriter writes a family of term shards from exportTerms' file.
+type shardWriter struct {
+	w     *exportWriter
+	f     *os.File // the encoded postings
+	terms []string
+	at    []spilled // where terms[i]'s postings are in f
+	split splitSet
+}
+
+// write writes family/<n>.json files holding the terms es (indexes in
+// terms, in byte order of the terms) and returns the shard count: the
+// power of two that brings the average shard near termShardTarget. A shard
+// is a JSON array of [term, postings] pairs in byte order of the terms.
+func (sh *shardWriter) write(family string, es []int32) (int, error) {
 	total := 0
-	for _, e := range es {
-		total += len(e.term) + len(e.postings) + 6
+	for _, i := range es {
+		total += len(sh.terms[i]) + int(sh.at[i].n) + 6
 	}
 	shards := 1
 	for shards < maxTermShards && total/shards > termShardTarget {
 		shards *= 2
 	}
-	buckets := make([][][2]string, shards)
-	for _, e := range es {
-		s := shardOf(e.term, shards, split)
-		buckets[s] = append(buckets[s], [2]string{e.term, e.postings})
+	buckets := make([][]int32, shards)
+	for _, i := range es {
+		s := shardOf(sh.terms[i], shards, sh.split)
+		buckets[s] = append(buckets[s], i)
 	}
-	for i, b := range buckets {
-		if b == nil {
-			b = [][2]string{}
+	var next atomic.Int64
+	err := parallelN(shards, func(int) error {
+		var buf []byte
+		for {
+			s := int(next.Add(1) - 1)
+			if s >= shards {
+				return nil
+			}
+			pairs := make([][2]string, len(buckets[s]))
+			for k, i := range buckets[s] {
+				at := sh.at[i]
+				buf = slices.Grow(buf[:0], int(at.n))[:at.n]
+				if _, err := sh.f.ReadAt(buf, at.off); err != nil {
+					return err
+				}
+				pairs[k] = [2]string{sh.terms[i], string(buf)}
+			}
+			if err := sh.w.write(family+"/"+strconv.Itoa(s)+".json", marshal(pairs)); err != nil {
+				return err
+			}
 		}
-		files[family+"/"+strconv.Itoa(i)+".json"] = marshal(b)
+	})
+	return shards, err
+}
+
+// parallelN runs work on up to GOMAXPROCS goroutines, fewer for small
+// jobs of n items, each with its number, and returns the errors joined.
+func parallelN(n int, work func(worker int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), n/256+1)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Go(func() { errs[i] = work(i) })
 	}
-	return shards
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // codePosting is one document carrying a code.
@@ -360,13 +654,14 @@ func (ix *Index) codePostings(r index.IndexReader) (map[string][]codePosting, er
 // key that is a prefix of its hex digits, and a code prefix needs the
 // buckets it starts or that start with it. A bucket is a JSON array of
 // [code, postings] pairs in code order.
-func writeCodeBuckets(files map[string][]byte, codes map[string][]codePosting) []string {
+func writeCodeBuckets(w *exportWriter, codes map[string][]codePosting) ([]string, error) {
 	type entry struct{ code, postings string }
 	var all []entry
 	for _, c := range sortedKeys(codes) {
 		all = append(all, entry{c, encodeCodePostings(codes[c])})
 	}
 	var keys []string
+	var werr error
 	var split func(key string, es []entry)
 	split = func(key string, es []entry) {
 		size := 0
@@ -389,7 +684,9 @@ func writeCodeBuckets(files map[string][]byte, codes map[string][]codePosting) [
 		for i, e := range es {
 			b[i] = [2]string{e.code, e.postings}
 		}
-		files["c/"+key+".json"] = marshal(b)
+		if err := w.write("c/"+key+".json", marshal(b)); err != nil && werr == nil {
+			werr = err
+		}
 		keys = append(keys, key)
 	}
 	for i := 0; i < len(all); {
@@ -404,13 +701,13 @@ func writeCodeBuckets(files map[string][]byte, codes map[string][]codePosting) [
 	if keys == nil {
 		keys = []string{}
 	}
-	return keys
+	return keys, werr
 }
 
 // writeFacets adds a filter file per value of a keyword field, f/<p><i>.json:
 // a bitmap of the documents having it (bit n%8 of byte n/8 for doc n), in
 // standard base64, as a JSON string; 1.7 KB per value at 10,000 documents.
-func (ix *Index) writeFacets(r index.IndexReader, files map[string][]byte, field, p string) ([]facet, error) {
+func (ix *Index) writeFacets(r index.IndexReader, w *exportWriter, field, p string) ([]facet, error) {
 	vals, err := dictPrefix(r, field, "")
 	if err != nil {
 		return nil, err
@@ -425,7 +722,9 @@ func (ix *Index) writeFacets(r index.IndexReader, files map[string][]byte, field
 		for _, d := range docs {
 			bits[d/8] |= 1 << (d % 8)
 		}
-		files["f/"+p+strconv.Itoa(i)+".json"] = marshal(base64.StdEncoding.EncodeToString(bits))
+		if err := w.write("f/"+p+strconv.Itoa(i)+".json", marshal(base64.StdEncoding.EncodeToString(bits))); err != nil {
+			return nil, err
+		}
 		out = append(out, facet{Name: v, Count: len(docs)})
 	}
 	return out, nil
@@ -458,26 +757,31 @@ func appendVarint(b []byte, v uint32) []byte {
 	return append(b, digits64[v])
 }
 
-func encodeImpacts(ps []docImpact) string {
+// appendImpacts appends the encoding of ps, which must not be empty, to
+// b. It is the only allocation per term in the export's inner loop, so
+// it reuses b's storage.
+func appendImpacts(b []byte, ps []docImpact) []byte {
 	// Impacts are stored above the list's smallest, which usually
 	// brings them under 32, one character.
 	base := ps[0].impact
 	for _, p := range ps {
 		base = min(base, p.impact)
 	}
-	gaps := appendVarint(make([]byte, 0, len(ps)*3), uint32(base))
+	start := len(b)
+	b = appendVarint(b, uint32(base))
 	prev := int32(-1)
 	for _, p := range ps {
-		gaps = appendVarint(gaps, uint32(p.doc-prev))
-		gaps = appendVarint(gaps, uint32(p.impact-base))
+		b = appendVarint(b, uint32(p.doc-prev))
+		b = appendVarint(b, uint32(p.impact-base))
 		prev = p.doc
 	}
+	gaps := len(b) - start
 	// Dense lists (a common bigram is in most Japanese articles) are
 	// smaller as a bitmap of the documents, six to a character, followed
 	// by the impacts in document order.
 	last := int(ps[len(ps)-1].doc)
-	if last/6+1 >= len(gaps) {
-		return string(gaps)
+	if last/6+1 >= gaps {
+		return b
 	}
 	bm := make([]byte, 1+last/6+1, last/6+len(ps)*2+8)
 	bm[0] = '~'
@@ -492,10 +796,10 @@ func encodeImpacts(ps []docImpact) string {
 	for _, p := range ps {
 		bm = appendVarint(bm, uint32(p.impact-base))
 	}
-	if len(bm) < len(gaps) {
-		return string(bm)
+	if len(bm) < gaps {
+		return append(b[:start], bm...)
 	}
-	return string(gaps)
+	return b
 }
 
 func encodeCodePostings(ps []codePosting) string {
@@ -526,17 +830,24 @@ func marshal(v any) []byte {
 	return []byte(b.String())
 }
 
-// versionOf hashes the files' names and contents.
-func versionOf(files map[string][]byte) string {
+// versionOf hashes the names and contents of the files names below dir,
+// in byte order of the names.
+func versionOf(dir string, names []string) (string, error) {
+	names = slices.Clone(names)
+	slices.Sort(names)
 	h := sha256.New()
-	for _, name := range sortedKeys(files) {
+	for _, name := range names {
+		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if err != nil {
+			return "", err
+		}
 		h.Write([]byte(name))
 		h.Write([]byte{0})
-		h.Write([]byte(strconv.Itoa(len(files[name]))))
+		h.Write([]byte(strconv.Itoa(len(data))))
 		h.Write([]byte{0})
-		h.Write(files[name])
+		h.Write(data)
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	return hex.EncodeToString(h.Sum(nil))[:16], nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -13,6 +13,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/kbgen/kbgen/internal/corpus"
 )
 
 // readTree returns every file under dir by slash-separated relative name.
@@ -266,4 +270,77 @@ func TestVersion(t *testing.T) {
 	if Version(moved) == v {
 		t.Errorf("Version did not change when text moved between fields")
 	}
+}
+
+// TestExportBytes pins the export of a generated corpus. Export's version
+// hashes the name and bytes of every file, so it changes with any byte of
+// the export. The wanted version is what the in-memory export, which the
+// streaming one replaced, wrote for this corpus; it changes only with a
+// deliberate change of the format (and formatVersion). The corpus is
+// large enough for several term shards per family, several chunks of
+// terms (termChunk) and both posting encodings. ExportAs must write the
+// same files under the version it is given.
+func TestExportBytes(t *testing.T) {
+	const want = "3d9de40c9351d4e3"
+	fsys, _ := corpus.Generate(2000, 1)
+	var docs []Doc
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".md") {
+			return err
+		}
+		src, err := fs.ReadFile(fsys, p)
+		docs = append(docs, parseTestArticle(p, string(src), corpusOptions{}))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := Build("", docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	dir := t.TempDir()
+	v, err := ix.Export(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v != want {
+		t.Errorf("Export of %d generated articles = version %s, want %s", len(docs), v, want)
+	}
+	var m manifest
+	files := readTree(t, filepath.Join(dir, v))
+	if err := json.Unmarshal(files["index.json"], &m); err != nil {
+		t.Fatal(err)
+	}
+	if terms, _ := ix.allTerms(mustReader(t, ix)); m.Terms < 2 || m.Chars < 2 || len(terms) <= termChunk {
+		t.Errorf("corpus too small for the test: %d and %d shards, %d terms", m.Terms, m.Chars, len(terms))
+	}
+	if err := ix.ExportAs(dir, "as"); err != nil {
+		t.Fatal(err)
+	}
+	if as := readTree(t, filepath.Join(dir, "as")); !reflect.DeepEqual(as, files) {
+		t.Errorf("ExportAs wrote other files than Export")
+	}
+	// Nothing of the temporary directories and files is left.
+	entries, _ := os.ReadDir(dir)
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	if want := []string{"as", v}; !slices.Equal(dirs, want) && !slices.Equal(dirs, []string{v, "as"}) {
+		t.Errorf("export directory holds directories %q, want the 2 exports %q", dirs, want)
+	}
+}
+
+func mustReader(t *testing.T, ix *Index) index.IndexReader {
+	t.Helper()
+	r, err := ix.reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }

@@ -1,8 +1,10 @@
 package search
 
 import (
+	"cmp"
 	"context"
 	"math"
+	"slices"
 
 	index "github.com/blevesearch/bleve_index_api"
 )
@@ -66,12 +68,43 @@ func impact(p *termPosting, df int, st *stats) int32 {
 	return v
 }
 
-// termPostings reads term's postings in every text field and merges them
-// by document, in doc-number order.
-func (ix *Index) termPostings(r index.IndexReader, term string) ([]termPosting, error) {
-	var out []termPosting
-	var slot []int32 // doc number → index in out + 1, allocated on the first posting
+// merger merges a term's postings in the text fields by document. It
+// keeps a table with an entry per document and buffers that it reuses
+// from term to term, so one is made per goroutine: the export reads every
+// term of the index, and a table allocated per term made its work and
+// garbage grow with terms × documents (at 100,000 articles, 548,000 terms
+// of 400 KB each). A merger is not safe for concurrent use.
+type merger struct {
+	slot   []int32 // doc number → index in out + 1; all zero between terms
+	out    []termPosting
+	sorted []termPosting
+	imp    []docImpact
+}
+
+// newMerger returns a merger for ix's documents.
+func (ix *Index) newMerger() *merger {
+	return &merger{slot: make([]int32, len(ix.ids))}
+}
+
+// termPostings reads term's postings in the text fields in (every field
+// that has it: bleve looks a term up in every segment of the index, which
+// is most of the export's work and garbage) and merges them by document,
+// in doc-number order. The result is valid until m's next use.
+func (ix *Index) termPostings(r index.IndexReader, m *merger, term string, in fieldSet) ([]termPosting, error) {
+	out := m.out[:0]
+	slot := m.slot
+	// Leave slot all zero again for the next term, whatever happens to
+	// this one.
+	defer func() {
+		for _, p := range out {
+			slot[p.doc] = 0
+		}
+		m.out = out[:0]
+	}()
 	for f, field := range textFields {
+		if in&(1<<f) == 0 {
+			continue
+		}
 		tfr, err := r.TermFieldReader(context.Background(), []byte(term), field, true, true, false)
 		if err != nil {
 			return nil, err
@@ -91,9 +124,6 @@ func (ix *Index) termPostings(r index.IndexReader, term string) ([]termPosting, 
 				tfr.Close()
 				return nil, errNoDoc
 			}
-			if slot == nil {
-				slot = make([]int32, len(ix.ids))
-			}
 			if slot[n] == 0 {
 				out = append(out, termPosting{doc: n})
 				slot[n] = int32(len(out))
@@ -102,30 +132,47 @@ func (ix *Index) termPostings(r index.IndexReader, term string) ([]termPosting, 
 		}
 		tfr.Close()
 	}
-	// Put out in doc order: a pass over the slots is cheaper than sorting
-	// the long lists, and short lists are cheap either way.
-	if len(out) > 1 {
-		sorted := make([]termPosting, 0, len(out))
-		for _, i := range slot {
-			if i != 0 {
-				sorted = append(sorted, out[i-1])
-			}
-		}
-		out = sorted
+	if len(out) <= 1 {
+		return out, nil
 	}
-	return out, nil
+	// Put out in doc order. A long list (a common bigram is in most
+	// Japanese articles) is ordered by a pass over the slots, cheaper
+	// than sorting it; the pass costs the number of documents, so a
+	// short list, which most terms have, is sorted instead.
+	if len(out)*sortRatio < len(slot) {
+		sorted := append(m.sorted[:0], out...)
+		slices.SortFunc(sorted, func(a, b termPosting) int { return cmp.Compare(a.doc, b.doc) })
+		m.sorted = sorted
+		return sorted, nil
+	}
+	sorted := m.sorted[:0]
+	for _, i := range slot {
+		if i != 0 {
+			sorted = append(sorted, out[i-1])
+		}
+	}
+	m.sorted = sorted
+	return sorted, nil
 }
 
-// impacts returns term's postings as doc number → impact, in doc order.
-func (ix *Index) impacts(r index.IndexReader, term string) ([]docImpact, error) {
-	ps, err := ix.termPostings(r, term)
+// sortRatio is how many times fewer postings than documents a term must
+// have for termPostings to sort them rather than pass over all documents.
+// It is a rough guess, not tuned: both ways give the same order, and at
+// 100,000 articles either is cheap beside the pass every term made before.
+const sortRatio = 16
+
+// impacts returns term's postings in the fields in as doc number →
+// impact, in doc order. The result is valid until m's next use.
+func (ix *Index) impacts(r index.IndexReader, m *merger, term string, in fieldSet) ([]docImpact, error) {
+	ps, err := ix.termPostings(r, m, term, in)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]docImpact, len(ps))
+	out := m.imp[:0]
 	for i := range ps {
-		out[i] = docImpact{doc: ps[i].doc, impact: impact(&ps[i], len(ps), &ix.stats)}
+		out = append(out, docImpact{doc: ps[i].doc, impact: impact(&ps[i], len(ps), &ix.stats)})
 	}
+	m.imp = out
 	return out, nil
 }
 

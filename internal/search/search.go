@@ -136,6 +136,7 @@ func (ix *Index) run(r index.IndexReader, q Query) ([]scored, plan, []string, er
 	}
 	groups, needles := p.textGroups(unmatched, ix.split)
 	best := make([]int32, len(ix.ids)) // a group's best impact per doc; impacts are ≥ 1
+	m := ix.newMerger()
 	for _, g := range groups {
 		terms := g.terms
 		if g.prefix != "" {
@@ -147,7 +148,7 @@ func (ix *Index) run(r index.IndexReader, q Query) ([]scored, plan, []string, er
 		}
 		var hit []int32
 		for _, t := range terms {
-			ps, err := ix.impacts(r, t)
+			ps, err := ix.impacts(r, m, t, allFields)
 			if err != nil {
 				return nil, p, nil, err
 			}

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"hash/fnv"
 	"sort"
 	"unicode/utf8"
@@ -77,54 +78,48 @@ func shardOf(term string, shards int, split splitSet) int {
 	return int(h.Sum32() & uint32(shards-1))
 }
 
-// computeSplit chooses the split keys from the text fields' dictionaries,
-// counting postings from the dictionaries' document frequencies (summed
-// over fields: an upper bound, and cheap). The result is stored with the
-// index, so Search and the browser use the same set.
+// computeSplit chooses the split keys from the text fields' terms,
+// counting each term's postings in every field it is in (summed over
+// fields: an upper bound). The result is stored with the index, so Search
+// and the browser use the same set.
+//
+// The counts come from the postings, not from the dictionaries' entries,
+// which would be cheaper: bleve's dictionary iterator gives a count of 1
+// for every term that follows, in a merged segment, a term held by a
+// single document (blevesearch/zapx#445), so those counts, and with them
+// the split keys and the export, depended on how the index happened to be
+// merged (its batch size, and the timing of bleve's background merges).
 func computeSplit(r index.IndexReader) ([]string, error) {
-	df := make(map[string]uint64)
-	for _, f := range textFields {
-		fd, err := r.FieldDict(f)
-		if err != nil {
-			return nil, err
+	// eachTerm gives the terms sorted, which group needs.
+	var terms []termDF
+	err := eachTerm(r, func(term string, in fieldSet) error {
+		if utf8.RuneCountInString(term) <= minPrefixRunes {
+			return nil
 		}
-		for {
-			e, err := fd.Next()
-			if err != nil {
-				fd.Close()
-				return nil, err
-			}
-			if e == nil {
-				break
-			}
-			df[e.Term] += e.Count
-		}
-		fd.Close()
+		df, err := docFreq(r, term, in)
+		terms = append(terms, termDF{term, df})
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	terms := make([]string, 0, len(df))
-	for t := range df {
-		if utf8.RuneCountInString(t) > minPrefixRunes {
-			terms = append(terms, t)
-		}
-	}
-	sort.Strings(terms)
 	var split []string
 	// group splits terms, all longer than k runes and sorted, by their
 	// first k runes and recurses into the heavy groups.
-	var group func(ts []string, k int)
-	group = func(ts []string, k int) {
+	var group func(ts []termDF, k int)
+	group = func(ts []termDF, k int) {
 		for i := 0; i < len(ts); {
-			key := firstRunes(ts[i], k)
+			key := firstRunes(ts[i].term, k)
 			j, w := i, uint64(0)
-			for j < len(ts) && firstRunes(ts[j], k) == key {
-				w += df[ts[j]]
+			for j < len(ts) && firstRunes(ts[j].term, k) == key {
+				w += ts[j].df
 				j++
 			}
 			if w > splitPostings && j-i > splitTerms {
 				split = append(split, key)
-				var longer []string
+				var longer []termDF
 				for _, t := range ts[i:j] {
-					if utf8.RuneCountInString(t) > k+1 {
+					if utf8.RuneCountInString(t.term) > k+1 {
 						longer = append(longer, t)
 					}
 				}
@@ -136,4 +131,28 @@ func computeSplit(r index.IndexReader) ([]string, error) {
 	group(terms, minPrefixRunes)
 	sort.Strings(split)
 	return split, nil
+}
+
+// docFreq returns the number of documents with term in each of the fields
+// in, summed over the fields.
+func docFreq(r index.IndexReader, term string, in fieldSet) (uint64, error) {
+	var n uint64
+	for f, field := range textFields {
+		if in&(1<<f) == 0 {
+			continue
+		}
+		tfr, err := r.TermFieldReader(context.Background(), []byte(term), field, false, false, false)
+		if err != nil {
+			return 0, err
+		}
+		n += tfr.Count()
+		tfr.Close()
+	}
+	return n, nil
+}
+
+// termDF is a term and its document frequency summed over the text fields.
+type termDF struct {
+	term string
+	df   uint64
 }

@@ -18,10 +18,11 @@
 //
 // Search works exactly as on the published site: the server builds the
 // search index, exports the browser's search files into a temporary
-// directory and serves them at search/<version>/, the URL the pages name.
-// After a content change the index is rebuilt in the background (it takes
-// seconds for a large site); until it is done, pages keep naming the
-// previous export, so search may briefly miss the latest edit.
+// directory and serves them at search/<version>/, with the entry
+// search/index.json naming the current version. After a content change the
+// index is rebuilt in the background (it takes seconds for a large site);
+// until it is done, the entry names the previous export, so search may
+// briefly miss the latest edit.
 //
 // # Rebuilds
 //

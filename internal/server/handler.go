@@ -86,7 +86,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if strings.HasPrefix(rel, "search/") && strings.Count(rel, "/") > 1 {
+	if rel == "search/index.json" || strings.HasPrefix(rel, "search/") && strings.Count(rel, "/") > 1 {
 		if data, err := s.tmpRoot.ReadFile(rel); err == nil {
 			s.write(w, r, &response{status: http.StatusOK, ctype: contentType(rel), body: data})
 			return
@@ -157,7 +157,7 @@ func (s *Server) page(st *state, rel string) *response {
 		return resp
 	}
 	var b bytes.Buffer
-	found, err := st.site.RenderPage(&b, rel, site.PageOptions{Theme: st.theme, SearchVersion: st.search, Generator: s.cfg.Generator})
+	found, err := st.site.RenderPage(&b, rel, site.PageOptions{Theme: st.theme, Generator: s.cfg.Generator})
 	var resp *response
 	switch {
 	case err != nil:

@@ -366,16 +366,15 @@ func (s *Server) exportSearch(ctx context.Context) {
 	prev := cur.search
 	next := *cur
 	next.search, next.searchOf = version, st.site
-	if version != prev {
-		next.cache = newPageCache() // the pages name the new export
-	}
 	s.cur.Store(&next)
 	s.mu.Unlock()
 	fmt.Fprintf(s.log, "search index rebuilt in %v\n", time.Since(start).Round(time.Millisecond))
 	dir := filepath.Join(s.tmp, "search")
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		if e.Name() != version && e.Name() != prev {
+		// index.json, the entry, names version now; prev stays for the
+		// tabs that loaded the entry before.
+		if e.Name() != version && e.Name() != prev && e.Name() != "index.json" {
 			os.RemoveAll(filepath.Join(dir, e.Name()))
 		}
 	}

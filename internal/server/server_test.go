@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"io/fs"
 	"net"
@@ -136,31 +137,36 @@ func TestServeScript(t *testing.T) {
 	runScript(t, s, "site.txt")
 }
 
-// TestServeSearch checks that the pages name a search export the server
-// serves, as on the published site, and that a new export replaces it
-// after a change while the previous one stays reachable for open tabs.
+// TestServeSearch checks that the pages name the search directory whose
+// entry, index.json, names an export the server serves, as on the
+// published site, and that a new export replaces it after a change while
+// the previous one stays reachable for open tabs.
 func TestServeSearch(t *testing.T) {
 	root := copySite(t)
 	s := newServer(t, root)
-	indexURL := func() string {
-		m := regexp.MustCompile(`data-index="([^"]+)"`).FindStringSubmatch(get(s, "/").Body.String())
-		if m == nil {
-			t.Fatal("home page has no data-index")
-		}
-		return m[1]
+	if m := regexp.MustCompile(`data-index="([^"]+)"`).FindStringSubmatch(get(s, "/").Body.String()); m == nil || m[1] != "/search/" {
+		t.Fatalf("home page's data-index: %q, want /search/", m)
 	}
-	first := indexURL()
+	version := func() string {
+		w := get(s, "/search/index.json")
+		var entry struct{ V string }
+		if err := json.Unmarshal(w.Body.Bytes(), &entry); w.Code != 200 || err != nil || entry.V == "" {
+			t.Fatalf("GET /search/index.json: %d %v %.100q", w.Code, err, w.Body.String())
+		}
+		return "/search/" + entry.V + "/"
+	}
+	first := version()
 	if w := get(s, first+"index.json"); w.Code != 200 || !strings.Contains(w.Header().Get("Content-Type"), "json") {
 		t.Fatalf("GET %sindex.json: %d %s", first, w.Code, w.Header().Get("Content-Type"))
 	}
 
 	writeFile(root, "content/ja/new-0x80070057.md", strings.Replace(readFile(t, root, article), "0xC004F074", "0x80070057", -1))
 	s.apply(context.Background(), []string{"content/ja/new-0x80070057.md"})
-	if got := indexURL(); got != first {
+	if got := version(); got != first {
 		t.Errorf("search export changed before it was rebuilt: %s", got)
 	}
 	s.exportSearch(context.Background())
-	second := indexURL()
+	second := version()
 	if second == first {
 		t.Fatalf("search export did not change after adding an article")
 	}

@@ -28,6 +28,11 @@ type output interface {
 	write(name string, data []byte) error
 	// page executes template name with data and stores it as file.
 	page(tpl *render.Templates, file, name string, data any) error
+	// lazyPage is page for data that is costly to make: it calls
+	// makeData only if it needs the page, which it may not (a capture of
+	// another file, a page the build cache still holds). inputs, with the
+	// template and what extra returns, must determine what makeData returns.
+	lazyPage(tpl *render.Templates, file, name string, inputs any, extra func() []byte, makeData func() (any, error)) error
 }
 
 var (
@@ -68,6 +73,17 @@ func (c *capture) page(tpl *render.Templates, file, name string, data any) error
 	return errCaptured
 }
 
+func (c *capture) lazyPage(tpl *render.Templates, file, name string, _ any, _ func() []byte, makeData func() (any, error)) error {
+	if file != c.want {
+		return nil
+	}
+	data, err := makeData()
+	if err != nil {
+		return err
+	}
+	return c.page(tpl, file, name, data)
+}
+
 // memory is an output that keeps every file.
 type memory map[string][]byte
 
@@ -83,6 +99,14 @@ func (m memory) page(tpl *render.Templates, file, name string, data any) error {
 	}
 	m[file] = b.Bytes()
 	return nil
+}
+
+func (m memory) lazyPage(tpl *render.Templates, file, name string, _ any, _ func() []byte, makeData func() (any, error)) error {
+	data, err := makeData()
+	if err != nil {
+		return err
+	}
+	return m.page(tpl, file, name, data)
 }
 
 // loadTemplates parses the default templates overlaid by the site's
@@ -130,12 +154,8 @@ func (t *Theme) Asset(rel string) ([]byte, bool) {
 
 // PageOptions is what RenderPage needs besides the site.
 type PageOptions struct {
-	Theme *Theme
-	// SearchVersion is the version search.Index.Export returned for this
-	// site's index; pages load the browser search files from
-	// search/<version>/ below the base URL, as on the published site.
-	SearchVersion string
-	Generator     string // names the program in the pages' generator meta tag
+	Theme     *Theme
+	Generator string // names the program in the pages' generator meta tag
 }
 
 // RenderPage writes to w the page Build writes at rel, a path below the
@@ -160,7 +180,7 @@ func (s *Site) RenderPage(w io.Writer, rel string, opts PageOptions) (found bool
 	}
 	view := s.siteView(opts.Generator)
 	maps.Copy(view.Assets, opts.Theme.urls)
-	view.IndexURL = view.BasePath + "search/" + opts.SearchVersion + "/"
+	view.IndexURL = view.BasePath + "search/"
 	tpl := opts.Theme.tpl
 
 	c := &capture{want: file}

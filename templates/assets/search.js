@@ -11,7 +11,8 @@
 //
 // Page contract (templates/base.html, search.html): input#search-input in
 // form.search, div#search-results (role listbox) after it, body
-// data-index (URL of the export directory), data-base (site base path),
+// data-index (URL of the search directory, whose index.json names the
+// export directory of the current version), data-base (site base path),
 // data-lang; div#search-page on the search page. ?q= on any page opens with
 // results. Events on document: "kbgen:search" {query, count} after each
 // search, "kbgen:select" {query, id, rank} when a result is opened, for
@@ -443,7 +444,28 @@
     L = ja
       ? { none: "見つかりませんでした", all: "すべての結果", count: (n) => n + " 件", more: "さらに表示", lang: "言語", tag: "タグ", any: "すべて", error: "検索を読み込めませんでした" }
       : { none: "No results", all: "All results", count: (n) => n + (n === 1 ? " result" : " results"), more: "Show more", lang: "Language", tag: "Tag", any: "All", error: "Search could not be loaded" };
-  const eng = new Engine((p) => fetch(new URL(p, indexURL)).then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status + " " + p)))));
+  // The entry, index.json, is fetched afresh (a deploy replaces it); the
+  // files under the version it names never change. If a deploy removed
+  // that version while the page was open, a file is missing: the next
+  // search starts over from a new entry.
+  const load = (u, opts) => fetch(u, opts).then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status + " " + u))));
+  const engine = () => {
+    let dir = null;
+    const e = new Engine(async (p) => {
+      if (p === "index.json") {
+        const m = await load(new URL("index.json", indexURL), { cache: "no-cache" });
+        dir = new URL(m.v + "/", indexURL);
+        return m;
+      }
+      await e.manifest();
+      return load(new URL(p, dir)).catch((err) => {
+        if (eng === e) eng = engine();
+        throw err;
+      });
+    });
+    return e;
+  };
+  let eng = engine();
   const href = (id) => base + id.replace(/^[\/\\]+/, "");
   const chips = (doc) => (doc.c || []).map((c) => '<span class="sr-code">' + esc(c) + "</span>").join("") + (doc.l ? '<span class="sr-lang">' + esc(doc.l) + "</span>" : "");
   const emit = (type, detail) => d.dispatchEvent(new CustomEvent(type, { detail }));
@@ -458,8 +480,8 @@
     const q = input.value, my = ++seq;
     if (!q.trim()) return show(my, q, null);
     try {
-      const r = await eng.search(q, page ? filter() : null, document.body.dataset.lang), top = r.results.slice(0, limit);
-      const docs = await Promise.all(top.map((x) => eng.doc(x.doc)));
+      const e = eng, r = await e.search(q, page ? filter() : null, document.body.dataset.lang), top = r.results.slice(0, limit);
+      const docs = await Promise.all(top.map((x) => e.doc(x.doc)));
       show(my, q, r, docs);
     } catch (e) {
       if (my === seq) show(my, q, { error: e });
