@@ -157,6 +157,8 @@ type result struct {
 	gen      time.Duration
 	corpus   size
 	kb       *proc
+	kbSame   *proc // rebuild with the cache, nothing changed
+	kbEdit   *proc // rebuild with the cache, one article edited
 	kbOut    size
 	kbSearch size
 	hugo     *proc
@@ -200,7 +202,10 @@ func benchSize(t *testing.T, c config, n int, kbgen, hugo, pagefind string) *res
 	r.corpus = dirSize(filepath.Join(kb, "content"))
 	fmt.Printf("\n  corpus, %s articles: %s written in %s\n", thousands(n), mib(r.corpus.bytes), round(r.gen))
 
+	// A full build is a build with no build cache: every run starts
+	// without one, and writes one for the rebuilds below.
 	r.kb = best(c.runs, func() *proc {
+		os.RemoveAll(filepath.Join(kb, ".kbgen"))
 		return measure(c, root, kbgen, "build", "-root", kb, "-v")
 	})
 	if r.kb.err != nil {
@@ -209,6 +214,9 @@ func benchSize(t *testing.T, c config, n int, kbgen, hugo, pagefind string) *res
 	progress("kbgen", n, r.kb)
 	r.kbOut = dirSize(filepath.Join(kb, "public"))
 	r.kbSearch = dirSize(filepath.Join(kb, "public", "search"))
+	if ok(r.kb) {
+		r.rebuild(t, c, root, kb, kbgen)
+	}
 
 	if hugo != "" {
 		site := filepath.Join(root, "hugo")
@@ -240,6 +248,76 @@ func benchSize(t *testing.T, c config, n int, kbgen, hugo, pagefind string) *res
 		}
 	}
 	return r
+}
+
+// rebuild measures kbgen build with the cache the full build wrote: once
+// with nothing changed, once after one article's body was edited. Up to
+// 10,000 articles it then builds the edited site again without the cache
+// and checks that the output is byte-identical.
+func (r *result) rebuild(t *testing.T, c config, root, kb, kbgen string) {
+	r.kbSame = measure(c, root, kbgen, "build", "-root", kb, "-v")
+	progress("kbgen rebuild, nothing changed", r.n, r.kbSame)
+	var edited string
+	filepath.WalkDir(filepath.Join(kb, "content"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && edited == "" && strings.HasSuffix(p, ".md") {
+			edited = p
+		}
+		return err
+	})
+	f, err := os.OpenFile(edited, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(f, "\n- %s edited for the benchmark\n", time.Now().Format(time.RFC3339))
+	f.Close()
+	r.kbEdit = measure(c, root, kbgen, "build", "-root", kb, "-v")
+	progress("kbgen rebuild, one article edited", r.n, r.kbEdit)
+	if r.n > 10000 || !ok(r.kbEdit) {
+		return
+	}
+	clean := filepath.Join(root, "clean")
+	if msg, err := run(context.Background(), root, nil, kbgen, "build", "-root", kb, "-out", clean, "-no-cache", "-quiet"); err != nil {
+		t.Fatalf("kbgen build -no-cache: %v\n%s", err, msg)
+	}
+	if d := diffTrees(filepath.Join(kb, "public"), clean); d != "" {
+		t.Errorf("%d articles: the rebuild with the cache differs from a build without it: %s", r.n, d)
+		r.notes = append(r.notes, "rebuild differs from a clean build: "+d)
+	} else {
+		r.notes = append(r.notes, "rebuild after one edit is byte-identical to a clean build")
+	}
+	os.RemoveAll(clean)
+}
+
+// diffTrees returns "" if the files below a and b are the same, or the
+// first difference.
+func diffTrees(a, b string) string {
+	files := func(dir string) map[string]string {
+		m := make(map[string]string)
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			rel, _ := filepath.Rel(dir, p)
+			m[rel] = string(data)
+			return err
+		})
+		return m
+	}
+	fa, fb := files(a), files(b)
+	for name, data := range fa {
+		if other, ok := fb[name]; !ok {
+			return name + " only in the rebuild"
+		} else if other != data {
+			return name + " differs"
+		}
+	}
+	for name := range fb {
+		if _, ok := fa[name]; !ok {
+			return name + " missing from the rebuild"
+		}
+	}
+	return ""
 }
 
 // progress prints one line as each run ends, so that a long run shows
@@ -559,6 +637,18 @@ func printTables(w io.Writer, results []*result) {
 		fmt.Fprintf(tw, "%.0f\t%.2f\t%s\t%s\t%s\t%s\t%s\t\n",
 			float64(r.n)/r.kb.wall.Seconds(), float64(r.kb.wall.Microseconds())/1000/float64(r.n),
 			mib(r.kb.rss), mib(r.kbOut.bytes), thousands(r.kbOut.files), mib(r.kbSearch.bytes), thousands(r.kbSearch.files))
+	}
+	tw.Flush()
+
+	fmt.Fprintln(w, "\nkbgen build with the build cache (.kbgen/build-cache) after a full build")
+	fmt.Fprintln(tw, "articles\tfull build\tnothing changed\tone article edited\tratio to full\tCPU\tpeak RSS\t")
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t", thousands(r.n), status(r.kb), status(r.kbSame), status(r.kbEdit))
+		if ok(r.kb) && ok(r.kbEdit) {
+			fmt.Fprintf(tw, "%.2f\t%s\t%s\t\n", r.kbEdit.wall.Seconds()/r.kb.wall.Seconds(), cpu(r.kbEdit), rss(r.kbEdit))
+		} else {
+			fmt.Fprint(tw, "–\t–\t–\t\n")
+		}
 	}
 	tw.Flush()
 

@@ -115,6 +115,12 @@ type Doc struct {
 	compacted bool     // Compact dropped root: Render parses src again
 }
 
+// Source returns the Markdown the document was parsed from. Everything
+// Render writes is derived from it, the Markdown's configuration and the
+// resolve function, which is what lets a caller cache rendered documents
+// by a hash of the three. The caller must not modify it.
+func (d *Doc) Source() []byte { return d.src }
+
 // Compact drops the document's syntax tree, keeping what Parse extracted
 // and the source. A tree takes about fourteen times the memory of its
 // source (100 KB for the seed article), so a site of 100,000 articles

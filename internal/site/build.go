@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -31,6 +32,10 @@ type BuildOptions struct {
 	IndexDir string
 	// Generator names the program in the pages' generator meta tag.
 	Generator string
+	// Cache is the build cache file (see cache.go); empty means no cache:
+	// every file is made and written afresh, and no cache file is
+	// written.
+	Cache string
 	// Progress, if set, is told how far the build is: stage "indexed"
 	// (0 when the search index build starts, all articles when it is
 	// done) or "rendered", done of total articles. It is called from several
@@ -43,6 +48,7 @@ type Stats struct {
 	Articles int
 	Pages    int   // HTML pages written
 	Files    int   // all files written
+	Reused   int   // files of Files linked from the previous build (see cache.go)
 	Bytes    int64 // total size of the files written
 	Stages   []Stage
 }
@@ -89,13 +95,32 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		return st, err
 	}
 	w := &writer{dir: tmp}
+	var exe cachedFile
+	var exeSum cacheKey
+	if opts.Cache != "" {
+		w.prev, w.prevDir = readCache(opts.Cache, out), out
+		if exe, exeSum, err = executableSum(w.prev); err != nil {
+			return st, fmt.Errorf("build cache: %w", err)
+		}
+		if w.salt, err = s.cacheSalt(exeSum); err != nil {
+			return st, fmt.Errorf("build cache: %w", err)
+		}
+		w.next = make(map[string]cachedFile)
+	}
 	if err := s.write(ctx, w, opts, &st); err != nil {
 		return st, err
 	}
-	st.Files, st.Bytes, st.Pages = w.files, w.bytes, w.pages
+	st.Files, st.Bytes, st.Pages, st.Reused = w.files, w.bytes, w.pages, w.reused
 	start := time.Now()
 	if err := publish(tmp, out); err != nil {
 		return st, err
+	}
+	if w.next != nil {
+		// An error here leaves the previous cache file, or none; the
+		// next build then reuses less, never wrongly (see cache.go).
+		_ = writeCache(opts.Cache, &buildCache{
+			Format: cacheFormat, Out: out, Exe: exe, ExeSum: exeSum, Search: w.search, Files: w.next,
+		})
 	}
 	st.Stages = append(st.Stages, Stage{"publish", time.Since(start)})
 	return st, nil
@@ -124,11 +149,14 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 	}
 	// The search index is built and exported beside the page rendering:
 	// much of bleve's work and of the export runs on one goroutine, and
-	// the pages need only the export's version, which is a hash of the
-	// index's input and so is known before the index exists.
+	// the pages name only the search directory, whose entry the export
+	// writes. The export's version is a hash of the index's input, so the
+	// build cache knows before indexing whether it can keep the previous
+	// export.
 	docs := s.searchDocs()
 	version := search.Version(docs)
-	view.IndexURL = view.BasePath + "search/" + version + "/"
+	w.search = version
+	view.IndexURL = view.BasePath + "search/"
 	type searchResult struct {
 		err  error
 		time time.Duration
@@ -137,7 +165,7 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 	progress("indexed", 0, len(s.Articles))
 	go func() {
 		start := time.Now()
-		err := s.writeSearch(w, opts.IndexDir, docs, version)
+		err := s.searchOutput(w, opts.IndexDir, docs, version)
 		progress("indexed", len(s.Articles), len(s.Articles))
 		searchDone <- searchResult{err, time.Since(start)}
 	}()
@@ -250,10 +278,43 @@ func (s *Site) writeAssets(w output, tpl *render.Templates, view *render.Site) e
 	return put("chroma.css", css.Bytes())
 }
 
+// searchOutput puts the search export of version in w's directory: the
+// previous build's, linked, when it had the same version and the index in
+// indexDir is still of that version; otherwise a new one (writeSearch).
+// indexDir+".version" names the version of the index in indexDir; it is
+// removed while the index is rebuilt, so it never names another index.
+func (s *Site) searchOutput(w *writer, indexDir string, docs []search.Doc, version string) error {
+	marker := indexDir + ".version"
+	if indexDir != "" {
+		if b, err := os.ReadFile(marker); err == nil && string(b) == version && w.reuseSearch(version) {
+			return nil
+		}
+		if err := os.Remove(marker); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	if err := s.writeSearch(w, indexDir, docs, version); err != nil {
+		return err
+	}
+	if err := w.recordSearch(version); err != nil {
+		return err
+	}
+	if indexDir != "" {
+		return os.WriteFile(marker, []byte(version), 0o644)
+	}
+	return nil
+}
+
 // writeSearch builds the bleve index from the published articles and
 // exports it under search/ for the browser. It returns the export's version.
 func (s *Site) writeSearch(w *writer, indexDir string, docs []search.Doc, version string) error {
-	ix, err := search.Build(indexDir, docs)
+	// With the build cache, the index in indexDir is brought up to date
+	// rather than rebuilt: only new and changed articles are analysed.
+	build := search.Build
+	if w.next != nil {
+		build = search.Update
+	}
+	ix, err := build(indexDir, docs)
 	if err != nil {
 		return err
 	}
@@ -306,21 +367,44 @@ func (s *Site) copyContentFiles(w *writer) error {
 	})
 }
 
-// writer writes files below dir and counts them. It is safe for concurrent
-// use.
+// writer writes files below dir and counts them. With a build cache
+// (prev, next non-nil) it links files of the previous build instead of
+// writing them again where it can, and records what it writes for the
+// next build (see cache.go). It is safe for concurrent use.
 type writer struct {
 	dir string
 
-	mu    sync.Mutex
-	files int
-	pages int
-	bytes int64
+	prev    *buildCache // the previous build's cache, or nil
+	prevDir string      // the output directory prev describes
+	salt    cacheKey    // hashed into every page key
+	search  string      // version of the search export written
+	dirs    sync.Map    // directories created: string → true
+
+	mu     sync.Mutex
+	next   map[string]cachedFile // nil without a cache
+	files  int
+	pages  int
+	reused int // files linked from the previous build
+	bytes  int64
 }
 
 // write writes data to name, a slash-separated path below w.dir.
 func (w *writer) write(name string, data []byte) error {
+	if w.next == nil {
+		return w.writeFile(name, data, cacheKey{}, cacheKey{})
+	}
+	sum := cacheKey(sha256.Sum256(data))
+	if w.link(name, func(c cachedFile) bool { return c.Sum == sum }) {
+		return nil
+	}
+	return w.writeFile(name, data, cacheKey{}, sum)
+}
+
+// writeFile writes data to name and, with a cache, records it under key
+// and sum.
+func (w *writer) writeFile(name string, data []byte, key, sum cacheKey) error {
 	full := filepath.Join(w.dir, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+	if err := w.mkdir(filepath.Dir(full)); err != nil {
 		return err
 	}
 	// One write of the whole file: data is complete in memory, so a
@@ -339,7 +423,19 @@ func (w *writer) write(name string, data []byte) error {
 		// "write /srv/.public.new-123/ja/x/index.html: no space left on device".
 		return err
 	}
+	var c cachedFile
+	if w.next != nil {
+		if sum == (cacheKey{}) {
+			sum = sha256.Sum256(data)
+		}
+		if c, err = describe(full, key, sum); err != nil {
+			return err
+		}
+	}
 	w.mu.Lock()
+	if w.next != nil {
+		w.next[name] = c
+	}
 	w.files++
 	w.bytes += int64(len(data))
 	if strings.HasSuffix(name, ".html") {
@@ -349,15 +445,65 @@ func (w *writer) write(name string, data []byte) error {
 	return nil
 }
 
-// page executes template name with data and writes it to name.
+// mkdir creates dir and its parents unless this writer already did: a
+// site is tens of thousands of files in thousands of directories, and
+// MkdirAll costs a system call or two even when the directory exists.
+func (w *writer) mkdir(dir string) error {
+	if _, ok := w.dirs.Load(dir); ok {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	w.dirs.Store(dir, true)
+	return nil
+}
+
+// page executes template name with data and writes it to file.
 func (w *writer) page(tpl *render.Templates, file, name string, data any) error {
+	var key cacheKey
+	if w.next != nil {
+		key = pageKey(w.salt, name, data)
+	}
+	return w.keyed(file, key, func(buf *bytes.Buffer) error {
+		if err := tpl.Execute(buf, name, data); err != nil {
+			return fmt.Errorf("template %s: %w", name, err)
+		}
+		return nil
+	})
+}
+
+func (w *writer) lazyPage(tpl *render.Templates, file, name string, inputs any, extra func() []byte, makeData func() (any, error)) error {
+	var key cacheKey
+	if w.next != nil {
+		key = pageKey(w.salt, name, inputs, extra())
+	}
+	return w.keyed(file, key, func(buf *bytes.Buffer) error {
+		data, err := makeData()
+		if err != nil {
+			return err
+		}
+		if err := tpl.Execute(buf, name, data); err != nil {
+			return fmt.Errorf("template %s: %w", name, err)
+		}
+		return nil
+	})
+}
+
+// keyed writes the page that fill writes into its buffer to file, unless
+// the previous build published file from the same key: then it links that
+// file and does not call fill.
+func (w *writer) keyed(file string, key cacheKey, fill func(*bytes.Buffer) error) error {
+	if key != (cacheKey{}) && w.link(file, func(c cachedFile) bool { return c.Key == key }) {
+		return nil
+	}
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer pageBuffers.Put(buf)
 	buf.Reset()
-	if err := tpl.Execute(buf, name, data); err != nil {
-		return fmt.Errorf("template %s: %w", name, err)
+	if err := fill(buf); err != nil {
+		return err
 	}
-	return w.write(file, buf.Bytes())
+	return w.writeFile(file, buf.Bytes(), key, cacheKey{})
 }
 
 // pageBuffers holds buffers for executing page templates: a page is tens

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/kbgen/kbgen/internal/errcode"
@@ -113,14 +114,9 @@ func (s *Site) langName(code string) string {
 
 // writeArticle renders one article page.
 func (s *Site) writeArticle(w output, tpl *render.Templates, view *render.Site, p *Page) error {
-	var body bytes.Buffer
-	if err := p.Doc.Render(&body, func(dest string) string { return s.resolve(p, dest).href }); err != nil {
-		return err
-	}
 	data := render.ArticlePage{
 		Page:           s.page(view, "article", p.Lang, p.Title, p.URL),
 		ArticleSummary: s.summary(p),
-		Body:           template.HTML(body.String()),
 		Source:         p.Path,
 	}
 	data.Description = cmp.Or(p.ErrorText, p.Title)
@@ -143,7 +139,58 @@ func (s *Site) writeArticle(w output, tpl *render.Templates, view *render.Site, 
 			data.Related = append(data.Related, render.Link{Title: l.Text, URL: t.href})
 		}
 	}
-	return w.page(tpl, p.URL+"index.html", "article.html", data)
+	// The body, Markdown rendered and highlighted, is most of a build's
+	// work: it is made only if the page is wanted and not in the cache.
+	extra := func() []byte { return s.articleInputs(p) }
+	return w.lazyPage(tpl, p.URL+"index.html", "article.html", data, extra, func() (any, error) {
+		var body bytes.Buffer
+		if err := p.Doc.Render(&body, func(dest string) string { return s.resolve(p, dest).href }); err != nil {
+			return nil, err
+		}
+		data.Body = template.HTML(body.String())
+		return data, nil
+	})
+}
+
+// writeList writes the list page lp, at rel (relative to the base, ending
+// in "/"), with articles, already in list order. Up to Config.Paginate
+// articles go on the page at rel; a longer list is split into pages of
+// that size, page n ≥ 2 at rel+"page/<n>/" (Hugo's layout, so links and
+// habits carry over), each with its own URL and canonical URL, a pager,
+// and otherwise lp's fields. There is no page/1/: the first page has one
+// URL only, the list's own, which every other page links to. A Config
+// not made from DefaultConfig, with no page size, pages nothing.
+//
+// The home, tags and codes pages are not paged: the home page shows only
+// Config.Feed recent articles, and the tags and codes indexes list one line
+// per tag or code rather than articles.
+func (s *Site) writeList(w output, tpl *render.Templates, view *render.Site, lp render.ListPage, rel string, articles []render.ArticleSummary) error {
+	size := s.Config.Paginate
+	if size < 1 || len(articles) <= size {
+		lp.Articles = articles
+		return w.page(tpl, rel+"index.html", "list.html", lp)
+	}
+	pages := (len(articles) + size - 1) / size
+	pageRel := func(n int) string {
+		if n == 1 {
+			return rel
+		}
+		return rel + "page/" + strconv.Itoa(n) + "/"
+	}
+	url := func(n int) string { return view.BasePath + pageRel(n) }
+	for n := 1; n <= pages; n++ {
+		p := lp
+		p.Articles = articles[(n-1)*size : min(n*size, len(articles))]
+		p.Pager = render.NewPager(n, pages, len(articles), size, url)
+		if n > 1 {
+			own := s.page(view, lp.Kind, lp.Lang, lp.Title, pageRel(n))
+			p.URL, p.Canonical = own.URL, own.Canonical
+		}
+		if err := w.page(tpl, pageRel(n)+"index.html", "list.html", p); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeLists writes the home, language, tag, code, search and 404 pages.
@@ -184,8 +231,8 @@ func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site) er
 				pages = append(pages, p)
 			}
 		}
-		lp := render.ListPage{Page: s.page(view, "lang", l.Code, l.Name, l.Code+"/"), Heading: l.Name, Articles: s.summaries(pages)}
-		if err := w.page(tpl, l.Code+"/index.html", "list.html", lp); err != nil {
+		lp := render.ListPage{Page: s.page(view, "lang", l.Code, l.Name, l.Code+"/"), Heading: l.Name}
+		if err := s.writeList(w, tpl, view, lp, l.Code+"/", s.summaries(pages)); err != nil {
 			return err
 		}
 	}
@@ -196,9 +243,9 @@ func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site) er
 	}
 	for _, t := range tags {
 		sl := slug(t.Name)
-		tp := render.ListPage{Page: s.page(view, "tag", first, t.Name, "tags/"+sl+"/"), Heading: t.Name, Articles: s.summaries(s.tags[sl])}
+		tp := render.ListPage{Page: s.page(view, "tag", first, t.Name, "tags/"+sl+"/"), Heading: t.Name}
 		tp.Breadcrumbs = append(tp.Breadcrumbs, render.Link{Title: "Tags", URL: view.BasePath + "tags/"})
-		if err := w.page(tpl, "tags/"+sl+"/index.html", "list.html", tp); err != nil {
+		if err := s.writeList(w, tpl, view, tp, "tags/"+sl+"/", s.summaries(s.tags[sl])); err != nil {
 			return err
 		}
 	}
@@ -214,14 +261,13 @@ func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site) er
 		slices.SortFunc(pages, byUpdated)
 		codesPage.Codes = append(codesPage.Codes, render.CodeEntry{Code: s.codeView(c), ErrorText: pages[0].ErrorText, Count: len(pages)})
 		cp := render.ListPage{
-			Page:     s.page(view, "code", first, string(c), "codes/"+string(c)+"/"),
-			Heading:  string(c),
-			Intro:    pages[0].ErrorText,
-			Articles: s.summaries(pages),
+			Page:    s.page(view, "code", first, string(c), "codes/"+string(c)+"/"),
+			Heading: string(c),
+			Intro:   pages[0].ErrorText,
 		}
 		cp.Description = string(c) + ": " + pages[0].ErrorText
 		cp.Breadcrumbs = append(cp.Breadcrumbs, render.Link{Title: "Error codes", URL: view.BasePath + "codes/"})
-		if err := w.page(tpl, "codes/"+string(c)+"/index.html", "list.html", cp); err != nil {
+		if err := s.writeList(w, tpl, view, cp, "codes/"+string(c)+"/", s.summaries(pages)); err != nil {
 			return err
 		}
 	}

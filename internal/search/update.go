@@ -1,0 +1,293 @@
+package search
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+)
+
+// docsKey is the bleve internal key under which Update keeps the hash of
+// every document the index holds, by ID: what it compares the next
+// documents with. Build does not write it; an index without it is rebuilt.
+var docsKey = []byte("kbgen:docs")
+
+// Update makes the index in dir hold docs and returns it open, indexing
+// only what changed since the index was last written by Update: the
+// documents that are new or whose content differs are (re)indexed, those
+// that are gone are deleted, and the rest is not analysed again. Then
+// bleve's segments are merged into one, which drops the deleted versions
+// and the terms only they had, so the index, and so its export, are the
+// same as Build's from scratch on docs (tested by TestUpdateSameExport).
+//
+// An index Update cannot use (none yet, another format, one written by
+// Build, one whose last Update was interrupted) is built from scratch as
+// Build does. While Update changes the index, the index holds no document
+// hashes and no statistics, so an interrupted Update is never taken for a
+// complete one: Open refuses it and the next Update rebuilds it.
+func Update(dir string, docs []Doc) (*Index, error) {
+	if dir == "" || len(docs) == 0 {
+		return Build(dir, docs)
+	}
+	if err := checkIDs(docs); err != nil {
+		return nil, err
+	}
+	sums := make(map[string][sha256.Size]byte, len(docs))
+	for i := range docs {
+		sums[docs[i].ID] = docs[i].sum()
+	}
+	ix, old, err := openForUpdate(dir)
+	if err != nil {
+		return buildWithSums(dir, docs, sums)
+	}
+	fail := func(err error) (*Index, error) {
+		ix.bi.Close()
+		return nil, fmt.Errorf("update search index: %w", err)
+	}
+
+	var gone []string
+	for id := range old {
+		if _, ok := sums[id]; !ok {
+			gone = append(gone, id)
+		}
+	}
+	slices.Sort(gone)
+	var changed []int
+	for i := range docs {
+		if old[docs[i].ID] != sums[docs[i].ID] {
+			changed = append(changed, i)
+		}
+	}
+	if len(gone) == 0 && len(changed) == 0 {
+		return ix, nil
+	}
+	if len(changed) == 0 {
+		// Deletions alone leave one segment, which ForceMerge does not
+		// rewrite, so the deleted documents' terms would stay in its
+		// dictionaries. Indexing one document again makes a second
+		// segment, and the merge then drops them.
+		changed = append(changed, 0)
+	}
+
+	// Forget the hashes and statistics first, in their own commit: from
+	// here until the end the index is not one Update or Open can trust.
+	b := ix.bi.NewBatch()
+	b.DeleteInternal(docsKey)
+	b.DeleteInternal(statsKey)
+	if err := ix.bi.Batch(b); err != nil {
+		return fail(err)
+	}
+	b = ix.bi.NewBatch()
+	n := 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		err := ix.bi.Batch(b)
+		b, n = ix.bi.NewBatch(), 0
+		return err
+	}
+	for _, id := range gone {
+		b.Delete(id)
+		if n++; n == batchSize {
+			if err := flush(); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	for _, i := range changed {
+		if err := b.Index(docs[i].ID, docs[i].fields()); err != nil {
+			return fail(err)
+		}
+		if n++; n == batchSize {
+			if err := flush(); err != nil {
+				return fail(err)
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return fail(err)
+	}
+	// scorch merges only segments it has persisted, and persists new ones
+	// in the background; closing the index persists them all.
+	if err := ix.bi.Close(); err != nil {
+		return nil, fmt.Errorf("update search index: %w", err)
+	}
+	if ix.bi, err = bleve.Open(dir); err != nil {
+		return nil, fmt.Errorf("update search index: %w", err)
+	}
+	if err := ix.merge(); err != nil {
+		return fail(err)
+	}
+	if err := ix.finish(len(docs), sums); err != nil {
+		return fail(err)
+	}
+	return ix, nil
+}
+
+// buildWithSums builds the index from scratch, as Build does, and records
+// the documents' hashes for the next Update.
+func buildWithSums(dir string, docs []Doc, sums map[string][sha256.Size]byte) (*Index, error) {
+	ix, err := Build(dir, docs)
+	if err != nil {
+		return nil, err
+	}
+	b := ix.bi.NewBatch()
+	b.SetInternal(docsKey, encodeSums(sums))
+	if err := ix.bi.Batch(b); err != nil {
+		ix.Close()
+		return nil, fmt.Errorf("build search index: %w", err)
+	}
+	return ix, nil
+}
+
+// openForUpdate opens the index in dir with the document hashes its last
+// Update or buildWithSums recorded.
+func openForUpdate(dir string) (*Index, map[string][sha256.Size]byte, error) {
+	if _, err := os.Stat(filepath.Join(dir, "index_meta.json")); err != nil {
+		return nil, nil, err
+	}
+	ix, err := Open(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err := ix.bi.GetInternal(docsKey)
+	if err == nil && raw == nil {
+		err = errors.New("no document hashes")
+	}
+	var old map[string][sha256.Size]byte
+	if err == nil {
+		old, err = decodeSums(raw)
+	}
+	if err != nil {
+		ix.Close()
+		return nil, nil, err
+	}
+	return ix, old, nil
+}
+
+// merge merges all of the index's segments into one and waits for it.
+func (ix *Index) merge() error {
+	adv, err := ix.bi.Advanced()
+	if err != nil {
+		return err
+	}
+	s, ok := adv.(*scorch.Scorch)
+	if !ok {
+		return fmt.Errorf("index is %T, not scorch", adv)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	return s.ForceMerge(ctx, nil)
+}
+
+// finish recomputes the statistics and the doc table after an update and
+// records them with the documents' hashes, in one commit.
+func (ix *Index) finish(n int, sums map[string][sha256.Size]byte) error {
+	st, err := computeStats(ix.bi, n)
+	if err != nil {
+		return err
+	}
+	sb, _ := json.Marshal(st)
+	b := ix.bi.NewBatch()
+	b.SetInternal(statsKey, sb)
+	b.SetInternal(docsKey, encodeSums(sums))
+	if err := ix.bi.Batch(b); err != nil {
+		return err
+	}
+	ix.stats, ix.split = st, newSplitSet(st.Split)
+	return ix.loadDocTable()
+}
+
+// sum is a hash of everything the index holds of d.
+func (d *Doc) sum() [sha256.Size]byte {
+	h := sha256.New()
+	str := func(s string) {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	list := func(ss []string) {
+		str(fmt.Sprint(len(ss)))
+		for _, s := range ss {
+			str(s)
+		}
+	}
+	str(d.ID)
+	str(d.Title)
+	str(d.ErrorText)
+	str(d.Lang)
+	list(d.Tags)
+	str(fmt.Sprint(len(d.Codes)))
+	for _, c := range d.Codes {
+		str(string(c))
+	}
+	list(d.Headings)
+	str(d.Body)
+	str(d.Summary)
+	str(d.UpdatedAt.UTC().Format(time.RFC3339Nano))
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// encodeSums and decodeSums store the document hashes: each ID followed
+// by its hash, in ID order.
+func encodeSums(sums map[string][sha256.Size]byte) []byte {
+	ids := make([]string, 0, len(sums))
+	for id := range sums {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var b []byte
+	for _, id := range ids {
+		b = binary.AppendUvarint(b, uint64(len(id)))
+		b = append(b, id...)
+		sum := sums[id]
+		b = append(b, sum[:]...)
+	}
+	return b
+}
+
+func decodeSums(b []byte) (map[string][sha256.Size]byte, error) {
+	sums := make(map[string][sha256.Size]byte)
+	for len(b) > 0 {
+		n, k := binary.Uvarint(b)
+		if k <= 0 || uint64(len(b)-k) < n+sha256.Size {
+			return nil, errors.New("corrupt document hashes")
+		}
+		b = b[k:]
+		id := string(b[:n])
+		var sum [sha256.Size]byte
+		copy(sum[:], b[n:])
+		sums[id] = sum
+		b = b[n+sha256.Size:]
+	}
+	return sums, nil
+}
+
+// checkIDs reports a document without an ID or two with the same one.
+func checkIDs(docs []Doc) error {
+	seen := make(map[string]bool, len(docs))
+	for i := range docs {
+		id := docs[i].ID
+		if id == "" {
+			return fmt.Errorf("build search index: document %d has no ID", i)
+		}
+		if seen[id] {
+			return fmt.Errorf("build search index: duplicate document ID %q", id)
+		}
+		seen[id] = true
+	}
+	return nil
+}

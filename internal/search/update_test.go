@@ -1,0 +1,261 @@
+package search
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kbgen/kbgen/internal/errcode"
+)
+
+// syntheticDocs returns n documents of mixed Japanese and English text
+// drawn from a small vocabulary, so that many terms are shared and some
+// are rare: the case where a deleted document leaves terms behind.
+func syntheticDocs(n int, seed uint64) []Doc {
+	r := rand.New(rand.NewPCG(seed, 1))
+	words := []string{"ライセンス認証", "時刻同期", "キー管理", "サービス", "失敗", "再起動", "更新プログラム",
+		"activation", "license", "server", "timeout", "network", "proxy", "update", "install", "retry"}
+	text := func(k int) string {
+		var b strings.Builder
+		for range k {
+			b.WriteString(words[r.IntN(len(words))])
+			b.WriteByte(' ')
+		}
+		if r.IntN(4) == 0 {
+			fmt.Fprintf(&b, "rare%d ", r.IntN(1000)) // a term few documents share
+		}
+		return b.String()
+	}
+	docs := make([]Doc, n)
+	for i := range docs {
+		lang := "ja"
+		if i%3 == 0 {
+			lang = "en"
+		}
+		docs[i] = Doc{
+			ID:        fmt.Sprintf("%s/doc-%04d/", lang, i),
+			Title:     text(4),
+			ErrorText: text(6),
+			Lang:      lang,
+			Tags:      []string{[]string{"Windows", "KMS", "Office", "Network"}[r.IntN(4)]},
+			Codes:     []errcode.Code{errcode.Code(fmt.Sprintf("0x%08X", 0xC004F000+r.IntN(64)))},
+			Headings:  []string{text(2), text(2)},
+			Body:      text(40 + r.IntN(80)),
+			Summary:   text(10),
+			UpdatedAt: time.Date(2025, 1, 1+r.IntN(300), 0, 0, 0, 0, time.UTC),
+		}
+	}
+	return docs
+}
+
+// TestUpdateSameExport changes a document set in every way a site can
+// (edits to every field, deletions, additions) and checks that the index
+// Update brings up to date exports exactly the bytes of an index built
+// from scratch on the same documents.
+func TestUpdateSameExport(t *testing.T) {
+	all := syntheticDocs(260, 7)
+	base := slices.Clone(all[:240])
+	tests := []struct {
+		name   string
+		change func([]Doc) []Doc
+	}{
+		{"nothing", func(d []Doc) []Doc { return d }},
+		{"bodies", func(d []Doc) []Doc {
+			d[3].Body += " 追記 appended"
+			d[100].Body = "短い本文 short rare999"
+			return d
+		}},
+		{"fields", func(d []Doc) []Doc {
+			d[5].Title = "新しい題名 new title"
+			d[6].Tags = []string{"Printer"}
+			d[7].Codes = []errcode.Code{"0x80070005"}
+			d[8].Lang = "en"
+			d[9].Headings = nil
+			d[10].UpdatedAt = d[10].UpdatedAt.Add(24 * time.Hour)
+			return d
+		}},
+		{"deletions", func(d []Doc) []Doc {
+			// Deleting a document that alone has a term, a tag and a code.
+			d[11].Tags, d[11].Codes, d[11].Body = []string{"Lonely"}, []errcode.Code{"0x8024402C"}, d[11].Body+" uniqueterm"
+			return slices.Delete(d, 11, 12)
+		}},
+		{"additions", func(d []Doc) []Doc { return append(d, all[240:]...) }},
+		{"everything", func(d []Doc) []Doc {
+			d = slices.Delete(d, 0, 20)
+			d[0].Body = "ぜんぶ変更"
+			return append(d, all[250:]...)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "index")
+			first := slices.Clone(base)
+			if tt.name == "deletions" {
+				first[11].Tags, first[11].Codes, first[11].Body = []string{"Lonely"}, []errcode.Code{"0x8024402C"}, first[11].Body+" uniqueterm"
+			}
+			ix, err := Update(dir, first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ix.Close()
+
+			next := tt.change(slices.Clone(first))
+			ix, err = Update(dir, next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := exportTree(t, ix)
+			ix.Close()
+
+			clean, err := Build("", next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := exportTree(t, clean)
+			clean.Close()
+			if d := treeDifference(got, want); d != "" {
+				t.Errorf("export of the updated index differs from a clean build's: %s", d)
+			}
+
+			// The updated index is a complete one: Open accepts it and a
+			// further Update with the same documents changes nothing.
+			ix, err = Open(dir)
+			if err != nil {
+				t.Fatalf("Open after Update: %v", err)
+			}
+			ix.Close()
+			ix, err = Update(dir, next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again := exportTree(t, ix)
+			ix.Close()
+			if d := treeDifference(again, want); d != "" {
+				t.Errorf("second Update: %s", d)
+			}
+		})
+	}
+}
+
+// TestUpdateRecovers checks that Update rebuilds an index it cannot
+// trust: one from Build, without document hashes, and one whose last
+// Update was interrupted after it had dropped them.
+func TestUpdateRecovers(t *testing.T) {
+	docs := syntheticDocs(50, 3)
+	for _, tt := range []struct {
+		name    string
+		prepare func(dir string)
+	}{
+		{"built by Build", func(dir string) {
+			ix, err := Build(dir, syntheticDocs(50, 4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ix.Close()
+		}},
+		{"interrupted", func(dir string) {
+			ix, err := Update(dir, syntheticDocs(50, 4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b := ix.bi.NewBatch()
+			b.DeleteInternal(docsKey)
+			b.DeleteInternal(statsKey)
+			if err := ix.bi.Batch(b); err != nil {
+				t.Fatal(err)
+			}
+			ix.Close()
+			if _, err := Open(dir); err == nil {
+				t.Error("Open accepted an index without statistics")
+			}
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "index")
+			tt.prepare(dir)
+			ix, err := Update(dir, docs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := exportTree(t, ix)
+			ix.Close()
+			clean, err := Build("", docs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer clean.Close()
+			if d := treeDifference(got, exportTree(t, clean)); d != "" {
+				t.Error(d)
+			}
+		})
+	}
+}
+
+func TestSums(t *testing.T) {
+	docs := syntheticDocs(20, 9)
+	sums := make(map[string][32]byte)
+	for i := range docs {
+		sums[docs[i].ID] = docs[i].sum()
+	}
+	back, err := decodeSums(encodeSums(sums))
+	if err != nil || len(back) != len(sums) {
+		t.Fatalf("decodeSums: %v, %d of %d", err, len(back), len(sums))
+	}
+	for id, s := range sums {
+		if back[id] != s {
+			t.Errorf("%s: hash lost", id)
+		}
+	}
+	if _, err := decodeSums([]byte{5, 'a'}); err == nil {
+		t.Error("decodeSums accepted a truncated record")
+	}
+	d := docs[0]
+	for i, change := range []func(*Doc){
+		func(d *Doc) { d.Title += "x" }, func(d *Doc) { d.ErrorText += "x" }, func(d *Doc) { d.Lang = "xx" },
+		func(d *Doc) { d.Tags = append(d.Tags, "x") }, func(d *Doc) { d.Codes = nil }, func(d *Doc) { d.Headings = []string{"x"} },
+		func(d *Doc) { d.Body += "x" }, func(d *Doc) { d.Summary += "x" }, func(d *Doc) { d.UpdatedAt = d.UpdatedAt.Add(time.Second) },
+	} {
+		c := d
+		c.Tags, c.Headings = slices.Clone(d.Tags), slices.Clone(d.Headings)
+		change(&c)
+		if c.sum() == d.sum() {
+			t.Errorf("change %d leaves the hash as it was", i)
+		}
+	}
+}
+
+func exportTree(t *testing.T, ix *Index) map[string][]byte {
+	t.Helper()
+	dir := t.TempDir()
+	v, err := ix.Export(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return readTree(t, filepath.Join(dir, v))
+}
+
+func treeDifference(got, want map[string][]byte) string {
+	var diffs []string
+	for name, w := range want {
+		if g, ok := got[name]; !ok {
+			diffs = append(diffs, name+" missing")
+		} else if !bytes.Equal(g, w) {
+			diffs = append(diffs, fmt.Sprintf("%s differs:\n got %.300s\nwant %.300s", name, g, w))
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			diffs = append(diffs, name+" extra")
+		}
+	}
+	slices.Sort(diffs)
+	if len(diffs) > 5 {
+		diffs = append(diffs[:5], fmt.Sprintf("and %d more", len(diffs)-5))
+	}
+	return strings.Join(diffs, "\n")
+}

@@ -1,0 +1,410 @@
+package site
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The build cache lets a build reuse what the previous build published.
+// It is one file (BuildOptions.Cache, .kbgen/build-cache by default) that
+// describes every file of the output directory: its size, modification
+// time and inode as published, and for pages the hash of everything the
+// page was made from (its key). A build that is about to write a page
+// whose key is unchanged, or any other file whose content hash is
+// unchanged, links the published file into its new output directory
+// instead, so an unchanged article is neither rendered nor highlighted nor
+// written, and its file keeps its inode and modification time (rsync and
+// object-store sync see it as unchanged). When the search index's input is
+// unchanged, the whole search export is linked too.
+//
+// Correctness does not depend on the cache file being current. A file is
+// reused only if it still has the size, modification time and inode the
+// cache recorded, so a file rewritten since (by a later build whose cache
+// file was lost, or by hand) is never taken for the recorded one; a stale
+// or missing cache costs time, never output. The published directory is
+// only ever linked from, never modified, so the crash safety of Build is
+// unchanged. The result is byte-identical to a build without the cache
+// (tested by TestBuildCache).
+//
+// Keys hash a salt (the kbgen executable, the site's templates directory,
+// its configuration) with the page's template name and its view data as
+// JSON; for an article page, whose body is the expensive part, the view
+// data without the body plus the Markdown source and where each of its
+// links resolves to.
+
+// cacheFormat changes whenever the cache file or the way keys are
+// computed changes; a cache file of another format is ignored.
+const cacheFormat = 1
+
+// cacheKey is the hash of a file's inputs. The zero key means "not known"
+// and never matches.
+type cacheKey [sha256.Size]byte
+
+// cachedFile describes one published file.
+type cachedFile struct {
+	Key   cacheKey // inputs of a page; zero for files reused by content
+	Sum   cacheKey // SHA-256 of the content; zero for search export files
+	Size  int64
+	MTime int64 // modification time in nanoseconds, as published
+	Inode uint64
+}
+
+// buildCache is the content of the cache file.
+type buildCache struct {
+	Format int
+	Out    string // the output directory the files are in
+	// Exe identifies the executable whose hash is ExeSum, so that the next
+	// build of the same binary need not read it again.
+	Exe    cachedFile
+	ExeSum cacheKey
+	// Search is the version of the published search export, whose files
+	// are under search/ in Files.
+	Search string
+	Files  map[string]cachedFile
+}
+
+// readCache returns the cache file at name if it describes out, or nil.
+func readCache(name, out string) *buildCache {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var c buildCache
+	if err := gob.NewDecoder(f).Decode(&c); err != nil || c.Format != cacheFormat || c.Out != out {
+		return nil
+	}
+	return &c
+}
+
+// writeCache replaces the cache file at name with c, by a rename so that
+// a reader never sees half of it.
+func writeCache(name string, c *buildCache) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	tmp := name + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	err = gob.NewEncoder(f).Encode(c)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, name)
+	}
+	if err != nil {
+		os.Remove(tmp)
+	}
+	return err
+}
+
+// describe returns the cachedFile of the file at name, with key and sum.
+func describe(name string, key, sum cacheKey) (cachedFile, error) {
+	fi, err := os.Lstat(name)
+	if err != nil {
+		return cachedFile{}, err
+	}
+	return cachedFile{Key: key, Sum: sum, Size: fi.Size(), MTime: fi.ModTime().UnixNano(), Inode: inode(fi)}, nil
+}
+
+// unchanged reports whether the file at name is still the one c describes.
+func (c cachedFile) unchanged(name string) bool {
+	fi, err := os.Lstat(name)
+	return err == nil && fi.Mode().IsRegular() && fi.Size() == c.Size &&
+		fi.ModTime().UnixNano() == c.MTime && inode(fi) == c.Inode
+}
+
+// executableSum returns the SHA-256 of the running executable, taken from
+// prev when the executable is the file prev hashed.
+func executableSum(prev *buildCache) (cachedFile, cacheKey, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return cachedFile{}, cacheKey{}, err
+	}
+	d, err := describe(exe, cacheKey{}, cacheKey{})
+	if err != nil {
+		return cachedFile{}, cacheKey{}, err
+	}
+	if prev != nil && prev.Exe == d {
+		return d, prev.ExeSum, nil
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return cachedFile{}, cacheKey{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return cachedFile{}, cacheKey{}, err
+	}
+	var sum cacheKey
+	h.Sum(sum[:0])
+	return d, sum, nil
+}
+
+// cacheSalt hashes what every page depends on besides its own data: the
+// executable (kbgen's code and default templates), the site's templates/
+// directory and its configuration.
+func (s *Site) cacheSalt(exe cacheKey) (cacheKey, error) {
+	h := sha256.New()
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], cacheFormat)
+	h.Write(n[:])
+	h.Write(exe[:])
+	cfg, err := json.Marshal(s.Config)
+	if err != nil {
+		return cacheKey{}, err
+	}
+	writeField(h, cfg)
+	err = fs.WalkDir(s.FS, TemplatesDir, func(p string, d fs.DirEntry, err error) error {
+		if errors.Is(err, fs.ErrNotExist) && p == TemplatesDir {
+			return fs.SkipDir
+		}
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(s.FS, p)
+		if err != nil {
+			return err
+		}
+		writeField(h, []byte(p))
+		writeField(h, data)
+		return nil
+	})
+	if err != nil {
+		return cacheKey{}, err
+	}
+	var k cacheKey
+	h.Sum(k[:0])
+	return k, nil
+}
+
+// writeField writes b to h preceded by its length, so that the fields of
+// a key cannot run into each other.
+func writeField(h io.Writer, b []byte) {
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], uint64(len(b)))
+	h.Write(n[:])
+	h.Write(b)
+}
+
+// pageKey returns the key of a page made by executing template name with
+// data, plus any extra inputs data leaves out. It returns the zero key,
+// which is never reused, if data cannot be hashed.
+func pageKey(salt cacheKey, name string, data any, extra ...[]byte) cacheKey {
+	h := sha256.New()
+	h.Write(salt[:])
+	writeField(h, []byte(name))
+	if err := hashValue(h, reflect.ValueOf(data), 0); err != nil {
+		return cacheKey{}
+	}
+	for _, e := range extra {
+		writeField(h, e)
+	}
+	var k cacheKey
+	h.Sum(k[:0])
+	return k
+}
+
+// hashValue writes every field of v, recursively, to h. It is a walk of
+// its own rather than encoding/json because JSON silently leaves out
+// fields it finds ambiguous (the view structs embed two structs that both
+// have a Title), and a field left out of a key is a stale page.
+func hashValue(h io.Writer, v reflect.Value, depth int) error {
+	if depth > 32 {
+		return errors.New("value nested too deeply to hash")
+	}
+	var b [9]byte
+	b[0] = byte(v.Kind())
+	num := func(u uint64) {
+		binary.LittleEndian.PutUint64(b[1:], u)
+		h.Write(b[:])
+	}
+	switch v.Kind() {
+	case reflect.Invalid:
+		h.Write(b[:1])
+	case reflect.Bool:
+		if v.Bool() {
+			num(1)
+		} else {
+			num(0)
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		num(uint64(v.Int()))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		num(v.Uint())
+	case reflect.Float32, reflect.Float64:
+		num(math.Float64bits(v.Float()))
+	case reflect.String:
+		h.Write(b[:1])
+		writeField(h, []byte(v.String()))
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			num(0)
+			return nil
+		}
+		num(1)
+		return hashValue(h, v.Elem(), depth+1)
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			if !v.CanInterface() {
+				return errors.New("cannot hash an unexported time")
+			}
+			h.Write(b[:1])
+			writeField(h, []byte(v.Interface().(time.Time).Format(time.RFC3339Nano)))
+			return nil
+		}
+		num(uint64(v.NumField()))
+		for i := range v.NumField() {
+			if err := hashValue(h, v.Field(i), depth+1); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		num(uint64(v.Len()))
+		for i := range v.Len() {
+			if err := hashValue(h, v.Index(i), depth+1); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		if v.Type().Key().Kind() != reflect.String {
+			return fmt.Errorf("cannot hash a map keyed by %s", v.Type().Key())
+		}
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+		num(uint64(len(keys)))
+		for _, k := range keys {
+			writeField(h, []byte(k.String()))
+			if err := hashValue(h, v.MapIndex(k), depth+1); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("cannot hash a %s", v.Type())
+	}
+	return nil
+}
+
+// articleInputs returns what an article page's body is made from besides
+// the salt: its Markdown source and where each of its links resolves to.
+func (s *Site) articleInputs(p *Page) []byte {
+	var b bytes.Buffer
+	src := sha256.Sum256(p.Doc.Source())
+	b.Write(src[:])
+	for _, l := range p.Doc.Links {
+		writeField(&b, []byte(s.resolve(p, l.Dest).href))
+	}
+	return b.Bytes()
+}
+
+// reuseSearch links the search export of version from the published
+// output into w's directory, if the previous build published that version
+// and every one of its files is still as published. It reports whether it
+// did; on false, w's directory holds no search files.
+func (w *writer) reuseSearch(version string) bool {
+	if w.prev == nil || w.prev.Search != version {
+		return false
+	}
+	prefix := "search/" + version + "/"
+	var names []string
+	for name := range w.prev.Files {
+		if name == "search/index.json" || strings.HasPrefix(name, prefix) {
+			names = append(names, name)
+		}
+	}
+	if len(names) < 2 {
+		return false
+	}
+	for _, name := range names {
+		if !w.link(name, func(cachedFile) bool { return true }) {
+			os.RemoveAll(filepath.Join(w.dir, "search"))
+			return false
+		}
+	}
+	return true
+}
+
+// recordSearch counts the files of the search export of version, which
+// the export wrote without w, and records them for the next build.
+func (w *writer) recordSearch(version string) error {
+	record := func(p string) error {
+		rel, err := filepath.Rel(w.dir, p)
+		if err != nil {
+			return err
+		}
+		c, err := describe(p, cacheKey{}, cacheKey{})
+		if err != nil {
+			return err
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.next != nil {
+			w.next[filepath.ToSlash(rel)] = c
+		}
+		w.files++
+		w.bytes += c.Size
+		return nil
+	}
+	if err := record(filepath.Join(w.dir, "search", "index.json")); err != nil {
+		return err
+	}
+	return filepath.WalkDir(filepath.Join(w.dir, "search", version), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		return record(p)
+	})
+}
+
+// link links the published file name into w's directory if the previous
+// build described it, want accepts that description, and the file is
+// still as described. It reports whether it did.
+func (w *writer) link(name string, want func(cachedFile) bool) bool {
+	if w.prev == nil {
+		return false
+	}
+	c, ok := w.prev.Files[name]
+	if !ok || !want(c) {
+		return false
+	}
+	old := filepath.Join(w.prevDir, filepath.FromSlash(name))
+	if !c.unchanged(old) {
+		return false
+	}
+	full := filepath.Join(w.dir, filepath.FromSlash(name))
+	if err := w.mkdir(filepath.Dir(full)); err != nil {
+		return false
+	}
+	if err := os.Link(old, full); err != nil {
+		return false
+	}
+	w.mu.Lock()
+	w.next[name] = c
+	w.files++
+	w.reused++
+	w.bytes += c.Size
+	if path.Ext(name) == ".html" {
+		w.pages++
+	}
+	w.mu.Unlock()
+	return true
+}

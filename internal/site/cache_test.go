@@ -1,0 +1,344 @@
+package site
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/kbgen/kbgen/templates"
+)
+
+// TestBuildCache builds a site, changes it, and builds it again twice:
+// once with the previous build's cache and once without any. The two
+// outputs must be byte-identical, and the cached build must have reused
+// (linked, not rewritten) exactly the files the change cannot have
+// touched and rewritten the ones it did.
+func TestBuildCache(t *testing.T) {
+	tests := []struct {
+		name   string
+		setup  func(fstest.MapFS) // before the first build
+		change func(fstest.MapFS)
+		// kept and remade are output files that must keep their inode
+		// (reused) or get a new one (made again).
+		kept, remade []string
+		search       bool // whether the search export must be kept
+	}{
+		{
+			name:   "nothing",
+			change: func(fstest.MapFS) {},
+			kept:   []string{"ja/kms/index.html", "ja/time/index.html", "index.html", "search/index.json", "assets/"},
+			search: true,
+		},
+		{
+			name: "one article's body",
+			change: func(fs fstest.MapFS) {
+				edit(fs, "content/ja/time.md", "よくある原因の本文。", "よくある原因の本文、書き直し。")
+			},
+			kept:   []string{"ja/kms/index.html", "en/kms/index.html", "tags/kms/index.html", "codes/index.html", "assets/"},
+			remade: []string{"ja/time/index.html", "search/index.json"},
+		},
+		{
+			name: "one article's title",
+			change: func(fs fstest.MapFS) {
+				edit(fs, "content/ja/time.md", "title: \"時刻差で 0xC004F074\"", "title: \"時刻のずれで 0xC004F074\"")
+			},
+			kept:   []string{"ja/kms/index.html", "en/kms/index.html"},
+			remade: []string{"ja/time/index.html", "ja/index.html", "tags/kms/index.html", "codes/0xC004F074/index.html"},
+		},
+		{
+			name: "a link target disappears",
+			// kms.md links to time.md; the link check would make its
+			// removal an error.
+			setup: func(fs fstest.MapFS) {
+				fs["kbgen.yaml"] = &fstest.MapFile{Data: []byte("brokenLinks: warning\n")}
+			},
+			change: func(fs fstest.MapFS) {
+				delete(fs, "content/ja/time.md")
+			},
+			remade: []string{"ja/kms/index.html"},
+		},
+		{
+			name: "a template",
+			change: func(fs fstest.MapFS) {
+				fs["templates/article.html"] = &fstest.MapFile{Data: []byte(strings.Replace(defaultTemplate(t, "article.html"), "</article>", "<p>local</p></article>", 1))}
+			},
+			// Any template change remakes every page: the site's
+			// templates are part of every key.
+			kept:   []string{"assets/"},
+			remade: []string{"ja/kms/index.html", "ja/time/index.html", "index.html", "tags/kms/index.html"},
+			search: true,
+		},
+		{
+			name: "the base URL",
+			change: func(fs fstest.MapFS) {
+				fs["kbgen.yaml"] = &fstest.MapFile{Data: []byte("baseURL: https://example.org/kb/\n")}
+			},
+			remade: []string{"ja/kms/index.html", "index.html", "sitemap.xml"},
+			search: true, // the index holds URLs relative to the base
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out, cache, index := filepath.Join(dir, "public"), filepath.Join(dir, "cache"), filepath.Join(dir, "index")
+			fsys := testSite()
+			if tt.setup != nil {
+				tt.setup(fsys)
+			}
+			first := buildCached(t, fsys, out, cache, index)
+			if first.Reused != 0 {
+				t.Errorf("first build reused %d files from no cache", first.Reused)
+			}
+			before := inodes(t, out)
+
+			tt.change(fsys)
+			st := buildCached(t, fsys, out, cache, index)
+			clean := filepath.Join(dir, "clean")
+			build(t, fsys, clean)
+			if got, want := hashTree(t, out), hashTree(t, clean); !reflect.DeepEqual(got, want) {
+				t.Fatalf("build with the cache differs from a clean build:\n%s", treeDiff(got, want))
+			}
+
+			after := inodes(t, out)
+			for _, f := range tt.kept {
+				for _, name := range matching(after, f) {
+					if before[name] != after[name] {
+						t.Errorf("%s was written again; want it linked from the previous build", name)
+					}
+				}
+			}
+			for _, f := range tt.remade {
+				for _, name := range matching(after, f) {
+					if before[name] == after[name] {
+						t.Errorf("%s was linked from the previous build; want it made again", name)
+					}
+				}
+			}
+			var searchKept bool
+			for name := range after {
+				if strings.HasPrefix(name, "search/") && strings.Count(name, "/") > 1 && before[name] == after[name] {
+					searchKept = true
+				}
+			}
+			if searchKept != tt.search {
+				t.Errorf("search export kept: %v, want %v", searchKept, tt.search)
+			}
+			if tt.name == "nothing" && st.Reused != st.Files {
+				t.Errorf("reused %d of %d files with nothing changed", st.Reused, st.Files)
+			}
+			if st.Files != first.Files && tt.name == "nothing" {
+				t.Errorf("a cached build counted %d files, the first %d", st.Files, first.Files)
+			}
+		})
+	}
+}
+
+// TestBuildCacheDistrust checks that the cache never vouches for a
+// published file that changed since it was recorded, nor for another
+// output directory.
+func TestBuildCacheDistrust(t *testing.T) {
+	dir := t.TempDir()
+	out, cache, index := filepath.Join(dir, "public"), filepath.Join(dir, "cache"), filepath.Join(dir, "index")
+	fsys := testSite()
+	buildCached(t, fsys, out, cache, index)
+	want := hashTree(t, out)
+
+	// A page edited in place, later; a search file replaced by another
+	// of the same size and modification time. (A file edited in place
+	// whose modification time is then set back is not noticed, as make
+	// and rsync would not notice it.)
+	for i, name := range []string{"ja/kms/index.html", "search/index.json"} {
+		p := filepath.Join(out, name)
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(p)
+		data[len(data)/2] ^= 1
+		if i == 0 {
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			os.Chtimes(p, fi.ModTime().Add(time.Second), fi.ModTime().Add(time.Second))
+			continue
+		}
+		// As an editor saves: a new file renamed over the old one.
+		if err := os.WriteFile(p+"~", data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p+"~", fi.ModTime(), fi.ModTime())
+		if err := os.Rename(p+"~", p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	buildCached(t, fsys, out, cache, index)
+	if got := hashTree(t, out); !reflect.DeepEqual(got, want) {
+		t.Errorf("a build with the cache kept files edited in public/:\n%s", treeDiff(got, want))
+	}
+
+	// The cache of public/ used for another output directory.
+	other := filepath.Join(dir, "other")
+	st := buildCached(t, fsys, other, cache, index)
+	if st.Reused != 0 {
+		t.Errorf("a build into another directory reused %d files of public/", st.Reused)
+	}
+	if got := hashTree(t, other); !reflect.DeepEqual(got, want) {
+		t.Errorf("output differs:\n%s", treeDiff(got, want))
+	}
+}
+
+// TestHashValue checks that page keys see every field, including the ones
+// encoding/json would drop as ambiguous.
+func TestHashValue(t *testing.T) {
+	type inner struct{ Title string }
+	type other struct{ Title string }
+	type page struct {
+		inner
+		other
+		When time.Time
+		M    map[string]int
+	}
+	base := page{inner{"a"}, other{"a"}, time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), map[string]int{"x": 1, "y": 2}}
+	key := func(p page) cacheKey { return pageKey(cacheKey{1}, "t.html", p) }
+	if key(base) == (cacheKey{}) {
+		t.Fatal("no key")
+	}
+	if key(base) != key(page{inner{"a"}, other{"a"}, base.When, map[string]int{"y": 2, "x": 1}}) {
+		t.Error("equal values give different keys")
+	}
+	for i, p := range []page{
+		{inner{"b"}, other{"a"}, base.When, base.M},
+		{inner{"a"}, other{"b"}, base.When, base.M},
+		{inner{"a"}, other{"a"}, base.When.Add(time.Second), base.M},
+		{inner{"a"}, other{"a"}, base.When, map[string]int{"x": 1, "y": 3}},
+		{inner{"a"}, other{"a"}, base.When, map[string]int{"x": 1}},
+	} {
+		if key(p) == key(base) {
+			t.Errorf("change %d does not change the key", i)
+		}
+	}
+	if pageKey(cacheKey{1}, "t.html", base) == pageKey(cacheKey{2}, "t.html", base) ||
+		pageKey(cacheKey{1}, "t.html", base) == pageKey(cacheKey{1}, "u.html", base) ||
+		pageKey(cacheKey{1}, "t.html", base, []byte("x")) == pageKey(cacheKey{1}, "t.html", base, []byte("y")) {
+		t.Error("salt, template or extra input does not change the key")
+	}
+	if pageKey(cacheKey{1}, "t.html", struct{ F func() }{}) != (cacheKey{}) {
+		t.Error("a value that cannot be hashed has a key")
+	}
+}
+
+// TestArticleInputsCoverLinks checks what articleInputs relies on: every
+// destination that rendering an article resolves is one of its Doc.Links.
+func TestArticleInputsCoverLinks(t *testing.T) {
+	fsys := testSite()
+	edit(fsys, "content/ja/kms.md", "要約の本文。", "要約の本文。https://example.org/x と <https://example.org/y> と ![図](img.png) と [参照][r]。\n\n[r]: time.md")
+	fsys["content/ja/img.png"] = &fstest.MapFile{Data: []byte("\x89PNG")}
+	s, diags := load(t, fsys)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for _, p := range s.Articles {
+		known := make(map[string]bool)
+		for _, l := range p.Doc.Links {
+			known[l.Dest] = true
+		}
+		var b strings.Builder
+		var resolved []string
+		if err := p.Doc.Render(&b, func(dest string) string { resolved = append(resolved, dest); return dest }); err != nil {
+			t.Fatal(err)
+		}
+		if len(resolved) == 0 {
+			t.Errorf("%s: rendering resolved no link", p.Path)
+		}
+		for _, d := range resolved {
+			if !known[d] {
+				t.Errorf("%s: rendering resolves %q, which is not in Doc.Links", p.Path, d)
+			}
+		}
+	}
+}
+
+func edit(fs fstest.MapFS, name, old, new string) {
+	s := string(fs[name].Data)
+	if !strings.Contains(s, old) {
+		panic(name + " does not contain " + old)
+	}
+	fs[name] = &fstest.MapFile{Data: []byte(strings.Replace(s, old, new, 1))}
+}
+
+func buildCached(t *testing.T, fsys fstest.MapFS, out, cache, index string) Stats {
+	t.Helper()
+	cfg, diags := LoadConfig(fsys)
+	if diags.HasErrors() {
+		t.Fatalf("LoadConfig: %v", diags)
+	}
+	s, diags, err := Load(context.Background(), fsys, cfg)
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("Load: %v %v", err, diags)
+	}
+	st, err := s.Build(context.Background(), BuildOptions{Out: out, Cache: cache, IndexDir: index})
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	return st
+}
+
+func defaultTemplate(t *testing.T, name string) string {
+	t.Helper()
+	b, err := fs.ReadFile(templates.FS(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// inodes maps every file below dir to its inode.
+func inodes(t *testing.T, dir string) map[string]uint64 {
+	t.Helper()
+	m := make(map[string]uint64)
+	for name := range hashTree(t, dir) {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[name] = inode(fi)
+	}
+	return m
+}
+
+// matching returns the names in m equal to f, or below it if f ends in "/".
+func matching(m map[string]uint64, f string) []string {
+	var names []string
+	for name := range m {
+		if name == f || strings.HasSuffix(f, "/") && strings.HasPrefix(name, f) {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		names = append(names, f) // missing: compared as inode 0, and fails
+	}
+	slices.Sort(names)
+	return names
+}
+
+func treeDiff(got, want map[string]string) string {
+	var b strings.Builder
+	for name, sum := range want {
+		if got[name] != sum {
+			b.WriteString("  differs or missing: " + name + "\n")
+		}
+	}
+	for name := range got {
+		if _, ok := want[name]; !ok {
+			b.WriteString("  extra: " + name + "\n")
+		}
+	}
+	return b.String()
+}
