@@ -97,15 +97,16 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 	w := &writer{dir: tmp}
 	var exe cachedFile
 	var exeSum cacheKey
+	// Without a readable executable there is nothing to key the cache
+	// by, and the build goes on without one.
 	if opts.Cache != "" {
-		w.prev, w.prevDir = readCache(opts.Cache, out), out
-		if exe, exeSum, err = executableSum(w.prev); err != nil {
-			return st, fmt.Errorf("build cache: %w", err)
+		prev := readCache(opts.Cache, out)
+		if exe, exeSum, err = executableSum(prev); err == nil {
+			if w.salt, err = s.cacheSalt(exeSum); err != nil {
+				return st, fmt.Errorf("build cache: %w", err)
+			}
+			w.prev, w.prevDir, w.next = prev, out, make(map[string]cachedFile)
 		}
-		if w.salt, err = s.cacheSalt(exeSum); err != nil {
-			return st, fmt.Errorf("build cache: %w", err)
-		}
-		w.next = make(map[string]cachedFile)
 	}
 	if err := s.write(ctx, w, opts, &st); err != nil {
 		return st, err
