@@ -218,7 +218,7 @@ func thousands(n int) string {
 // twice what is live. A large site holds its parsed articles for the whole
 // build (1.5 GB at 100,000 generated articles), and with the collector's
 // default headroom and the search index's mapped files on top, such a
-// build peaked at 5.8 GB; with the limit it peaks at 3.6 GB, for about 6%
+// build peaked at 5.5 GiB; with the limit it peaks at 3.4 GiB, for about 6%
 // more wall time and 16% more CPU (measured in one session). The mapped files are not counted in the limit, hence 3 GiB
 // for a 4 GiB peak. Sites of up to some 30,000 articles never reach it
 // (10,000 peak at 1.9 GB), and one whose live data exceeds it still

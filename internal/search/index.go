@@ -209,16 +209,8 @@ func Build(dir string, docs []Doc) (*Index, error) {
 
 func build(dir string, docs []Doc, batch int) (*Index, error) {
 	registerAnalysis()
-	seen := make(map[string]bool, len(docs))
-	for i := range docs {
-		id := docs[i].ID
-		if id == "" {
-			return nil, fmt.Errorf("build search index: document %d has no ID", i)
-		}
-		if seen[id] {
-			return nil, fmt.Errorf("build search index: duplicate document ID %q", id)
-		}
-		seen[id] = true
+	if err := checkIDs(docs); err != nil {
+		return nil, err
 	}
 	m, err := newMapping()
 	if err != nil {
