@@ -2,6 +2,8 @@ package search
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -28,9 +30,9 @@ import (
 // formatVersion is the version of the exported files and of the analysis
 // behind them. search.js refuses an index.json of another format, and Open
 // refuses an index built with another, so a change here forces a rebuild.
-const formatVersion = 1
+const formatVersion = 2
 
-// Size targets of the exported files, in bytes before compression. Shard
+// Size targets of the exported files, in bytes of JSON before gzip. Shard
 // counts and code buckets are chosen from the data so that a typical file
 // is about this size: small enough that a query downloads little beyond
 // the postings it needs, large enough that a site does not become tens of
@@ -208,7 +210,7 @@ type manifest struct {
 	Terms   int      `json:"terms"` // shards of terms of two or more runes: t/<n>.json
 	Chars   int      `json:"chars"` // shards of one-rune terms: u/<n>.json
 	Split   []string `json:"split"` // term prefixes whose terms are sharded by a longer key (see shardKey)
-	Codes   []string `json:"codes"` // code bucket keys, hex prefixes: c/<key>.json
+	Codes   string   `json:"codes"` // bitmap of the three-digit code bucket keys: c/<key>.json.gz (see writeCodeBuckets)
 	Langs   []facet  `json:"langs"` // f/l<i>.json
 	Tags    []facet  `json:"tags"`  // f/t<i>.json
 }
@@ -246,6 +248,45 @@ type exportWriter struct {
 	names []string        // slash-separated, as written
 	dirs  map[string]bool // directories made
 }
+
+// writeJSON writes v as name.json.gz: JSON, gzip-compressed. Every file
+// but the manifest is stored compressed, so that what a query downloads
+// is small on any host, including those that serve JSON uncompressed
+// (S3, nginx's defaults, an intranet share): on 10,000 generated articles,
+// the files are 45% of their JSON size. search.js decompresses them with
+// DecompressionStream, and reads them as JSON when a host has already
+// decoded them (one that sends .gz files with Content-Encoding: gzip).
+// The bytes are deterministic: compress/flate's output depends only on
+// the input and level, and the gzip header holds no name or time.
+//
+// Compression runs on the caller's goroutine, outside w's lock.
+func (w *exportWriter) writeJSON(name string, v any) error {
+	z := gzipWriters.Get().(*gzipWriter)
+	defer gzipWriters.Put(z)
+	z.buf.Reset()
+	z.w.Reset(&z.buf)
+	if _, err := z.w.Write(marshal(v)); err != nil {
+		return err
+	}
+	if err := z.w.Close(); err != nil {
+		return err
+	}
+	return w.write(name+".json.gz", z.buf.Bytes())
+}
+
+// gzipWriter is a gzip writer and its output buffer, reused across files:
+// a new gzip.Writer allocates its compressor's 800 KB of state, which for
+// 15,000 small files cost six times the compressing itself.
+type gzipWriter struct {
+	buf bytes.Buffer
+	w   *gzip.Writer
+}
+
+var gzipWriters = sync.Pool{New: func() any {
+	z := new(gzipWriter)
+	z.w = gzip.NewWriter(&z.buf)
+	return z
+}}
 
 func (w *exportWriter) write(name string, data []byte) error {
 	p := filepath.Join(w.dir, filepath.FromSlash(name))
@@ -335,7 +376,7 @@ func (ix *Index) writeDocs(w *exportWriter) error {
 			for _, c := range d.codes {
 				df.Codes = append(df.Codes, string(c))
 			}
-			if err := w.write("d/"+strconv.Itoa(n)+".json", marshal(df)); err != nil {
+			if err := w.writeJSON("d/"+strconv.Itoa(n), df); err != nil {
 				return err
 			}
 		}
@@ -588,7 +629,7 @@ func (sh *shardWriter) write(family string, es []int32) (int, error) {
 				}
 				pairs[k] = [2]string{sh.terms[i], string(buf)}
 			}
-			if err := sh.w.write(family+"/"+strconv.Itoa(s)+".json", marshal(pairs)); err != nil {
+			if err := sh.w.writeJSON(family+"/"+strconv.Itoa(s), pairs); err != nil {
 				return err
 			}
 		}
@@ -645,63 +686,80 @@ func (ix *Index) codePostings(r index.IndexReader) (map[string][]codePosting, er
 	return out, nil
 }
 
-// writeCodeBuckets adds c/<key>.json files and returns their keys. Codes
-// are bucketed by the first three hex digits (the shortest prefix
-// errcode.ParsePrefix accepts), and a bucket larger than codeBucketTarget
-// is split by the next digit, recursively: real code sets cluster
-// (0x8007…, 0xC004…), so fixed buckets would be either many tiny files or a
-// few large ones. The keys form a prefix-free set; a code's bucket is the
-// key that is a prefix of its hex digits, and a code prefix needs the
-// buckets it starts or that start with it. A bucket is a JSON array of
-// [code, postings] pairs in code order.
-func writeCodeBuckets(w *exportWriter, codes map[string][]codePosting) ([]string, error) {
+// writeCodeBuckets adds the c/<key>.json.gz files and returns the
+// manifest's codes field: a bitmap of the three-digit keys that have a
+// file (bit n%8 of byte n/8 for the key whose hex value is n), in standard
+// base64. Codes are bucketed by their first three hex digits, the
+// shortest prefix errcode.ParsePrefix accepts, so that the first file a
+// code or prefix query needs is named by the query alone. A bucket larger
+// than codeBucketTarget is split by the next digit, recursively: real
+// code sets cluster (0x8007…, 0xC004…), so fixed buckets would be either
+// many tiny files or a few large ones. A bucket is a JSON array of [code,
+// postings] pairs in code order; a split bucket is {"split": [keys]}, the
+// keys of its sub-buckets, one digit longer.
+//
+// The bitmap is 684 bytes whatever the corpus; listing the bucket keys in
+// the manifest, as format 1 did, grew it to 57 KB at 100,000 generated
+// articles (8,192 keys), and every search downloads the manifest.
+func writeCodeBuckets(w *exportWriter, codes map[string][]codePosting) (string, error) {
 	type entry struct{ code, postings string }
 	var all []entry
 	for _, c := range sortedKeys(codes) {
 		all = append(all, entry{c, encodeCodePostings(codes[c])})
 	}
-	var keys []string
 	var werr error
-	var split func(key string, es []entry)
-	split = func(key string, es []entry) {
+	var write func(key string, es []entry)
+	write = func(key string, es []entry) {
 		size := 0
 		for _, e := range es {
 			size += len(e.code) + len(e.postings) + 6
 		}
+		var err error
 		if size > codeBucketTarget && len(key) < 8 {
+			split := splitBucket{Split: []string{}}
 			for i := 0; i < len(es); {
 				sub := es[i].code[2 : 2+len(key)+1]
 				j := i
 				for j < len(es) && strings.HasPrefix(es[j].code[2:], sub) {
 					j++
 				}
-				split(sub, es[i:j])
+				write(sub, es[i:j])
+				split.Split = append(split.Split, sub)
 				i = j
 			}
-			return
+			err = w.writeJSON("c/"+key, split)
+		} else {
+			b := make([][2]string, len(es))
+			for i, e := range es {
+				b[i] = [2]string{e.code, e.postings}
+			}
+			err = w.writeJSON("c/"+key, b)
 		}
-		b := make([][2]string, len(es))
-		for i, e := range es {
-			b[i] = [2]string{e.code, e.postings}
-		}
-		if err := w.write("c/"+key+".json", marshal(b)); err != nil && werr == nil {
+		if err != nil && werr == nil {
 			werr = err
 		}
-		keys = append(keys, key)
 	}
+	top := make([]byte, 1<<12/8)
 	for i := 0; i < len(all); {
 		key := all[i].code[2:5]
 		j := i
 		for j < len(all) && strings.HasPrefix(all[j].code[2:], key) {
 			j++
 		}
-		split(key, all[i:j])
+		write(key, all[i:j])
+		n, err := strconv.ParseUint(key, 16, 12)
+		if err != nil {
+			return "", fmt.Errorf("code %s: %v", all[i].code, err)
+		}
+		top[n/8] |= 1 << (n % 8)
 		i = j
 	}
-	if keys == nil {
-		keys = []string{}
-	}
-	return keys, werr
+	return base64.StdEncoding.EncodeToString(top), werr
+}
+
+// splitBucket is a code bucket split into sub-buckets.
+type splitBucket struct {
+	Split []string `json:"split"`
 }
 
 // writeFacets adds a filter file per value of a keyword field, f/<p><i>.json:
@@ -722,7 +780,7 @@ func (ix *Index) writeFacets(r index.IndexReader, w *exportWriter, field, p stri
 		for _, d := range docs {
 			bits[d/8] |= 1 << (d % 8)
 		}
-		if err := w.write("f/"+p+strconv.Itoa(i)+".json", marshal(base64.StdEncoding.EncodeToString(bits))); err != nil {
+		if err := w.writeJSON("f/"+p+strconv.Itoa(i), base64.StdEncoding.EncodeToString(bits)); err != nil {
 			return nil, err
 		}
 		out = append(out, facet{Name: v, Count: len(docs)})

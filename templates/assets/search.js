@@ -6,8 +6,8 @@
 // codes are recognised in every form errcode.Parse accepts; tests in
 // internal/search run this file in Node and compare its tokens and its top
 // results with the Go side's. Only the files a query needs are fetched:
-// index.json, one code bucket per code, one shard per term, and d/<n>.json
-// for the results shown.
+// index.json, one code bucket per code, one shard per term, and
+// d/<n>.json.gz for the results shown.
 //
 // Page contract (templates/base.html, search.html): input#search-input in
 // form.search, div#search-results (role listbox) after it, body
@@ -19,7 +19,7 @@
 // sites that want to count them.
 (function (G) {
   "use strict";
-  const FORMAT = 1, MAX_WORD = 64, MAX_GROUPS = 24, MIN_PREFIX = 3, SNIP = 120, BEFORE = 30;
+  const FORMAT = 2, MAX_WORD = 64, MAX_GROUPS = 24, MIN_PREFIX = 3, SNIP = 120, BEFORE = 30;
   const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー]/u,
     WORD = /[\p{L}\p{N}\p{M}]/u,
     D64 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_",
@@ -196,6 +196,15 @@
 
   // ---- the exported files (internal/search/export.go) ----
 
+  // parseFile parses an exported file's bytes: gzip-compressed JSON (magic
+  // bytes 1f 8b) as exported, or JSON where the host sent a .gz file with
+  // Content-Encoding: gzip and the browser has decoded it already.
+  function parseFile(buf) {
+    const b = new Uint8Array(buf);
+    if (b[0] !== 0x1f || b[1] !== 0x8b) return Promise.resolve(JSON.parse(new TextDecoder().decode(b)));
+    return new Response(new Blob([b]).stream().pipeThrough(new DecompressionStream("gzip"))).json();
+  }
+
   // shardKey: the first three runes, longer while in the split set
   // (internal/search/shard.go).
   function shardKey(term, split) {
@@ -245,7 +254,7 @@
 
   class Engine {
     // fetchJSON(path) resolves to the parsed file at path, relative to the
-    // export directory.
+    // export directory (see parseFile).
     constructor(fetchJSON) {
       const cache = new Map();
       this.get = (path) => {
@@ -276,7 +285,7 @@
     // postings returns term's [docs, impacts], or null.
     async postings(m, term) {
       const one = Array.from(term).length === 1,
-        sh = await this.shard((one ? "u/" : "t/") + shardOf(term, one ? m.chars : m.terms, m.splitSet) + ".json");
+        sh = await this.shard((one ? "u/" : "t/") + shardOf(term, one ? m.chars : m.terms, m.splitSet) + ".json.gz");
       const s = sh.index.get(term);
       if (s === undefined) return null;
       if (!this.terms.has(term)) this.terms.set(term, decodeTerm(s));
@@ -284,16 +293,23 @@
     }
 
     async expand(m, prefix) {
-      const sh = await this.shard("t/" + shardOf(prefix, m.terms, m.splitSet) + ".json");
+      const sh = await this.shard("t/" + shardOf(prefix, m.terms, m.splitSet) + ".json.gz");
       return sh.filter((e) => e[0].startsWith(prefix)).map((e) => e[0]);
     }
 
-    // carriers returns doc → code score for a code or code prefix.
+    // carriers returns doc → code score for a code or code prefix. The
+    // bucket of its first three hex digits exists if the manifest's bitmap
+    // says so; a split bucket names its sub-buckets (writeCodeBuckets).
     async carriers(m, c) {
-      const hex = c.code.slice(2), out = new Map(),
-        keys = m.codes.filter((k) => hex.startsWith(k) || (c.prefix && k.startsWith(hex)));
-      for (const k of keys) {
-        for (const [code, s] of await this.get("c/" + k + ".json")) {
+      const hex = c.code.slice(2), out = new Map(), top = hex.slice(0, 3), n = parseInt(top, 16);
+      if (!m.codeBits) m.codeBits = Uint8Array.from(atob(m.codes), (ch) => ch.charCodeAt(0));
+      const visit = async (k) => {
+        const b = await this.get("c/" + k + ".json.gz");
+        if (!Array.isArray(b)) {
+          await Promise.all(b.split.filter((s) => hex.startsWith(s) || (c.prefix && s.startsWith(hex))).map(visit));
+          return;
+        }
+        for (const [code, s] of b) {
           if (c.prefix ? !code.startsWith(c.code) : code !== c.code) continue;
           let d = -1;
           for (const v of varints(s, 0)) {
@@ -301,7 +317,8 @@
             out.set(d, Math.max(out.get(d) || 0, v % 2 ? 2 : 1));
           }
         }
-      }
+      };
+      if (top.length === 3 && (m.codeBits[n >> 3] >> (n & 7)) & 1) await visit(top);
       return out;
     }
 
@@ -348,7 +365,7 @@
         if (filter.lang) want.push(["l", m.langs, filter.lang]);
         for (const t of filter.tags || []) want.push(["t", m.tags, t]);
         for (const [f, list, v] of want) {
-          const i = list.findIndex((x) => x.name === v), bits = i < 0 ? new Uint8Array(0) : await this.bitmap("f/" + f + i + ".json");
+          const i = list.findIndex((x) => x.name === v), bits = i < 0 ? new Uint8Array(0) : await this.bitmap("f/" + f + i + ".json.gz");
           const ok = (d) => (bits[d >> 3] >> (d & 7)) & 1;
           keep = keep ? keep.filter(ok) : touched.filter(ok);
         }
@@ -358,13 +375,13 @@
       for (let pass = 0; pass < 2 && !res.length; pass++) {
         res = cand.filter((d) => code[d] > 0 || (g > 0 && matched[d] === g) || (pass === 1 && matched[d] > 0));
       }
-      const li = prefer ? m.langs.findIndex((x) => x.name === prefer) : -1, pb = li < 0 ? null : await this.bitmap("f/l" + li + ".json");
+      const li = prefer ? m.langs.findIndex((x) => x.name === prefer) : -1, pb = li < 0 ? null : await this.bitmap("f/l" + li + ".json.gz");
       const pref = (d) => (pb ? (pb[d >> 3] >> (d & 7)) & 1 : 0);
       res.sort((a, b) => code[b] - code[a] || matched[b] - matched[a] || pref(b) - pref(a) || score[b] - score[a] || a - b);
       return { results: res.map((d) => ({ doc: d, code: code[d], matched: matched[d], text: score[d] })), plan: p, needles };
     }
 
-    doc(n) { return this.get("d/" + n + ".json"); }
+    doc(n) { return this.get("d/" + n + ".json.gz"); }
   }
 
   // ---- snippets (internal/search/snippet.go) ----
@@ -429,7 +446,7 @@
   // highlight returns all of s, escaped, with the matches marked.
   const highlight = (s, r) => { const cps = Array.from(s || ""); return render(cps, marks(s || "", r.plan, r.needles), 0, cps.length); };
 
-  const api = { fold, runs, stem, analyze, parseCode, parsePrefix, findCodes, parseQuery, textGroups, shardKey, shardOf, decodeTerm, Engine, snippet, highlight };
+  const api = { fold, runs, stem, analyze, parseCode, parsePrefix, findCodes, parseQuery, textGroups, shardKey, shardOf, parseFile, decodeTerm, Engine, snippet, highlight };
   G.kbgenSearch = api;
   if (typeof document === "undefined") return;
 
@@ -448,7 +465,7 @@
   // files under the version it names never change. If a deploy removed
   // that version while the page was open, a file is missing: the next
   // search starts over from a new entry.
-  const load = (u, opts) => fetch(u, opts).then((r) => (r.ok ? r.json() : Promise.reject(new Error(r.status + " " + u))));
+  const load = (u, opts) => fetch(u, opts).then((r) => (r.ok ? r.arrayBuffer().then(parseFile) : Promise.reject(new Error(r.status + " " + u))));
   const engine = () => {
     let dir = null;
     const e = new Engine(async (p) => {

@@ -41,7 +41,7 @@ async function main() {
         const eng = new S.Engine(async (p) => {
           const b = fs.readFileSync(path.join(req.dir, p));
           fetched.push({ path: p, bytes: b.length });
-          return JSON.parse(b.toString("utf8"));
+          return S.parseFile(b);
         });
         const start = process.hrtime.bigint();
         const r = await eng.search(q.text, q.lang || (q.tags && q.tags.length) ? { lang: q.lang || "", tags: q.tags || [] } : null, q.prefer);
