@@ -128,10 +128,10 @@
 // articles the two together add 200–400 MB to the live heap, against
 // 1.3 GB for the export alone when it was made in memory.
 //
-// On 10,000 generated articles a code query downloads about 6 KB (2 KB
-// gzipped) including the ten results shown, and a two-word Japanese query
-// about 120 KB (60 KB gzipped): that corpus repeats 60 sentences, so its
-// common bigrams are in 80% of the articles; real articles have far shorter
+// On 10,000 generated articles a code query downloads 5 KB including the
+// ten results shown (7 KB of JSON), and a two-word Japanese query 66 KB
+// (124 KB of JSON): that corpus repeats 60 sentences, so its common
+// bigrams are in 80% of the articles; real articles have far shorter
 // posting lists. TestQueryBytes measures this.
 //
 // # Parity with the browser
