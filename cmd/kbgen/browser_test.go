@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,5 +124,68 @@ func TestBrowserSubpath(t *testing.T) {
 	styled, err := chromedp.Run(tctx, chromedp.Evaluate[bool](`document.styleSheets.length > 0 && [...document.styleSheets].every(s => s.cssRules.length > 0)`))
 	if err != nil || !styled {
 		t.Errorf("stylesheets not loaded under /kb/ (%v)", err)
+	}
+}
+
+// TestBrowserSearchHosts searches the published site served as two kinds
+// of static host serve the compressed search files (*.json.gz): as they
+// are, which search.js decompresses, and with Content-Encoding: gzip, as
+// Apache does with AddEncoding, which the browser decodes before
+// search.js sees the bytes. Both must find the article by its code and by
+// Japanese words.
+func TestBrowserSearchHosts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	ctx := webtest.Browser(t)
+	out := buildRepoSite(t)
+	static := webtest.StaticHandler(out)
+	for _, host := range []struct {
+		name     string
+		encoding string // Content-Encoding of .gz files
+	}{
+		{"as files", ""},
+		{"Content-Encoding gzip", "gzip"},
+	} {
+		t.Run(host.name, func(t *testing.T) {
+			var gz atomic.Int32
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, ".json.gz") {
+					gz.Add(1)
+					if host.encoding != "" {
+						w.Header().Set("Content-Encoding", host.encoding)
+						w.Header().Set("Content-Type", "application/json")
+					}
+				}
+				static.ServeHTTP(w, r)
+			})}
+			go srv.Serve(ln)
+			defer srv.Close()
+			for _, q := range []string{"c004f074", "ライセンス認証"} {
+				tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				err := chromedp.Do(tctx,
+					chromedp.Navigate("http://"+ln.Addr().String()+"/"),
+					chromedp.WaitVisible(`input[type=search]`),
+					chromedp.SendKeys(`input[type=search]`, q),
+					chromedp.WaitVisible(`#search-results a.sr`),
+				)
+				if err != nil {
+					cancel()
+					t.Fatalf("%q: %v", q, err)
+				}
+				href, err := chromedp.Run(tctx, chromedp.Evaluate[string](`document.querySelector('#search-results a.sr').getAttribute('href')`))
+				cancel()
+				if err != nil || !strings.Contains(href, "0xc004f074") {
+					t.Errorf("%q: first result %q (%v), want the 0xC004F074 article", q, href, err)
+				}
+			}
+			if gz.Load() == 0 {
+				t.Error("no .json.gz file was fetched")
+			}
+		})
 	}
 }
