@@ -166,6 +166,10 @@ type result struct {
 	pf       *proc
 	pfOut    size
 	notes    []string
+
+	queries   []query     // searched in Chromium on each site
+	kbQueries []searchRun // kbgen's site, by query
+	pfQueries []searchRun // Pagefind's index of Hugo's site
 }
 
 // proc is one measured subprocess run.
@@ -195,9 +199,11 @@ func benchSize(t *testing.T, c config, n int, kbgen, hugo, pagefind string) *res
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if _, err := corpus.Write(kb, n, c.seed); err != nil {
+	m, err := corpus.Write(kb, n, c.seed)
+	if err != nil {
 		t.Fatalf("write corpus: %v", err)
 	}
+	r.queries = benchQueries(m)
 	r.gen = time.Since(start)
 	r.corpus = dirSize(filepath.Join(kb, "content"))
 	fmt.Printf("\n  corpus, %s articles: %s written in %s\n", thousands(n), mib(r.corpus.bytes), round(r.gen))
@@ -216,6 +222,7 @@ func benchSize(t *testing.T, c config, n int, kbgen, hugo, pagefind string) *res
 	r.kbSearch = dirSize(filepath.Join(kb, "public", "search"))
 	if ok(r.kb) {
 		r.rebuild(t, c, root, kb, kbgen)
+		r.kbQueries = browserSearches(t, filepath.Join(kb, "public"), "/", kbgenSearchJS, r.queries)
 	}
 
 	if hugo != "" {
@@ -245,6 +252,9 @@ func benchSize(t *testing.T, c config, n int, kbgen, hugo, pagefind string) *res
 			}
 			progress("pagefind", n, r.pf)
 			r.pfOut = dirSize(idx)
+			if r.pf.err == nil {
+				r.pfQueries = browserSearches(t, pub, "/ja/", pagefindSearchJS, r.queries) // "/" redirects to baseURL
+			}
 		}
 	}
 	return r
@@ -672,6 +682,20 @@ func printTables(w io.Writer, results []*result) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", rss(r.kb), rss(r.hugo), rss(r.pf), mibIf(r.hugo, r.hugoOut), mibIf(r.pf, r.pfOut))
 	}
 	tw.Flush()
+	fmt.Fprintln(w, "\nsearch in headless Chromium, each query in a fresh browser (cold cache), served on 127.0.0.1 without compression;")
+	fmt.Fprintln(w, "time from the query to its first ten results, search data received (response bodies), whether the first result carries the code")
+	fmt.Fprintln(tw, "articles\tquery\tkbgen\tpagefind\t")
+	for _, r := range results {
+		for i, q := range r.queries {
+			fmt.Fprintf(tw, "%s\t%s %q\t%s\t%s\t\n", thousands(r.n), q.name, q.text, searchCell(at(r.kbQueries, i), q), searchCell(at(r.pfQueries, i), q))
+		}
+	}
+	tw.Flush()
+	for _, r := range results {
+		if i := slices.IndexFunc(r.pfQueries, func(s searchRun) bool { return s.code > 0 }); i >= 0 {
+			fmt.Fprintf(w, "note (%s articles): Pagefind also fetched its worker script and WebAssembly module, %.1f KB, during the query (not counted above, as kbgen's search.js is not)\n", thousands(r.n), float64(r.pfQueries[i].code)/1024)
+		}
+	}
 	for _, r := range results {
 		for _, n := range r.notes {
 			fmt.Fprintf(w, "note (%s articles): %s\n", thousands(r.n), n)
@@ -680,6 +704,14 @@ func printTables(w io.Writer, results []*result) {
 }
 
 func ok(p *proc) bool { return p != nil && p.err == nil }
+
+// at returns &runs[i], or nil if there is none.
+func at(runs []searchRun, i int) *searchRun {
+	if i >= len(runs) {
+		return nil
+	}
+	return &runs[i]
+}
 
 func status(p *proc) string {
 	switch {
