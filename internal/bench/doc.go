@@ -22,6 +22,14 @@
 // are still printed. No peer code is vendored or copied; binaries live in
 // the cache directory only.
 //
+// Search is then measured in headless Chromium (browser_test.go) on both
+// sites, served on 127.0.0.1 without compression: a code the corpus
+// carries, as written and in lower case without 0x, and a Japanese
+// two-word query, each in a fresh browser (cold cache). It prints the time
+// from the query to its first ten results, the search data sent (counted
+// at the server: Pagefind fetches from a web worker) and whether the first
+// result carries the code. Chromium missing skips this part.
+//
 // Environment:
 //
 //	KBGEN_BENCH=1            run at all (the test skips otherwise)
