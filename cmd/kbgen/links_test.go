@@ -7,11 +7,9 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"html"
-	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -264,11 +262,11 @@ func checkLinks(t *testing.T, dir, site string) (linkCounts, []string) {
 	}
 	n.reached = len(reached)
 
-	// The search index's documents (gzip-compressed JSON) become result
-	// links in search.js: base path + document ID.
-	docs, _ := filepath.Glob(filepath.Join(dir, "search", "*", "d", "*.json.gz"))
+	// The search index's documents become result links in search.js:
+	// base path + document ID.
+	docs, _ := filepath.Glob(filepath.Join(dir, "search", "*", "d", "*.json"))
 	for _, file := range docs {
-		data, err := readGzip(file)
+		data, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -529,18 +527,4 @@ func TestScanTags(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("scanTags =\n%q\nwant\n%q", got, want)
 	}
-}
-
-// readGzip returns the decompressed content of the gzip file name.
-func readGzip(name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", name, err)
-	}
-	return io.ReadAll(z)
 }

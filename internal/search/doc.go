@@ -80,13 +80,13 @@
 // version's index.json that names the version. Pages name only dir, so a
 // page does not change whenever the index does; the entry is the one
 // search file a host must not let browsers cache for long. The layout of
-// dir/<version>/ (deterministic bytes; every file but index.json is JSON
-// compressed with gzip, see below):
+// dir/<version>/ (deterministic bytes; JSON, the term shards compressed
+// with gzip, see below):
 //
 //	index.json       format, document count, shard counts, split keys,
 //	                 a bitmap of the code buckets, languages and tags with
 //	                 counts; it does not grow with the number of articles
-//	c/<hex>.json.gz  codes bucketed by their first three hex digits:
+//	c/<hex>.json     codes bucketed by their first three hex digits:
 //	                 [[code, postings], …]; a large bucket is split by the
 //	                 next digit into buckets it names ({"split": [keys]}),
 //	                 so a code query needs one bucket, or two at 100,000
@@ -98,19 +98,23 @@
 //	u/<n>.json.gz    one-rune terms (CJK unigrams), kept apart because
 //	                 they are the longest posting lists and needed only
 //	                 for one-character queries
-//	d/<n>.json.gz    document n: ID, title, language, codes, tags, error
+//	d/<n>.json       document n: ID, title, language, codes, tags, error
 //	                 text, summary, the start of the body, date; fetched
 //	                 only for the results shown
-//	f/l<i>.json.gz   bitmap of the documents in language i (f/t<i>.json.gz:
-//	                 tag i), fetched only when filtering
+//	f/l<i>.json      bitmap of the documents in language i (f/t<i>.json:
+//	                 tag i), fetched only when filtering or ranking a
+//	                 language first
 //
-// The files are stored compressed because what a query downloads should
-// not depend on the host: GitHub Pages compresses JSON, but S3, nginx
-// with its default gzip_types and an intranet share send it as it is.
-// Pagefind does the same with its index chunks. search.js decompresses
-// with the browser's DecompressionStream, and takes a file that is
-// already JSON as it is: a host that labels .gz files Content-Encoding:
-// gzip (Apache's AddEncoding) has the browser decode them first.
+// The term shards, most of what a text query downloads, are stored
+// compressed because that should not depend on the host: GitHub Pages
+// compresses JSON, but S3, nginx with its default gzip_types and an
+// intranet share send it as it is. (Pagefind stores all its index files
+// compressed.) search.js decompresses them with the browser's
+// DecompressionStream, and takes a shard that is already JSON as it is: a
+// host that labels .gz files Content-Encoding: gzip (Apache's
+// AddEncoding) has the browser decode them first. The small files a code
+// query needs stay JSON, so that it pays no decompression (see
+// writeGzipJSON).
 //
 // Documents are numbered in the byte order of their IDs, which makes the
 // ID tie-break a comparison of numbers. Postings are compact strings

@@ -207,10 +207,10 @@ type manifest struct {
 	// holding the files below, relative to dir.
 	Version string   `json:"v,omitempty"`
 	Docs    int      `json:"docs"`
-	Terms   int      `json:"terms"` // shards of terms of two or more runes: t/<n>.json
-	Chars   int      `json:"chars"` // shards of one-rune terms: u/<n>.json
+	Terms   int      `json:"terms"` // shards of terms of two or more runes: t/<n>.json.gz
+	Chars   int      `json:"chars"` // shards of one-rune terms: u/<n>.json.gz
 	Split   []string `json:"split"` // term prefixes whose terms are sharded by a longer key (see shardKey)
-	Codes   string   `json:"codes"` // bitmap of the three-digit code bucket keys: c/<key>.json.gz (see writeCodeBuckets)
+	Codes   string   `json:"codes"` // bitmap of the three-digit code bucket keys: c/<key>.json (see writeCodeBuckets)
 	Langs   []facet  `json:"langs"` // f/l<i>.json
 	Tags    []facet  `json:"tags"`  // f/t<i>.json
 }
@@ -249,18 +249,27 @@ type exportWriter struct {
 	dirs  map[string]bool // directories made
 }
 
-// writeJSON writes v as name.json.gz: JSON, gzip-compressed. Every file
-// but the manifest is stored compressed, so that what a query downloads
-// is small on any host, including those that serve JSON uncompressed
-// (S3, nginx's defaults, an intranet share): on 10,000 generated articles,
-// the files are 45% of their JSON size. search.js decompresses them with
-// DecompressionStream, and reads them as JSON when a host has already
-// decoded them (one that sends .gz files with Content-Encoding: gzip).
+// writeJSON writes v as name.json.
+func (w *exportWriter) writeJSON(name string, v any) error {
+	return w.write(name+".json", marshal(v))
+}
+
+// writeGzipJSON writes v as name.json.gz: JSON, gzip-compressed. The term
+// shards are stored compressed, so that what a text query downloads is
+// small on any host, including those that serve JSON uncompressed (S3,
+// nginx's defaults, an intranet share): on 10,000 generated articles a
+// Japanese two-word query downloads half as much. search.js decompresses
+// them with DecompressionStream, and reads them as JSON when a host has
+// already decoded them (one that sends .gz files with Content-Encoding:
+// gzip). The other files stay JSON: they are small (a code bucket, a
+// document, a bitmap of random bits compress to 60–80%), and
+// DecompressionStream costs a few milliseconds per file, more for the
+// first, which a code query's chain of four fetches would pay in turn.
 // The bytes are deterministic: compress/flate's output depends only on
 // the input and level, and the gzip header holds no name or time.
 //
 // Compression runs on the caller's goroutine, outside w's lock.
-func (w *exportWriter) writeJSON(name string, v any) error {
+func (w *exportWriter) writeGzipJSON(name string, v any) error {
 	z := gzipWriters.Get().(*gzipWriter)
 	defer gzipWriters.Put(z)
 	z.buf.Reset()
@@ -629,7 +638,7 @@ func (sh *shardWriter) write(family string, es []int32) (int, error) {
 				}
 				pairs[k] = [2]string{sh.terms[i], string(buf)}
 			}
-			if err := sh.w.writeJSON(family+"/"+strconv.Itoa(s), pairs); err != nil {
+			if err := sh.w.writeGzipJSON(family+"/"+strconv.Itoa(s), pairs); err != nil {
 				return err
 			}
 		}
@@ -686,7 +695,7 @@ func (ix *Index) codePostings(r index.IndexReader) (map[string][]codePosting, er
 	return out, nil
 }
 
-// writeCodeBuckets adds the c/<key>.json.gz files and returns the
+// writeCodeBuckets adds the c/<key>.json files and returns the
 // manifest's codes field: a bitmap of the three-digit keys that have a
 // file (bit n%8 of byte n/8 for the key whose hex value is n), in standard
 // base64. Codes are bucketed by their first three hex digits, the

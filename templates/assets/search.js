@@ -6,8 +6,8 @@
 // codes are recognised in every form errcode.Parse accepts; tests in
 // internal/search run this file in Node and compare its tokens and its top
 // results with the Go side's. Only the files a query needs are fetched:
-// index.json, one code bucket per code, one shard per term, and
-// d/<n>.json.gz for the results shown.
+// index.json, one code bucket per code, one shard per term, and d/<n>.json
+// for the results shown.
 //
 // Page contract (templates/base.html, search.html): input#search-input in
 // form.search, div#search-results (role listbox) after it, body
@@ -196,9 +196,10 @@
 
   // ---- the exported files (internal/search/export.go) ----
 
-  // parseFile parses an exported file's bytes: gzip-compressed JSON (magic
-  // bytes 1f 8b) as exported, or JSON where the host sent a .gz file with
-  // Content-Encoding: gzip and the browser has decoded it already.
+  // parseFile parses an exported file's bytes: JSON, or gzip-compressed
+  // JSON (magic bytes 1f 8b) as the term shards are exported, unless the
+  // host sent them with Content-Encoding: gzip and the browser has decoded
+  // them already.
   function parseFile(buf) {
     const b = new Uint8Array(buf);
     if (b[0] !== 0x1f || b[1] !== 0x8b) return Promise.resolve(JSON.parse(new TextDecoder().decode(b)));
@@ -304,7 +305,7 @@
       const hex = c.code.slice(2), out = new Map(), top = hex.slice(0, 3), n = parseInt(top, 16);
       if (!m.codeBits) m.codeBits = Uint8Array.from(atob(m.codes), (ch) => ch.charCodeAt(0));
       const visit = async (k) => {
-        const b = await this.get("c/" + k + ".json.gz");
+        const b = await this.get("c/" + k + ".json");
         if (!Array.isArray(b)) {
           await Promise.all(b.split.filter((s) => hex.startsWith(s) || (c.prefix && s.startsWith(hex))).map(visit));
           return;
@@ -334,8 +335,11 @@
       const m = await this.manifest(), n = m.docs, p = parseQuery(text);
       const code = new Int32Array(n), matched = new Int32Array(n), score = new Int32Array(n), touched = [];
       const touch = (d) => { if (!code[d] && !matched[d]) touched.push(d); };
-      // Fetch the plain text's shards while the code buckets load.
+      // Fetch the plain text's shards, and the bitmap of the preferred
+      // language, while the code buckets load.
       textGroups(p, p.codes.map(() => false), m.splitSet)[0].forEach((g) => g.terms.forEach((t) => this.postings(m, t).catch(() => {})));
+      const li = prefer ? m.langs.findIndex((x) => x.name === prefer) : -1, pbits = li < 0 ? null : this.bitmap("f/l" + li + ".json");
+      if (pbits) pbits.catch(() => {});
       const cs = await Promise.all(p.codes.map((c) => this.carriers(m, c)));
       cs.forEach((b) => b.forEach((w, d) => { touch(d); code[d] += w; }));
       const [groups, needles] = textGroups(p, cs.map((b) => b.size === 0), m.splitSet);
@@ -365,7 +369,7 @@
         if (filter.lang) want.push(["l", m.langs, filter.lang]);
         for (const t of filter.tags || []) want.push(["t", m.tags, t]);
         for (const [f, list, v] of want) {
-          const i = list.findIndex((x) => x.name === v), bits = i < 0 ? new Uint8Array(0) : await this.bitmap("f/" + f + i + ".json.gz");
+          const i = list.findIndex((x) => x.name === v), bits = i < 0 ? new Uint8Array(0) : await this.bitmap("f/" + f + i + ".json");
           const ok = (d) => (bits[d >> 3] >> (d & 7)) & 1;
           keep = keep ? keep.filter(ok) : touched.filter(ok);
         }
@@ -375,13 +379,13 @@
       for (let pass = 0; pass < 2 && !res.length; pass++) {
         res = cand.filter((d) => code[d] > 0 || (g > 0 && matched[d] === g) || (pass === 1 && matched[d] > 0));
       }
-      const li = prefer ? m.langs.findIndex((x) => x.name === prefer) : -1, pb = li < 0 ? null : await this.bitmap("f/l" + li + ".json.gz");
+      const pb = pbits && (await pbits);
       const pref = (d) => (pb ? (pb[d >> 3] >> (d & 7)) & 1 : 0);
       res.sort((a, b) => code[b] - code[a] || matched[b] - matched[a] || pref(b) - pref(a) || score[b] - score[a] || a - b);
       return { results: res.map((d) => ({ doc: d, code: code[d], matched: matched[d], text: score[d] })), plan: p, needles };
     }
 
-    doc(n) { return this.get("d/" + n + ".json.gz"); }
+    doc(n) { return this.get("d/" + n + ".json"); }
   }
 
   // ---- snippets (internal/search/snippet.go) ----
