@@ -112,14 +112,6 @@ func decodeFrontmatter(path string, fm fmText, opts Options, l *diag.List) Front
 		l.Errorf(diag.Pos{File: path, Line: fm.line + line - 1, Col: 1}, "invalid YAML in frontmatter: %s", msg)
 		return f
 	}
-	// The raw decode gives each codes item as written: YAML reads an unquoted
-	// 0x0000007B as the number 123, which is not recognisable as a code. Type
-	// errors are ignored here; the MapSlice checks below report them.
-	var raw struct {
-		Codes []rawText `yaml:"codes"`
-	}
-	_ = yaml.Unmarshal(fm.block, &raw)
-
 	locs := locateKeys(path, fm, lines, ms)
 	first := make(map[string]int) // key → index of its first occurrence in ms
 	last := make(map[string]int)  // key → index of its last occurrence, whose value is used
@@ -217,6 +209,15 @@ func decodeFrontmatter(path string, fm fmText, opts Options, l *diag.List) Front
 			if !ok {
 				break
 			}
+			// The raw decode gives each codes item as written: YAML reads
+			// an unquoted 0x0000007B as the number 123, which is not
+			// recognisable as a code. Type errors are ignored here; the
+			// checks below report them. It is a second decode of the
+			// block, so it is done only for a file that has codes.
+			var raw struct {
+				Codes []rawText `yaml:"codes"`
+			}
+			_ = yaml.Unmarshal(fm.block, &raw)
 			texts := stringsOf(items)
 			if len(raw.Codes) == len(items) { // always, unless codes was not a list
 				for n, t := range raw.Codes {

@@ -32,7 +32,10 @@
 // a machine so starved of CPU that the clock falls a quarter-second behind
 // (seen only under the race detector with the machine's cores oversold), a
 // rule can time out and the next rule take the token, changing a span's
-// class. The text and the markup around it never change.
+// class. The text and the markup around it never change. A Highlighter
+// keeps the blocks it has highlighted (see Highlighter.blocks) and writes a
+// block it meets again from there; it keeps only runs that finished within
+// the timeout, so this adds no other source of difference.
 //
 // # Stylesheet
 //
@@ -126,7 +129,24 @@ type Highlighter struct {
 	// unknown language would pay it for each block. The key set is bounded
 	// by the distinct info strings in the content.
 	lexers sync.Map // string → lexerEntry
+
+	// blocks holds the highlighted HTML of the blocks already lexed (what
+	// goes inside <code>), by language key and code, up to blockBudget
+	// bytes: the same snippet ("sfc /scannow", a registry export) recurs
+	// across a knowledge base, and lexing costs about a microsecond a byte
+	// (a sixth of the blocks of a generated 10,000-article site repeat an
+	// earlier one). The dev server keeps its Highlighter across edits, so
+	// there an edit re-lexes only the blocks it changed.
+	mu         sync.RWMutex
+	blocks     map[blockKey]string
+	blockBytes int
 }
+
+type blockKey struct{ lang, code string }
+
+// blockBudget is the most code and HTML, in bytes, that a Highlighter keeps
+// in its block cache; blocks met after it is full are lexed every time.
+const blockBudget = 64 << 20
 
 type lexerEntry struct{ lexer chroma.Lexer } // lexer nil: plain text
 
@@ -140,8 +160,9 @@ func New() *Highlighter {
 			chromahtml.WithClasses(true),
 			chromahtml.PreventSurroundingPre(true),
 		),
-		light: styles.Get(lightStyle),
-		dark:  styles.Get(darkStyle),
+		light:  styles.Get(lightStyle),
+		dark:   styles.Get(darkStyle),
+		blocks: make(map[blockKey]string),
 	}
 }
 
@@ -150,7 +171,12 @@ func New() *Highlighter {
 // error it returns is w's: when the lexer fails, the block is written as
 // plain text.
 func (h *Highlighter) Block(w io.Writer, lang, code string) error {
-	var b bytes.Buffer
+	// The block is made in a buffer, so that a failed lexer run can be cut
+	// back to plain text, and the buffer is pooled: a site has tens of
+	// thousands of blocks.
+	b := blockBuffers.Get().(*bytes.Buffer)
+	defer blockBuffers.Put(b)
+	b.Reset()
 	b.Grow(len(code)*2 + 64)
 	b.WriteString(`<pre class="chroma"`)
 	if lang != "" {
@@ -160,7 +186,16 @@ func (h *Highlighter) Block(w io.Writer, lang, code string) error {
 	}
 	b.WriteString("><code>")
 	head := b.Len()
-	if lexer := h.lexer(lang); lexer == nil || len(code) > maxHighlight || !h.formatInTime(&b, lexer, code) {
+	key := blockKey{langKey(lang), code}
+	h.mu.RLock()
+	cached, ok := h.blocks[key]
+	h.mu.RUnlock()
+	switch lexer := h.lexer(lang); {
+	case ok:
+		b.WriteString(cached)
+	case lexer != nil && len(code) <= maxHighlight && h.formatInTime(b, lexer, code):
+		h.remember(key, b.Bytes()[head:])
+	default:
 		// Plain text gets the same line endings chroma's tokeniser
 		// produces, so a block looks the same with or without a lexer.
 		b.Truncate(head)
@@ -170,6 +205,9 @@ func (h *Highlighter) Block(w io.Writer, lang, code string) error {
 	_, err := w.Write(b.Bytes())
 	return err
 }
+
+// blockBuffers holds the buffers Block makes blocks in.
+var blockBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // lexerTimeout is the wall-clock limit chroma v2.27.0 puts on each match of
 // each lexer rule (regexp.go: MatchTimeout = 250ms), which its API does not
@@ -212,9 +250,25 @@ func (h *Highlighter) format(b *bytes.Buffer, lexer chroma.Lexer, code string) (
 	return h.formatter.Format(b, h.light, it) == nil
 }
 
+// remember caches the highlighted HTML of the block key, while the cache
+// is within blockBudget.
+func (h *Highlighter) remember(key blockKey, highlighted []byte) {
+	size := len(key.code) + len(highlighted)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.blocks[key]; ok || h.blockBytes+size > blockBudget {
+		return
+	}
+	h.blocks[key] = string(highlighted)
+	h.blockBytes += size
+}
+
+// langKey is the name lang is looked up by: lower-cased, trimmed.
+func langKey(lang string) string { return strings.ToLower(strings.TrimSpace(lang)) }
+
 // lexer returns the coalescing lexer for lang, or nil for plain text.
 func (h *Highlighter) lexer(lang string) chroma.Lexer {
-	key := strings.ToLower(strings.TrimSpace(lang))
+	key := langKey(lang)
 	if key == "" {
 		return nil
 	}

@@ -342,7 +342,13 @@ func oneLine(s string) string {
 // line ending.
 func codeText(n ast.Node, src []byte) string {
 	lines := n.Lines()
+	size := 0
+	for i := range lines.Len() {
+		seg := lines.At(i)
+		size += seg.Len()
+	}
 	var b strings.Builder
+	b.Grow(size) // one allocation, not one per doubling
 	for i := range lines.Len() {
 		seg := lines.At(i)
 		b.Write(seg.Value(src))

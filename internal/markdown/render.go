@@ -7,6 +7,7 @@ import (
 	stdhtml "html"
 	"io"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -40,7 +41,8 @@ func (d *Doc) Render(w io.Writer, resolve func(dest string) string) (err error) 
 	if d == nil || d.m == nil {
 		return errNoDoc
 	}
-	bw := &renderWriter{Writer: bufio.NewWriter(w), resolve: resolve}
+	bw := &renderWriter{Writer: newBufWriter(w), resolve: resolve}
+	defer putBufWriter(bw.Writer)
 	root := d.tree()
 	if root == nil {
 		_, _ = bw.WriteString("<pre><code>")
@@ -54,6 +56,26 @@ func (d *Doc) Render(w io.Writer, resolve func(dest string) string) (err error) 
 		}
 	}()
 	return d.m.md.Renderer().Render(bw, d.src, root)
+}
+
+// bufWriters holds the bufio.Writers that Render gives goldmark, which
+// wants one: a site renders thousands of documents, each of which would
+// otherwise allocate a new 4 KB buffer.
+var bufWriters sync.Pool
+
+func newBufWriter(w io.Writer) *bufio.Writer {
+	if bw, ok := bufWriters.Get().(*bufio.Writer); ok {
+		bw.Reset(w)
+		return bw
+	}
+	return bufio.NewWriter(w)
+}
+
+// putBufWriter returns bw to the pool, without its writer, which it must
+// not keep alive.
+func putBufWriter(bw *bufio.Writer) {
+	bw.Reset(nil)
+	bufWriters.Put(bw)
 }
 
 // renderWriter carries one Render call's state to the node renderers, which

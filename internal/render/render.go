@@ -69,6 +69,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/kbgen/kbgen/templates"
 )
@@ -177,13 +178,32 @@ func (ts *Templates) Execute(w io.Writer, name string, data any) error {
 	if !ok {
 		return fmt.Errorf("execute template %q: no such page template (have %s)", name, strings.Join(pageNames, ", "))
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, layoutName, data); err != nil {
+	// A page is tens of kilobytes. Into a bytes.Buffer, which is what the
+	// build writes pages into, the page is executed directly and cut back
+	// on failure; any other writer gets it from a pooled buffer. Either way
+	// the page is not copied, nor a buffer grown for it, one more time per
+	// page than needed.
+	if b, ok := w.(*bytes.Buffer); ok {
+		n := b.Len()
+		if err := t.ExecuteTemplate(b, layoutName, data); err != nil {
+			b.Truncate(n)
+			return err
+		}
+		return nil
+	}
+	buf := buffers.Get().(*bytes.Buffer)
+	defer buffers.Put(buf)
+	buf.Reset()
+	if err := t.ExecuteTemplate(buf, layoutName, data); err != nil {
 		return err
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
 }
+
+// buffers holds the buffers Execute writes a page into before passing it
+// on to a writer that is not a bytes.Buffer.
+var buffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // Assets returns the assets/ subtree of the overlaid templates: the
 // defaults' site.css, site.js, icon.svg, search.js and search.css, each

@@ -453,8 +453,14 @@ func (w *writer) mkdir(dir string) error {
 	if _, ok := w.dirs.Load(dir); ok {
 		return nil
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+	// Nearly every directory is new and its parent already made: one
+	// Mkdir does it, where MkdirAll would first stat the directory and
+	// its parent. Anything else (a missing parent, a directory made as
+	// a parent of another) is left to MkdirAll.
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
 	}
 	w.dirs.Store(dir, true)
 	return nil

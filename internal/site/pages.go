@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/kbgen/kbgen/internal/errcode"
 	"github.com/kbgen/kbgen/internal/render"
@@ -143,8 +144,12 @@ func (s *Site) writeArticle(w output, tpl *render.Templates, view *render.Site, 
 	// work: it is made only if the page is wanted and not in the cache.
 	extra := func() []byte { return s.articleInputs(p) }
 	return w.lazyPage(tpl, p.URL+"index.html", "article.html", data, extra, func() (any, error) {
-		var body bytes.Buffer
-		if err := p.Doc.Render(&body, func(dest string) string { return s.resolve(p, dest).href }); err != nil {
+		// The body is rendered into a pooled buffer and copied out once,
+		// at its final size, rather than grown afresh for every page.
+		body := pageBuffers.Get().(*bytes.Buffer)
+		defer pageBuffers.Put(body)
+		body.Reset()
+		if err := p.Doc.Render(body, func(dest string) string { return s.resolve(p, dest).href }); err != nil {
 			return nil, err
 		}
 		data.Body = template.HTML(body.String())
@@ -218,36 +223,38 @@ func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site) er
 		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Name, b.Name))
 	})
 
+	// Each job writes one list (all its pages) or one single page; they
+	// are independent, and writePageJobs runs them in parallel where the
+	// output allows.
+	var jobs []func() error
+	add := func(job func() error) { jobs = append(jobs, job) }
+
 	home := render.ListPage{Page: s.page(view, "home", first, view.Title, ""), Articles: recent, Tags: tags}
 	home.Description = view.Title
-	if err := w.page(tpl, "index.html", "home.html", home); err != nil {
-		return err
-	}
+	add(func() error { return w.page(tpl, "index.html", "home.html", home) })
 
 	for _, l := range s.Config.Languages {
-		var pages []*Page
-		for _, p := range s.Articles {
-			if p.Lang == l.Code {
-				pages = append(pages, p)
+		add(func() error {
+			var pages []*Page
+			for _, p := range s.Articles {
+				if p.Lang == l.Code {
+					pages = append(pages, p)
+				}
 			}
-		}
-		lp := render.ListPage{Page: s.page(view, "lang", l.Code, l.Name, l.Code+"/"), Heading: l.Name}
-		if err := s.writeList(w, tpl, view, lp, l.Code+"/", s.summaries(pages)); err != nil {
-			return err
-		}
+			lp := render.ListPage{Page: s.page(view, "lang", l.Code, l.Name, l.Code+"/"), Heading: l.Name}
+			return s.writeList(w, tpl, view, lp, l.Code+"/", s.summaries(pages))
+		})
 	}
 
 	tagsPage := render.IndexPage{Page: s.page(view, "tags", first, "Tags", "tags/"), Tags: tags}
-	if err := w.page(tpl, "tags/index.html", "tags.html", tagsPage); err != nil {
-		return err
-	}
+	add(func() error { return w.page(tpl, "tags/index.html", "tags.html", tagsPage) })
 	for _, t := range tags {
-		sl := slug(t.Name)
-		tp := render.ListPage{Page: s.page(view, "tag", first, t.Name, "tags/"+sl+"/"), Heading: t.Name}
-		tp.Breadcrumbs = append(tp.Breadcrumbs, render.Link{Title: "Tags", URL: view.BasePath + "tags/"})
-		if err := s.writeList(w, tpl, view, tp, "tags/"+sl+"/", s.summaries(s.tags[sl])); err != nil {
-			return err
-		}
+		add(func() error {
+			sl := slug(t.Name)
+			tp := render.ListPage{Page: s.page(view, "tag", first, t.Name, "tags/"+sl+"/"), Heading: t.Name}
+			tp.Breadcrumbs = append(tp.Breadcrumbs, render.Link{Title: "Tags", URL: view.BasePath + "tags/"})
+			return s.writeList(w, tpl, view, tp, "tags/"+sl+"/", s.summaries(s.tags[sl]))
+		})
 	}
 
 	var codes []errcode.Code
@@ -260,25 +267,55 @@ func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site) er
 		pages := slices.Clone(s.codes[c])
 		slices.SortFunc(pages, byUpdated)
 		codesPage.Codes = append(codesPage.Codes, render.CodeEntry{Code: s.codeView(c), ErrorText: pages[0].ErrorText, Count: len(pages)})
-		cp := render.ListPage{
-			Page:    s.page(view, "code", first, string(c), "codes/"+string(c)+"/"),
-			Heading: string(c),
-			Intro:   pages[0].ErrorText,
+		add(func() error {
+			cp := render.ListPage{
+				Page:    s.page(view, "code", first, string(c), "codes/"+string(c)+"/"),
+				Heading: string(c),
+				Intro:   pages[0].ErrorText,
+			}
+			cp.Description = string(c) + ": " + pages[0].ErrorText
+			cp.Breadcrumbs = append(cp.Breadcrumbs, render.Link{Title: "Error codes", URL: view.BasePath + "codes/"})
+			return s.writeList(w, tpl, view, cp, "codes/"+string(c)+"/", s.summaries(pages))
+		})
+	}
+	add(func() error { return w.page(tpl, "codes/index.html", "codes.html", codesPage) })
+
+	sp := render.ListPage{Page: s.page(view, "search", first, "Search", "search/"), Tags: tags}
+	add(func() error { return w.page(tpl, "search/index.html", "search.html", sp) })
+	nf := render.ListPage{Page: s.page(view, "404", first, "Page not found", "404.html"), Articles: recent}
+	add(func() error { return w.page(tpl, "404.html", "404.html", nf) })
+	return writePageJobs(w, jobs)
+}
+
+// writePageJobs runs jobs, each of which writes pages to w, and returns the
+// first error in job order. The build's writer is safe for concurrent use,
+// and a site has a list page for every tag and every error code (some
+// 12,000 at 10,000 articles), so there the jobs run in parallel, and none
+// starts after one has failed. Other outputs (a capture, memory) get them
+// one at a time, in order, up to the first error.
+func writePageJobs(w output, jobs []func() error) error {
+	if _, ok := w.(*writer); !ok {
+		for _, job := range jobs {
+			if err := job(); err != nil {
+				return err
+			}
 		}
-		cp.Description = string(c) + ": " + pages[0].ErrorText
-		cp.Breadcrumbs = append(cp.Breadcrumbs, render.Link{Title: "Error codes", URL: view.BasePath + "codes/"})
-		if err := s.writeList(w, tpl, view, cp, "codes/"+string(c)+"/", s.summaries(pages)); err != nil {
+		return nil
+	}
+	errs := make([]error, len(jobs))
+	var failed atomic.Bool
+	parallel(len(jobs), func(i int) {
+		if failed.Load() {
+			return
+		}
+		if errs[i] = jobs[i](); errs[i] != nil {
+			failed.Store(true)
+		}
+	})
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
 	}
-	if err := w.page(tpl, "codes/index.html", "codes.html", codesPage); err != nil {
-		return err
-	}
-
-	sp := render.ListPage{Page: s.page(view, "search", first, "Search", "search/"), Tags: tags}
-	if err := w.page(tpl, "search/index.html", "search.html", sp); err != nil {
-		return err
-	}
-	nf := render.ListPage{Page: s.page(view, "404", first, "Page not found", "404.html"), Articles: recent}
-	return w.page(tpl, "404.html", "404.html", nf)
+	return nil
 }
