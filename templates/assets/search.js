@@ -591,7 +591,13 @@
   input.setAttribute("role", "combobox");
   input.setAttribute("aria-autocomplete", "list");
   input.setAttribute("aria-expanded", "false");
+  // The entry is fetched once the page is idle, or as soon as the reader
+  // heads for the box, so that a first query waits for its own files
+  // only: a code query is then two round trips (bucket and language
+  // bitmap together, then the result), not three.
   const warm = () => eng.manifest().catch(() => {});
+  if (G.requestIdleCallback) G.requestIdleCallback(warm);
+  else setTimeout(warm, 200);
   input.addEventListener("focus", warm, { once: true });
   input.addEventListener("pointerenter", warm, { once: true });
   input.addEventListener("input", () => run(page ? pageLimit : 8));
