@@ -133,8 +133,8 @@
 // 1.3 GB for the export alone when it was made in memory.
 //
 // On 10,000 generated articles a code query downloads 5 KB including the
-// ten results shown (7 KB of JSON), and a two-word Japanese query 66 KB
-// (124 KB of JSON): that corpus repeats 60 sentences, so its common
+// ten results shown, and a two-word Japanese query 71 KB (122 KB with its
+// term shards uncompressed): that corpus repeats 60 sentences, so its common
 // bigrams are in 80% of the articles; real articles have far shorter
 // posting lists. TestQueryBytes measures this.
 //

@@ -258,7 +258,7 @@ func (w *exportWriter) writeJSON(name string, v any) error {
 // shards are stored compressed, so that what a text query downloads is
 // small on any host, including those that serve JSON uncompressed (S3,
 // nginx's defaults, an intranet share): on 10,000 generated articles a
-// Japanese two-word query downloads half as much. search.js decompresses
+// Japanese two-word query downloads 58% as much. search.js decompresses
 // them with DecompressionStream, and reads them as JSON when a host has
 // already decoded them (one that sends .gz files with Content-Encoding:
 // gzip). The other files stay JSON: they are small (a code bucket, a
