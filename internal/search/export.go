@@ -264,7 +264,7 @@ func (w *exportWriter) writeJSON(name string, v any) error {
 // gzip). The other files stay JSON: they are small (a code bucket, a
 // document, a bitmap of random bits compress to 60–80%), and
 // DecompressionStream costs a few milliseconds per file, more for the
-// first, which a code query's chain of four fetches would pay in turn.
+// first, which a code query's chain of fetches would pay in turn.
 // The bytes are deterministic: compress/flate's output depends only on
 // the input and level, and the gzip header holds no name or time.
 //
