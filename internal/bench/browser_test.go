@@ -81,9 +81,10 @@ const settleJS = `await new Promise((r) => setTimeout(r, 1000));`
 
 // kbgenSearchJS types a query into the search box of a kbgen page at once,
 // as a paste would, and resolves when the results are shown: search.js
-// dispatches kbgen:search after rendering them. Nothing of the search is
-// loaded before (the input is not focused, which would fetch the entry
-// ahead), so the time includes every file the query needs.
+// dispatches kbgen:search after rendering them. The input is not
+// focused; search.js fetches its entry when the page goes idle, within
+// the second settleJS waits, so the time covers the files the query
+// itself needs.
 const kbgenSearchJS = `(async (q) => {
   ` + settleJS + `
   const input = document.getElementById("search-input");
