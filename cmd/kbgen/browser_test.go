@@ -189,3 +189,97 @@ func TestBrowserSearchHosts(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserCodeCards holds back every document file (d/) of the search
+// export and types a code: its result must be shown from the card in the
+// code bucket alone, title and link, without a snippet; once the
+// documents are let through, the snippet follows and search.js reports
+// the search complete.
+func TestBrowserCodeCards(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	ctx := webtest.Browser(t)
+	static := webtest.StaticHandler(buildRepoSite(t))
+	release := make(chan struct{})
+	var held, codeFiles atomic.Int32
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.Contains(r.URL.Path, "/d/"):
+			held.Add(1)
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		case strings.Contains(r.URL.Path, "/c/"):
+			codeFiles.Add(1)
+		}
+		static.ServeHTTP(w, r)
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	err = chromedp.Do(tctx,
+		chromedp.Navigate("http://"+ln.Addr().String()+"/"),
+		chromedp.WaitVisible(`input[type=search]`),
+		// Pasted, not typed: the prefixes a typist's keystrokes search
+		// would hold back documents of their own, and the browser's six
+		// connections to the host with them.
+		chromedp.Evaluate[chromedp.Void](`document.addEventListener("kbgen:search", () => { window.searched = true; });
+			window.searched = false;
+			const input = document.querySelector("input[type=search]");
+			input.value = "0xC004F074";
+			input.dispatchEvent(new Event("input", { bubbles: true }));`),
+		chromedp.WaitVisible(`#search-results a.sr`),
+	)
+	if err != nil {
+		t.Fatalf("no result shown while the documents were held back: %v", err)
+	}
+	type view struct {
+		Href     string `json:"href"`
+		Title    string `json:"title"`
+		Snippet  string `json:"snippet"`
+		Searched bool   `json:"searched"`
+	}
+	const look = `(() => { const a = document.querySelector('#search-results a.sr');
+		return { href: a.getAttribute('href'), title: a.querySelector('.sr-title').textContent,
+			snippet: a.querySelector('.sr-snip').textContent, searched: window.searched }; })()`
+	v, err := chromedp.Run(tctx, chromedp.Evaluate[view](look))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(v.Href, "0xc004f074") || !strings.Contains(v.Title, "0xC004F074") {
+		t.Errorf("result shown from the card: %+v, want the 0xC004F074 article and its title", v)
+	}
+	if v.Snippet != "" || v.Searched {
+		t.Errorf("before its document arrived the result has snippet %q and kbgen:search = %v, want neither", v.Snippet, v.Searched)
+	}
+	if held.Load() == 0 || codeFiles.Load() == 0 {
+		t.Errorf("%d document and %d code bucket requests, want both", held.Load(), codeFiles.Load())
+	}
+	close(release)
+	if err := chromedp.Do(tctx, chromedp.Poll[chromedp.Void](`window.searched`)); err != nil {
+		t.Fatalf("kbgen:search after the documents arrived: %v", err)
+	}
+	v, err = chromedp.Run(tctx, chromedp.Evaluate[view](look))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(v.Href, "0xc004f074") || v.Snippet == "" {
+		t.Errorf("complete result: %+v, want the 0xC004F074 article with a snippet", v)
+	}
+}

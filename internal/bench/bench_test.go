@@ -683,7 +683,8 @@ func printTables(w io.Writer, results []*result) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nsearch in headless Chromium, each query in a fresh browser (cold cache), served on 127.0.0.1 without compression;")
-	fmt.Fprintln(w, "time from the query to its first ten results, search data received (response bodies), whether the first result carries the code")
+	fmt.Fprintln(w, "time from the query to its first results shown (kbgen) or the data of its first ten (Pagefind), and, where later, to kbgen's ten complete with snippets;")
+	fmt.Fprintln(w, "search data received (response bodies); whether the first result carries the code")
 	fmt.Fprintln(tw, "articles\tquery\tkbgen\tpagefind\t")
 	for _, r := range results {
 		for i, q := range r.queries {

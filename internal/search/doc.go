@@ -87,10 +87,13 @@
 //	                 a bitmap of the code buckets, languages and tags with
 //	                 counts; it does not grow with the number of articles
 //	c/<hex>.json     codes bucketed by their first three hex digits:
-//	                 [[code, postings], …]; a large bucket is split by the
-//	                 next digit into buckets it names ({"split": [keys]}),
-//	                 so a code query needs one bucket, or two at 100,000
-//	                 articles, and a prefix query a few
+//	                 {"codes": [[code, postings], …], "docs": {n: card}},
+//	                 with the card (ID, title, language, codes) of every
+//	                 document in it, so that a code query shows its
+//	                 results from this one file; a large bucket is split
+//	                 by the next digit into buckets it names ({"split":
+//	                 [keys]}), so a code query needs one bucket, or two
+//	                 at 100,000 articles, and a prefix query a few
 //	t/<n>.json.gz    text terms of two or more runes, sharded by FNV-1a of
 //	                 a key (the first three runes, longer for split
 //	                 prefixes, see shard.go), so a word being typed
@@ -100,7 +103,8 @@
 //	                 for one-character queries
 //	d/<n>.json       document n: ID, title, language, codes, tags, error
 //	                 text, summary, the start of the body, date; fetched
-//	                 only for the results shown
+//	                 only for the results shown (for their snippets, after
+//	                 the cards of a code query)
 //	f/l<i>.json      bitmap of the documents in language i (f/t<i>.json:
 //	                 tag i), fetched only when filtering or ranking a
 //	                 language first

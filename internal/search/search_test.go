@@ -330,4 +330,12 @@ func TestPrefer(t *testing.T) {
 			t.Errorf("Search(0xC004F074, Prefer %q) = %q, want %q", tc.prefer, got, tc.want)
 		}
 	}
+	// search.js ranks alike: a query of codes alone by the languages on
+	// the cards in the code bucket, a query with words by the language's
+	// bitmap.
+	var qs []Query
+	for _, p := range []string{"", "ja", "en"} {
+		qs = append(qs, Query{Text: "0xC004F074", Prefer: p}, Query{Text: "0xC004F074 失敗", Prefer: p})
+	}
+	checkParity(t, ix, export(t, ix), qs)
 }

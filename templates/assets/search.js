@@ -19,7 +19,7 @@
 // sites that want to count them.
 (function (G) {
   "use strict";
-  const FORMAT = 2, MAX_WORD = 64, MAX_GROUPS = 24, MIN_PREFIX = 3, SNIP = 120, BEFORE = 30;
+  const FORMAT = 3, MAX_WORD = 64, MAX_GROUPS = 24, MIN_PREFIX = 3, SNIP = 120, BEFORE = 30;
   const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー]/u,
     WORD = /[\p{L}\p{N}\p{M}]/u,
     D64 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_",
@@ -268,6 +268,9 @@
       };
       this.terms = new Map();
       this.bits = new Map();
+      // cards holds doc → card ({id, t, l, c}) of every document in the
+      // code buckets fetched: enough to show a result before its d/ file.
+      this.cards = new Map();
     }
 
     async manifest() {
@@ -306,11 +309,12 @@
       if (!m.codeBits) m.codeBits = Uint8Array.from(atob(m.codes), (ch) => ch.charCodeAt(0));
       const visit = async (k) => {
         const b = await this.get("c/" + k + ".json");
-        if (!Array.isArray(b)) {
+        if (b.split) {
           await Promise.all(b.split.filter((s) => hex.startsWith(s) || (c.prefix && s.startsWith(hex))).map(visit));
           return;
         }
-        for (const [code, s] of b) {
+        for (const d in b.docs) this.cards.set(+d, b.docs[d]);
+        for (const [code, s] of b.codes) {
           if (c.prefix ? !code.startsWith(c.code) : code !== c.code) continue;
           let d = -1;
           for (const v of varints(s, 0)) {
@@ -336,11 +340,19 @@
       const code = new Int32Array(n), matched = new Int32Array(n), score = new Int32Array(n), touched = [];
       const touch = (d) => { if (!code[d] && !matched[d]) touched.push(d); };
       // Fetch the plain text's shards, and the bitmap of the preferred
-      // language, while the code buckets load.
-      textGroups(p, p.codes.map(() => false), m.splitSet)[0].forEach((g) => g.terms.forEach((t) => this.postings(m, t).catch(() => {})));
-      const li = prefer ? m.langs.findIndex((x) => x.name === prefer) : -1, pbits = li < 0 ? null : this.bitmap("f/l" + li + ".json");
-      if (pbits) pbits.catch(() => {});
+      // language, while the code buckets load. A query of codes alone
+      // ranks by the languages on its carriers' cards instead, and
+      // fetches the bitmap only if some code has no carrier.
+      const plain = textGroups(p, p.codes.map(() => false), m.splitSet)[0];
+      plain.forEach((g) => g.terms.forEach((t) => this.postings(m, t).catch(() => {})));
+      const li = prefer ? m.langs.findIndex((x) => x.name === prefer) : -1;
+      let pbits = null;
+      const wantBits = () => {
+        if (!pbits && li >= 0) (pbits = this.bitmap("f/l" + li + ".json")).catch(() => {});
+      };
+      if (plain.length || !p.codes.length) wantBits();
       const cs = await Promise.all(p.codes.map((c) => this.carriers(m, c)));
+      if (cs.some((b) => b.size === 0)) wantBits();
       cs.forEach((b) => b.forEach((w, d) => { touch(d); code[d] += w; }));
       const [groups, needles] = textGroups(p, cs.map((b) => b.size === 0), m.splitSet);
       // Each group's best impact per document; impacts are at least 1,
@@ -379,8 +391,8 @@
       for (let pass = 0; pass < 2 && !res.length; pass++) {
         res = cand.filter((d) => code[d] > 0 || (g > 0 && matched[d] === g) || (pass === 1 && matched[d] > 0));
       }
-      const pb = pbits && (await pbits);
-      const pref = (d) => (pb ? (pb[d >> 3] >> (d & 7)) & 1 : 0);
+      const pb = pbits && (await pbits), cards = this.cards;
+      const pref = (d) => (pb ? (pb[d >> 3] >> (d & 7)) & 1 : li >= 0 && cards.has(d) && cards.get(d).l === prefer ? 1 : 0);
       res.sort((a, b) => code[b] - code[a] || matched[b] - matched[a] || pref(b) - pref(a) || score[b] - score[a] || a - b);
       return { results: res.map((d) => ({ doc: d, code: code[d], matched: matched[d], text: score[d] })), plan: p, needles };
     }
@@ -478,7 +490,7 @@
         dir = new URL(m.v + "/", indexURL);
         return m;
       }
-      await e.manifest();
+      if (!dir) await e.manifest();
       return load(new URL(p, dir)).catch((err) => {
         if (eng === e) eng = engine();
         throw err;
@@ -502,16 +514,23 @@
     if (!q.trim()) return show(my, q, null);
     try {
       const e = eng, r = await e.search(q, page ? filter() : null, document.body.dataset.lang), top = r.results.slice(0, limit);
-      const docs = await Promise.all(top.map((x) => e.doc(x.doc)));
-      show(my, q, r, docs);
+      const docs = Promise.all(top.map((x) => e.doc(x.doc)));
+      // Results whose cards came with their code bucket are shown at
+      // once; the snippets follow with the documents.
+      const cards = top.map((x) => e.cards.get(x.doc));
+      if (top.length && cards.every(Boolean)) show(my, q, r, cards, true);
+      show(my, q, r, await docs);
     } catch (e) {
       if (my === seq) show(my, q, { error: e });
     }
   }
 
-  function show(my, q, r, docs) {
+  // show renders the results r of query q, with docs the d/ files (or,
+  // partial, the cards) of those shown. kbgen:search is dispatched once
+  // they are complete.
+  function show(my, q, r, docs, partial) {
     if (my !== seq) return;
-    if (page) return showPage(q, r, docs);
+    if (page) return showPage(q, r, docs, partial);
     shown = docs || [];
     active = -1;
     input.removeAttribute("aria-activedescendant");
@@ -527,7 +546,7 @@
     box.innerHTML = h;
     box.hidden = false;
     input.setAttribute("aria-expanded", "true");
-    if (!r.error) emit("kbgen:search", { query: q, count: r.results.length });
+    if (!r.error && !partial) emit("kbgen:search", { query: q, count: r.results.length });
   }
 
   function move(to) {
@@ -568,7 +587,7 @@
     page.querySelector(".sp-more").addEventListener("click", () => { pageLimit += 20; run(pageLimit); });
   }
 
-  function showPage(q, r, docs) {
+  function showPage(q, r, docs, partial) {
     if (!sel) return;
     const u = new URL(location.href);
     u.search = "";
@@ -583,7 +602,7 @@
       chips(doc) + (doc.u ? '<span class="sr-date">' + esc(doc.u) + "</span>" : "") + "</div>" +
       (doc.e ? '<p class="sp-error">' + highlight(doc.e, r) + "</p>" : "") + "<p>" + snippet(r, [doc.s, doc.x]) + "</p></li>").join("");
     more.hidden = !r || !r.results || r.results.length <= shown.length;
-    if (r && !r.error) emit("kbgen:search", { query: q, count: r.results.length });
+    if (r && !r.error && !partial) emit("kbgen:search", { query: q, count: r.results.length });
   }
 
   // ---- wiring ----
@@ -593,9 +612,17 @@
   input.setAttribute("aria-expanded", "false");
   // The entry is fetched once the page is idle, or as soon as the reader
   // heads for the box, so that a first query waits for its own files
-  // only: a code query is then two round trips (bucket and language
-  // bitmap together, then the result), not three.
-  const warm = () => eng.manifest().catch(() => {});
+  // only: a code query is then one round trip (its bucket, with the cards
+  // of its results) and the snippets one more. The functions a query runs
+  // are called once then too, on a made-up query: a function's first call
+  // compiles it, a few milliseconds of a first query otherwise.
+  let warmed = false;
+  const warm = () => eng.manifest().then(() => {
+    if (warmed) return;
+    warmed = true;
+    const p = parseQuery("0xC004F074 ライセンス認証 activat"), r = { plan: p, needles: textGroups(p, [true], new Set())[1] };
+    return chips({ c: ["0xC004F074"], l: "ja" }) + highlight("ライセンス認証 0xC004F074", r) + snippet(r, ["0xC004F074 のライセンス認証"]);
+  }).catch(() => {});
   if (G.requestIdleCallback) G.requestIdleCallback(warm);
   else setTimeout(warm, 200);
   input.addEventListener("focus", warm, { once: true });
