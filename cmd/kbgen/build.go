@@ -27,13 +27,21 @@ const indexDir = ".kbgen/index"
 // again unchanged (see internal/site/cache.go).
 const cacheFile = ".kbgen/build-cache"
 
+// parseCacheFile is the parse cache, relative to the site root: what
+// parsing each article gave, so that the next build or check parses only
+// the articles that changed (see internal/site/parsecache.go).
+const parseCacheFile = ".kbgen/parse-cache"
+
 // siteFlags are the flags every command that loads a site shares.
 type siteFlags struct {
 	root    string
 	baseURL string
 
 	review   bool      // also report site.Check's warnings (kbgen check)
+	noCache  bool      // -no-cache: neither read nor write the parse cache
 	progress *progress // counts the articles parsed, when drawing progress
+
+	loadTime time.Duration // how long load took, configuration included
 }
 
 func (f *siteFlags) register(fs *flag.FlagSet) {
@@ -56,12 +64,18 @@ func (f *siteFlags) load(ctx context.Context, stderr io.Writer, format string) (
 	}
 	var s *site.Site
 	if !diags.HasErrors() {
+		var opts site.LoadOptions
+		if !f.noCache {
+			opts.ParseCache = filepath.Join(f.root, parseCacheFile)
+		}
 		var more diag.List
 		var err error
-		s, more, err = site.Load(ctx, fsys, cfg)
+		start := time.Now()
+		s, more, err = site.LoadWith(ctx, fsys, cfg, opts)
 		if err != nil {
 			return nil, nil, err
 		}
+		f.loadTime = time.Since(start)
 		diags = append(diags, more...)
 		if f.review {
 			diags = append(diags, s.Check(time.Now())...)
@@ -106,11 +120,12 @@ left exactly as it was: the site is written beside it and swapped in only
 when complete.
 
 Build also writes the search index that 'kbgen search' queries to .kbgen/,
-and a build cache: the next build links every file it would write again
-unchanged from public/ instead of rendering it (an unchanged article is not
-rendered, highlighted or written; an unchanged search index is not rebuilt).
-The output is the same with or without the cache; -no-cache makes every file
-afresh.
+and two caches: a parse cache, so that the next build (or check) parses only
+the articles that changed, and a build cache: the next build links every
+file it would write again unchanged from public/ instead of rendering it (an
+unchanged article is not rendered, highlighted or written; an unchanged
+search index is not rebuilt). The output is the same with or without the
+caches; -no-cache parses and makes everything afresh.
 
 Examples:
 
@@ -123,7 +138,7 @@ Examples:
 			fs.StringVar(&out, "out", "public", "output directory, relative to the site root")
 			fs.BoolVar(&quiet, "quiet", false, "print only problems, no summary")
 			fs.BoolVar(&verbose, "v", false, "print the time of each stage")
-			fs.BoolVar(&noCache, "no-cache", false, "make every file afresh, ignoring and not writing the build cache in .kbgen/")
+			fs.BoolVar(&noCache, "no-cache", false, "parse every article and make every file afresh, ignoring and not writing the caches in .kbgen/")
 			fs.StringVar(&prof.cpu, "cpuprofile", "", "write a CPU profile of the build to `file`")
 			fs.StringVar(&prof.mem, "memprofile", "", "write a heap profile, taken when the live heap was largest, to `file`")
 		},
@@ -149,6 +164,7 @@ Examples:
 				stderr = p // diagnostics print above the progress line
 				defer p.finish()
 			}
+			sf.noCache = noCache
 			s, diags, err := sf.load(ctx, stderr, "text")
 			if err != nil {
 				if err == errFailed {
@@ -175,10 +191,13 @@ Examples:
 				return err
 			}
 			if verbose {
+				fmt.Fprintf(stderr, "%-10s %v\n", "load", sf.loadTime.Round(time.Millisecond))
 				for _, stg := range st.Stages {
 					fmt.Fprintf(stderr, "%-10s %v\n", stg.Name, stg.Time.Round(time.Millisecond))
 				}
 				if cache != "" {
+					ls := s.LoadStats()
+					fmt.Fprintf(stderr, "%-10s %s of %s articles, from the parse cache\n", "restored", thousands(ls.Restored), thousands(ls.Files))
 					fmt.Fprintf(stderr, "%-10s %s of %s files, from the build cache\n", "reused", thousands(st.Reused), thousands(st.Files))
 				}
 			}

@@ -13,13 +13,16 @@ func checkCmd() *command {
 	var strict bool
 	return &command{
 		name:  "check",
-		usage: "[-root dir] [-format text|json|github] [-strict]",
-		short: "check every article without writing anything",
+		usage: "[-root dir] [-format text|json|github] [-strict] [-no-cache]",
+		short: "check every article without building the site",
 		long: `
 Check parses and validates every article under content/ (frontmatter, the
 section schema, links between articles) and prints the problems. It writes
-nothing. It exits with status 0 when there is no error, 1 when there is one
-(or, with -strict, a warning).
+nothing but the parse cache in .kbgen/, which it shares with build: an
+article that did not change since the last check or build is not parsed
+again (-no-cache: every article is parsed, and the cache is neither read
+nor written). It exits with status 0 when there is no error, 1 when there
+is one (or, with -strict, a warning).
 
 Besides what kbgen build reports, check warns about what looks wrong across
 the site or against the clock: two articles in the same language whose
@@ -43,6 +46,7 @@ Examples:
 			sf.register(fs)
 			fs.StringVar(&format, "format", "text", "output format: text, json or github")
 			fs.BoolVar(&strict, "strict", false, "fail on warnings too")
+			fs.BoolVar(&sf.noCache, "no-cache", false, "parse every article, ignoring and not writing the parse cache in .kbgen/")
 		},
 		run: func(ctx context.Context, fs *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 			if len(args) > 0 {

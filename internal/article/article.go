@@ -84,15 +84,10 @@ type Options struct {
 // concurrent use, as schema.Related is.
 func Parse(path string, src []byte, opts Options) (*Article, diag.List) {
 	var l diag.List
-	src = bytes.TrimPrefix(src, []byte("\uFEFF"))
-	if checkUTF8(path, src, &l) {
+	if checkUTF8(path, bytes.TrimPrefix(src, bom), &l) {
 		return nil, l
 	}
-	// Dropping \r before \n changes no line number, and no column either,
-	// since \r is always last on its line.
-	if bytes.Contains(src, []byte("\r\n")) {
-		src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
-	}
+	src = Normalize(src)
 
 	fm, ok := splitFrontmatter(path, src, &l)
 	if !ok {
@@ -138,6 +133,26 @@ func Parse(path string, src []byte, opts Options) (*Article, diag.List) {
 	}
 	a.Codes = articleCodes(a.Frontmatter, doc.Text, related)
 	return a, l
+}
+
+// bom is the UTF-8 byte order mark, which some Windows editors write.
+var bom = []byte("\uFEFF")
+
+// Normalize returns src as Parse reads it: without a leading UTF-8 byte
+// order mark, with CRLF line endings as LF. The Article's body
+// (Doc.Source) is a suffix of it. It is exported for the site's parse
+// cache, which stores where the body starts instead of the body, and so
+// must cut it from the file the same way Parse does. It returns src itself
+// (or a subslice) when there are no CRLFs, and a new slice otherwise.
+//
+// Dropping \r before \n changes no line number, and no column either,
+// since \r is always last on its line.
+func Normalize(src []byte) []byte {
+	src = bytes.TrimPrefix(src, bom)
+	if bytes.Contains(src, []byte("\r\n")) {
+		src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
+	}
+	return src
 }
 
 // articleCodes returns the codes of an article in the order the package doc

@@ -133,6 +133,31 @@ func (d *Doc) Compact() {
 	}
 }
 
+// Restore returns the Doc that Parse of src followed by Compact returns
+// when Parse extracted parts' Headings, Links, CodeBlocks and Text (its
+// unexported fields are ignored): Render parses src again, as after
+// Compact. It lets kbgen's parse cache (internal/site) keep what Parse
+// extracted from an unchanged file instead of parsing it again on every
+// build: parsing is most of the CPU time of loading an unchanged site.
+//
+// The caller vouches that parts is what m, or a Markdown of the same
+// configuration, extracted from src: Render takes the heading IDs from
+// parts.Headings, and the Doc keeps src, which the caller must not modify.
+// A Doc that Parse could not parse (its plain-text Doc, which Render writes
+// as preformatted text) cannot be restored: the restored Doc would be
+// parsed again.
+func (m *Markdown) Restore(src []byte, parts Doc) *Doc {
+	return &Doc{
+		Headings:   parts.Headings,
+		Links:      parts.Links,
+		CodeBlocks: parts.CodeBlocks,
+		Text:       parts.Text,
+		m:          m,
+		src:        src,
+		compacted:  true,
+	}
+}
+
 // tree returns the syntax tree to render, parsing the source again after
 // Compact and giving its headings the IDs Parse chose.
 func (d *Doc) tree() ast.Node {

@@ -708,3 +708,38 @@ func TestCompact(t *testing.T) {
 		t.Errorf("Render after Compact lost the heading IDs Parse chose")
 	}
 }
+
+// TestRestore checks that a Doc restored from what Parse extracted and its
+// source is the parsed Doc: the same fields, the same source, the same
+// HTML, including heading IDs that only the extracted headings know (a
+// reserved ID) and the highlighted code blocks.
+func TestRestore(t *testing.T) {
+	seed, err := os.ReadFile("testdata/seed-0xC004F074.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(Config{Highlighter: highlight.New(), ReservedIDs: []string{"要約"}})
+	for _, src := range []string{
+		string(seed),
+		"## 要約\n\n[リンク](a.md) と `code`\n\n```cmd\nslmgr /dlv\n```\n\n## 要約\n\n本文\n",
+		"",
+	} {
+		d := m.Parse([]byte(src), 8)
+		var want bytes.Buffer
+		if err := d.Render(&want, testResolve); err != nil {
+			t.Fatal(err)
+		}
+		r := m.Restore([]byte(src), Doc{Headings: d.Headings, Links: d.Links, CodeBlocks: d.CodeBlocks, Text: d.Text})
+		if !reflect.DeepEqual(r.Headings, d.Headings) || !reflect.DeepEqual(r.Links, d.Links) ||
+			!reflect.DeepEqual(r.CodeBlocks, d.CodeBlocks) || r.Text != d.Text || string(r.Source()) != src {
+			t.Errorf("Restore(%.20q, parts) has other fields than Parse", src)
+		}
+		var got bytes.Buffer
+		if err := r.Render(&got, testResolve); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("Render of the restored %.20q:\n%s\nwant:\n%s", src, got.String(), want.String())
+		}
+	}
+}

@@ -47,6 +47,7 @@ type Site struct {
 	// fills in what is missing; Update keeps the entries that a change
 	// cannot have affected.
 	links map[string]diag.List
+	stats LoadStats // of the LoadWith that made the Site; zero after Update
 }
 
 // parsed is the outcome of parsing and checking one article file. page is
@@ -69,6 +70,15 @@ type Page struct {
 // returns the diagnostics of every file; the Site is usable for building
 // only when none of them is an error.
 func Load(ctx context.Context, fsys fs.FS, cfg Config) (*Site, diag.List, error) {
+	return LoadWith(ctx, fsys, cfg, LoadOptions{})
+}
+
+// LoadWith is Load with options: with a parse cache, the files that did not
+// change since the load that wrote it are restored rather than parsed, and
+// the cache file is then rewritten for this load's files (see
+// parsecache.go). The Site and the diagnostics are the same with or without
+// the cache; a cache file that cannot be read or written only costs time.
+func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Site, diag.List, error) {
 	var files []string
 	var total int64 // bytes of Markdown
 	err := fs.WalkDir(fsys, ContentDir, func(p string, d fs.DirEntry, err error) error {
@@ -122,10 +132,21 @@ func Load(ctx context.Context, fsys fs.FS, cfg Config) (*Site, diag.List, error)
 	}
 
 	s.opts = opts
-	s.compact = total > treeBudget
-	results, err := s.parseFiles(ctx, files)
+	s.compact = total > treeBudget || lo.compact
+	var cache *parseCache
+	if lo.ParseCache != "" {
+		cache = s.openParseCache(lo.ParseCache, len(files))
+	}
+	results, err := s.parseFiles(ctx, files, cache)
 	if err != nil {
 		return nil, nil, err
+	}
+	s.stats.Files = len(files)
+	if cache != nil {
+		s.stats.Restored = int(cache.restored.Load())
+		// An error leaves the previous cache file, or none: the next
+		// load parses more, never wrongly.
+		_ = cache.write(files)
 	}
 	s.files = make(map[string]parsed, len(files))
 	for i, f := range files {
@@ -134,9 +155,14 @@ func Load(ctx context.Context, fsys fs.FS, cfg Config) (*Site, diag.List, error)
 	return s, s.index(), nil
 }
 
-// parseFiles reads, parses and checks files in parallel. Results land at
-// the file's index so that the outcome does not depend on scheduling.
-func (s *Site) parseFiles(ctx context.Context, files []string) ([]parsed, error) {
+// LoadStats returns the figures of the LoadWith that made s, or zero for a
+// Site that Update made.
+func (s *Site) LoadStats() LoadStats { return s.stats }
+
+// parseFiles reads, parses and checks files in parallel, restoring those
+// that cache (which may be nil) holds unchanged. Results land at the
+// file's index so that the outcome does not depend on scheduling.
+func (s *Site) parseFiles(ctx context.Context, files []string, cache *parseCache) ([]parsed, error) {
 	results := make([]parsed, len(files))
 	var firstErr error
 	var errOnce sync.Once
@@ -149,7 +175,16 @@ func (s *Site) parseFiles(ctx context.Context, files []string) ([]parsed, error)
 			errOnce.Do(func() { firstErr = err })
 			return
 		}
+		if cache == nil {
+			results[i] = s.parse(files[i], src)
+			return
+		}
+		if p, ok := cache.restore(s, i, files[i], src); ok {
+			results[i] = p
+			return
+		}
 		results[i] = s.parse(files[i], src)
+		cache.store(i, files[i], src, results[i])
 	})
 	if firstErr != nil {
 		return nil, firstErr

@@ -1,0 +1,737 @@
+package site
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/kbgen/kbgen/internal/article"
+	"github.com/kbgen/kbgen/internal/diag"
+	"github.com/kbgen/kbgen/internal/errcode"
+	"github.com/kbgen/kbgen/internal/markdown"
+)
+
+// The parse cache lets a load skip parsing and checking the articles that
+// did not change, which is most of what loading an unchanged site of
+// 10,000 articles costs (5.8 s of CPU). It is one file
+// (LoadOptions.ParseCache, .kbgen/parse-cache for kbgen build and check)
+// holding, for each Markdown file of the last load, the SHA-256 of its
+// bytes and what parsing it gave (parsed: the page without its syntax
+// tree, the file's diagnostics, its key positions). A load still reads
+// every file, since rendering needs the source, and hashes it; a file
+// whose hash the cache holds is restored instead of parsed, as a compacted
+// article (markdown.Doc.Compact: rendering parses the source again, as it
+// does on every site above treeBudget).
+//
+// A restored article is the one a parse would give, field for field; its
+// strings share memory as a parse's do (a section's text is a substring of
+// the body's text), so a restored site takes about the memory of a parsed
+// compacted one (its Doc's source is a slice of the file as read, so the
+// frontmatter stays in memory too). Of what compact drops, the code blocks' text is kept when
+// the parse kept it (a site below treeBudget), though nothing after the
+// schema check reads it.
+//
+// Correctness does not depend on the cache file. Every entry is keyed by
+// the file's path and content hash under a salt of everything else a parse
+// depends on: the kbgen executable (its code, its defaults), the site's
+// whole configuration, whether trees are compacted, and parseCacheFormat.
+// A missing, unreadable, corrupt (each entry carries a CRC-32C),
+// other-format or other-salt file costs time, never output or an error,
+// and a file that cannot be written is left as it was. The file is
+// replaced by a rename, holding only the files of the load that wrote it,
+// so it does not grow as articles come and go.
+
+// parseCacheFormat changes whenever the parse cache file's layout or an
+// entry's encoding changes. The executable is in the salt too, so this
+// matters only to builds of the same source tree.
+const parseCacheFormat = 1
+
+// parseCacheMagic starts every parse cache file.
+const parseCacheMagic = "kbgen parse cache\n"
+
+// castagnoli is the CRC-32C table, which is hardware-accelerated.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// LoadOptions are the options of LoadWith. The zero value loads as Load
+// does.
+type LoadOptions struct {
+	// ParseCache is the parse cache file (see parsecache.go). Empty means
+	// no cache: every article is parsed, and no file is read or written.
+	ParseCache string
+
+	compact bool // compact syntax trees whatever the site's size (tests)
+}
+
+// LoadStats are the figures of the load that made a Site.
+type LoadStats struct {
+	Files    int // Markdown files under content/
+	Restored int // of Files, restored from the parse cache rather than parsed
+}
+
+// parseCache is the parse cache of one load: what the file held, and what
+// the load found, to be written back.
+type parseCache struct {
+	name   string
+	exe    cachedFile // the executable, so that the next load need not hash it again
+	exeSum cacheKey
+	salt   cacheKey
+	old    map[string]cacheEntry // the file's entries; nil unless its salt is salt
+	same   bool                  // the file's header is the one this load writes
+
+	// This load's entries, by index into the files it loads.
+	entries  []cacheEntry // a nil blob for a file that is not cached
+	restored atomic.Int64
+}
+
+// cacheEntry is one file's entry in the parse cache.
+type cacheEntry struct {
+	sum  cacheKey // SHA-256 of the file
+	crc  uint32   // CRC-32C of blob
+	blob []byte   // its parsed, encoded (encodeParsed)
+}
+
+// openParseCache reads the parse cache file name for a load of s's files.
+// It returns nil, for a load without the cache, only when there is
+// nothing to key the cache by: the executable cannot be read.
+func (s *Site) openParseCache(name string, files int) *parseCache {
+	prev, entries, ok := readParseCache(name)
+	var exe *buildCache
+	if ok {
+		exe = &buildCache{Exe: prev.exe, ExeSum: prev.exeSum}
+	}
+	c := &parseCache{name: name, entries: make([]cacheEntry, files)}
+	var err error
+	if c.exe, c.exeSum, err = executableSum(exe); err != nil {
+		return nil
+	}
+	if c.salt, err = s.parseSalt(c.exeSum); err != nil {
+		return nil
+	}
+	if ok && prev.salt == c.salt {
+		c.old = entries
+		c.same = prev.exe == c.exe
+	}
+	return c
+}
+
+// parseSalt hashes what parsing a file depends on besides its path and
+// content: the executable, the whole configuration (more than parsing
+// reads, but a key that leaves out what a parse reads is a stale article,
+// while one that holds too much only costs a parse after a rare change),
+// and whether syntax trees are compacted (compact drops the code blocks).
+func (s *Site) parseSalt(exe cacheKey) (cacheKey, error) {
+	h := sha256.New()
+	writeField(h, []byte(parseCacheMagic))
+	var n [8]byte
+	binary.LittleEndian.PutUint64(n[:], parseCacheFormat)
+	h.Write(n[:])
+	h.Write(exe[:])
+	cfg, err := json.Marshal(s.Config)
+	if err != nil {
+		return cacheKey{}, err
+	}
+	writeField(h, cfg)
+	if s.compact {
+		h.Write([]byte{1})
+	} else {
+		h.Write([]byte{0})
+	}
+	var k cacheKey
+	h.Sum(k[:0])
+	return k, nil
+}
+
+// restore returns what parsing file i, name, with content src gave, from
+// the cache, if the cache holds it under src's hash. It records the hash
+// for the cache file the load writes, and the entry if it is used. It may
+// be called from many goroutines at once, for different i.
+func (c *parseCache) restore(s *Site, i int, name string, src []byte) (parsed, bool) {
+	c.entries[i].sum = sha256.Sum256(src)
+	e, ok := c.old[name]
+	if !ok || e.sum != c.entries[i].sum || crc32.Checksum(e.blob, castagnoli) != e.crc {
+		return parsed{}, false
+	}
+	p, ok := s.decodeParsed(name, src, e.blob)
+	if !ok {
+		return parsed{}, false // corrupt despite the CRC: parse it
+	}
+	c.entries[i] = e
+	c.restored.Add(1)
+	return p, true
+}
+
+// store records what parsing file i, name, with content src gave, for the
+// cache file. It may be called from many goroutines at once, for
+// different i.
+func (c *parseCache) store(i int, name string, src []byte, p parsed) {
+	if b, ok := encodeParsed(name, src, p); ok {
+		c.entries[i].blob = b
+		c.entries[i].crc = crc32.Checksum(b, castagnoli)
+	}
+}
+
+// write replaces the cache file with the entries of this load's files,
+// unless it already holds exactly them: an unchanged site costs no write.
+func (c *parseCache) write(files []string) error {
+	if c.same && int(c.restored.Load()) == len(files) && len(c.old) == len(files) {
+		return nil
+	}
+	dir := filepath.Dir(c.name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, filepath.Base(c.name)+".tmp*")
+	if err != nil {
+		return err
+	}
+	err = c.encode(f, files)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), c.name)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}
+
+// encode writes the cache file: the magic, the format, the executable's
+// description and hash, the salt, and the entries (path, hash, CRC,
+// encoded parsed). A corrupt path or hash matches no file; the CRC is
+// checked when an entry is used, so that only the corrupt entries are
+// lost, and in parallel.
+func (c *parseCache) encode(w io.Writer, files []string) error {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	var b []byte
+	b = append(b, parseCacheMagic...)
+	b = binary.AppendUvarint(b, parseCacheFormat)
+	b = binary.AppendVarint(b, c.exe.Size)
+	b = binary.AppendVarint(b, c.exe.MTime)
+	b = binary.AppendUvarint(b, c.exe.Inode)
+	b = append(b, c.exeSum[:]...)
+	b = append(b, c.salt[:]...)
+	n := 0
+	for _, e := range c.entries {
+		if e.blob != nil {
+			n++
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(n))
+	for i, e := range c.entries {
+		if e.blob == nil {
+			continue
+		}
+		b = binary.AppendUvarint(b, uint64(len(files[i])))
+		b = append(b, files[i]...)
+		b = append(b, e.sum[:]...)
+		b = binary.LittleEndian.AppendUint32(b, e.crc)
+		b = binary.AppendUvarint(b, uint64(len(e.blob)))
+		if _, err := bw.Write(b); err != nil {
+			return err
+		}
+		if _, err := bw.Write(e.blob); err != nil {
+			return err
+		}
+		b = b[:0]
+	}
+	if _, err := bw.Write(b); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+// parseCacheHeader is what a parse cache file says before its entries.
+type parseCacheHeader struct {
+	exe    cachedFile
+	exeSum cacheKey
+	salt   cacheKey
+}
+
+// readParseCache reads the parse cache file name. It reports false, with
+// no entries, if the file is missing, unreadable, of another format or not
+// well-formed; the entries' CRCs are checked when they are used. The
+// entries' blobs share one buffer, the size of the file.
+func readParseCache(name string) (parseCacheHeader, map[string]cacheEntry, bool) {
+	var h parseCacheHeader
+	data, err := os.ReadFile(name)
+	if err != nil || !bytes.HasPrefix(data, []byte(parseCacheMagic)) {
+		return h, nil, false
+	}
+	d := decoder{buf: data[len(parseCacheMagic):]}
+	if d.uint() != parseCacheFormat {
+		return h, nil, false
+	}
+	h.exe.Size = d.int64()
+	h.exe.MTime = d.int64()
+	h.exe.Inode = d.uint()
+	copy(h.exeSum[:], d.next(len(h.exeSum)))
+	copy(h.salt[:], d.next(len(h.salt)))
+	n := d.count()
+	// An entry takes at least 38 bytes: a corrupt count must not size
+	// the map.
+	entries := make(map[string]cacheEntry, min(n, len(d.buf)/38))
+	for range n {
+		name := string(d.next(d.count()))
+		var e cacheEntry
+		copy(e.sum[:], d.next(len(e.sum)))
+		if b := d.next(4); b != nil {
+			e.crc = binary.LittleEndian.Uint32(b)
+		}
+		e.blob = d.next(d.count())
+		entries[name] = e
+	}
+	if d.bad || len(d.buf) != 0 {
+		return h, nil, false
+	}
+	return h, entries, true
+}
+
+// An entry's parsed is encoded field by field, rather than with
+// encoding/gob, for two reasons: gob cannot reach the fields of a
+// markdown.Doc that a restored one needs (where its source starts in the
+// file), and it would decode every string as a copy of its own, where a
+// parse makes the headings' and sections' texts substrings of the Doc's
+// Text and shares one path string between all positions: 79 MB more at
+// 10,000 articles, whose Texts are 38 MB. The encoder writes each string as a range of the
+// Doc's Text when it lies in it, as a reference to an earlier string with
+// the same bytes in memory, or in full; the decoder rebuilds the same
+// sharing. TestParsedCodec fills every field of a parsed and wants it back,
+// so a field added to an Article, a Doc or a diagnostic and forgotten here
+// fails it.
+
+// String kinds in an encoded parsed.
+const (
+	strEmpty = iota // ""
+	strText         // a range of the Doc's Text: offset, length
+	strRef          // an earlier string: its number
+	strNew          // length, bytes; numbered in order, the path being 0
+)
+
+// encodeParsed encodes p, what parsing the file name with content src
+// gave. It reports false when p cannot be restored from the encoding: its
+// Doc's source is not the end of the file (which Parse guarantees), or
+// goldmark could not parse the body (markdown.Doc.Restore).
+func encodeParsed(name string, src []byte, p parsed) ([]byte, bool) {
+	e := encoder{seen: map[stringID]int{{unsafe.StringData(name), len(name)}: 0}, n: 1}
+	if p.page == nil {
+		e.bool(false)
+	} else {
+		a := p.page.Article
+		d := a.Doc
+		body := d.Source()
+		norm := article.Normalize(src)
+		off := len(norm) - len(body)
+		if off < 0 || !bytes.Equal(norm[off:], body) {
+			return nil, false
+		}
+		// What markdown.Parse returns when goldmark panics; a parse of
+		// plain text can look the same, and is not cached either.
+		if len(d.Headings) == 0 && len(d.Links) == 0 && len(d.CodeBlocks) == 0 && d.Text == string(body) {
+			return nil, false
+		}
+		e.bool(true)
+		e.uint(uint64(off))
+		e.string(d.Text)
+		e.text = d.Text
+		e.count(len(d.Headings), d.Headings == nil)
+		for _, h := range d.Headings {
+			e.int(h.Level)
+			e.string(h.Text)
+			e.string(h.ID)
+			e.int(h.Line)
+			e.int(h.Col)
+			e.bool(h.Empty)
+			e.string(h.Body)
+		}
+		e.count(len(d.Links), d.Links == nil)
+		for _, l := range d.Links {
+			e.string(l.Dest)
+			e.string(l.Text)
+			e.bool(l.Image)
+			e.int(l.Line)
+			e.int(l.Col)
+			e.int(l.In)
+		}
+		e.count(len(d.CodeBlocks), d.CodeBlocks == nil)
+		for _, cb := range d.CodeBlocks {
+			e.string(cb.Lang)
+			e.string(cb.Code)
+			e.int(cb.Line)
+		}
+
+		e.string(p.page.URL)
+		e.string(a.Path)
+		fm := a.Frontmatter
+		e.string(fm.Title)
+		e.string(fm.ErrorText)
+		e.strings(fm.Tags)
+		t, err := fm.UpdatedAt.MarshalBinary()
+		if err != nil {
+			return nil, false
+		}
+		e.bytes(t)
+		e.string(fm.Lang)
+		e.codes(fm.Codes)
+		e.bool(fm.Draft)
+		e.count(len(a.Sections), a.Sections == nil)
+		for _, s := range a.Sections {
+			e.string(s.Heading)
+			e.string(s.ID)
+			e.pos(s.Pos)
+			e.bool(s.Empty)
+			e.string(s.Text)
+		}
+		e.codes(a.Codes)
+		e.int(a.BodyLine)
+		e.int(a.EndLine)
+	}
+	e.count(len(p.diags), p.diags == nil)
+	for _, d := range p.diags {
+		e.pos(d.Pos)
+		e.int(int(d.Severity))
+		e.string(d.Msg)
+	}
+	e.pos(p.keys.title)
+	e.pos(p.keys.updatedAt)
+	return e.buf, true
+}
+
+// decodeParsed decodes what encodeParsed encoded for the file name, whose
+// content is src. It reports false if blob is not a valid encoding.
+func (s *Site) decodeParsed(name string, src, blob []byte) (parsed, bool) {
+	d := decoder{buf: blob, strs: []string{name}}
+	var p parsed
+	if d.bool() {
+		off := d.uint()
+		norm := article.Normalize(src)
+		if off > uint64(len(norm)) {
+			return parsed{}, false
+		}
+		var parts markdown.Doc
+		parts.Text = d.string()
+		d.text = parts.Text
+		if n, ok := d.slice(); ok {
+			parts.Headings = make([]markdown.Heading, n)
+			for i := range parts.Headings {
+				h := &parts.Headings[i]
+				h.Level = d.int()
+				h.Text = d.string()
+				h.ID = d.string()
+				h.Line = d.int()
+				h.Col = d.int()
+				h.Empty = d.bool()
+				h.Body = d.string()
+			}
+		}
+		if n, ok := d.slice(); ok {
+			parts.Links = make([]markdown.Link, n)
+			for i := range parts.Links {
+				l := &parts.Links[i]
+				l.Dest = d.string()
+				l.Text = d.string()
+				l.Image = d.bool()
+				l.Line = d.int()
+				l.Col = d.int()
+				l.In = d.int()
+			}
+		}
+		if n, ok := d.slice(); ok {
+			parts.CodeBlocks = make([]markdown.CodeBlock, n)
+			for i := range parts.CodeBlocks {
+				cb := &parts.CodeBlocks[i]
+				cb.Lang = d.string()
+				cb.Code = d.string()
+				cb.Line = d.int()
+			}
+		}
+
+		pg := &Page{Article: &article.Article{}}
+		pg.URL = d.string()
+		a := pg.Article
+		a.Path = d.string()
+		a.Title = d.string()
+		a.ErrorText = d.string()
+		a.Tags = d.strings()
+		if err := a.UpdatedAt.UnmarshalBinary(d.bytes()); err != nil {
+			return parsed{}, false
+		}
+		a.Lang = d.string()
+		a.Frontmatter.Codes = d.codes()
+		a.Draft = d.bool()
+		if n, ok := d.slice(); ok {
+			a.Sections = make([]article.Section, n)
+			for i := range a.Sections {
+				s := &a.Sections[i]
+				s.Heading = d.string()
+				s.ID = d.string()
+				s.Pos = d.pos()
+				s.Empty = d.bool()
+				s.Text = d.string()
+			}
+		}
+		a.Codes = d.codes()
+		a.BodyLine = d.int()
+		a.EndLine = d.int()
+		a.Doc = s.md.Restore(norm[off:], parts)
+		p.page = pg
+	}
+	if n, ok := d.slice(); ok {
+		p.diags = make(diag.List, n)
+		for i := range p.diags {
+			p.diags[i].Pos = d.pos()
+			p.diags[i].Severity = diag.Severity(d.int())
+			p.diags[i].Msg = d.string()
+		}
+	}
+	p.keys.title = d.pos()
+	p.keys.updatedAt = d.pos()
+	if d.bad || len(d.buf) != 0 {
+		return parsed{}, false
+	}
+	return p, true
+}
+
+// stringID identifies a string by where its bytes are.
+type stringID struct {
+	p *byte
+	n int
+}
+
+// encoder appends the encoding of a parsed to buf.
+type encoder struct {
+	buf  []byte
+	text string           // the Doc's Text, once written
+	seen map[stringID]int // strings written in full, by their bytes' address → number
+	n    int              // strings numbered so far
+}
+
+func (e *encoder) uint(u uint64) { e.buf = binary.AppendUvarint(e.buf, u) }
+func (e *encoder) int(i int)     { e.buf = binary.AppendVarint(e.buf, int64(i)) }
+
+func (e *encoder) bool(b bool) {
+	if b {
+		e.buf = append(e.buf, 1)
+	} else {
+		e.buf = append(e.buf, 0)
+	}
+}
+
+// count writes the length of a slice, telling a nil slice from an empty
+// one, as a fresh parse may give either.
+func (e *encoder) count(n int, isNil bool) {
+	if isNil {
+		e.uint(0)
+	} else {
+		e.uint(uint64(n) + 1)
+	}
+}
+
+func (e *encoder) bytes(b []byte) {
+	e.uint(uint64(len(b)))
+	e.buf = append(e.buf, b...)
+}
+
+// string writes s so that the decoder gives back a string that shares
+// memory with the same strings as s does. Comparing addresses is all the
+// unsafe package is used for: nothing is read or written through them.
+func (e *encoder) string(s string) {
+	if s == "" {
+		e.uint(strEmpty)
+		return
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	if e.text != "" {
+		t := uintptr(unsafe.Pointer(unsafe.StringData(e.text)))
+		if p >= t && p+uintptr(len(s)) <= t+uintptr(len(e.text)) {
+			e.uint(strText)
+			e.uint(uint64(p - t))
+			e.uint(uint64(len(s)))
+			return
+		}
+	}
+	id := stringID{unsafe.StringData(s), len(s)}
+	if n, ok := e.seen[id]; ok {
+		e.uint(strRef)
+		e.uint(uint64(n))
+		return
+	}
+	e.seen[id] = e.n
+	e.n++
+	e.uint(strNew)
+	e.bytes([]byte(s))
+}
+
+func (e *encoder) strings(ss []string) {
+	e.count(len(ss), ss == nil)
+	for _, s := range ss {
+		e.string(s)
+	}
+}
+
+func (e *encoder) codes(cs []errcode.Code) {
+	e.count(len(cs), cs == nil)
+	for _, c := range cs {
+		e.string(string(c))
+	}
+}
+
+func (e *encoder) pos(p diag.Pos) {
+	e.string(p.File)
+	e.int(p.Line)
+	e.int(p.Col)
+}
+
+// decoder reads what an encoder wrote, or a cache file's header. A read
+// past the end or of an invalid value sets bad and returns zero values, so
+// that callers check once at the end.
+type decoder struct {
+	buf  []byte
+	bad  bool
+	text string   // the Doc's Text, once read
+	strs []string // strings read in full, by number
+}
+
+func (d *decoder) uint() uint64 {
+	u, n := binary.Uvarint(d.buf)
+	if n <= 0 {
+		d.bad = true
+		d.buf = nil
+		return 0
+	}
+	d.buf = d.buf[n:]
+	return u
+}
+
+func (d *decoder) int() int {
+	i, n := binary.Varint(d.buf)
+	if n <= 0 {
+		d.bad = true
+		d.buf = nil
+		return 0
+	}
+	d.buf = d.buf[n:]
+	return int(i)
+}
+
+// int64 for the cache file's header, whose fields are int64 everywhere.
+func (d *decoder) int64() int64 { return int64(d.int()) }
+
+func (d *decoder) bool() bool {
+	b := d.next(1)
+	if len(b) == 0 {
+		return false
+	}
+	if b[0] > 1 {
+		d.bad = true
+	}
+	return b[0] == 1
+}
+
+// next returns the next n bytes.
+func (d *decoder) next(n int) []byte {
+	if n < 0 || n > len(d.buf) {
+		d.bad = true
+		d.buf = nil
+		return nil
+	}
+	b := d.buf[:n:n]
+	d.buf = d.buf[n:]
+	return b
+}
+
+// count reads a length that cannot exceed what is left to read: every
+// element or byte it counts takes at least a byte.
+func (d *decoder) count() int {
+	u := d.uint()
+	if u > uint64(len(d.buf)) {
+		d.bad = true
+		d.buf = nil
+		return 0
+	}
+	return int(u)
+}
+
+// slice reads what encoder.count wrote: whether the slice is non-nil, and
+// its length.
+func (d *decoder) slice() (int, bool) {
+	u := d.uint()
+	if u == 0 {
+		return 0, false
+	}
+	if u-1 > uint64(len(d.buf)) {
+		d.bad = true
+		d.buf = nil
+		return 0, false
+	}
+	return int(u - 1), true
+}
+
+func (d *decoder) bytes() []byte { return d.next(d.count()) }
+
+func (d *decoder) string() string {
+	switch d.uint() {
+	case strEmpty:
+		return ""
+	case strText:
+		off, n := d.uint(), d.uint()
+		if off > uint64(len(d.text)) || n > uint64(len(d.text))-off {
+			d.bad = true
+			return ""
+		}
+		return d.text[off : off+n]
+	case strRef:
+		n := d.uint()
+		if n >= uint64(len(d.strs)) {
+			d.bad = true
+			return ""
+		}
+		return d.strs[n]
+	case strNew:
+		s := string(d.bytes())
+		d.strs = append(d.strs, s)
+		return s
+	}
+	d.bad = true
+	return ""
+}
+
+func (d *decoder) strings() []string {
+	n, ok := d.slice()
+	if !ok {
+		return nil
+	}
+	ss := make([]string, n)
+	for i := range ss {
+		ss[i] = d.string()
+	}
+	return ss
+}
+
+func (d *decoder) codes() []errcode.Code {
+	n, ok := d.slice()
+	if !ok {
+		return nil
+	}
+	cs := make([]errcode.Code, n)
+	for i := range cs {
+		cs[i] = errcode.Code(d.string())
+	}
+	return cs
+}
+
+func (d *decoder) pos() diag.Pos {
+	return diag.Pos{File: d.string(), Line: d.int(), Col: d.int()}
+}

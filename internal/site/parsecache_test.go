@@ -1,0 +1,427 @@
+package site
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/kbgen/kbgen/internal/article"
+	"github.com/kbgen/kbgen/internal/diag"
+	"github.com/kbgen/kbgen/internal/markdown"
+)
+
+// parseCacheSite is a site on disk with one file for each thing the parse
+// cache must restore exactly: links between articles (one broken, one
+// with its text over two lines), code blocks, updatedAt in three zones,
+// CRLF line endings after a byte order mark, a draft, a file that is no
+// article, a placeholder in a language the schema does not check (which
+// Check reads the file for) and an image.
+func parseCacheSite() map[string]string {
+	crlf := strings.ReplaceAll(enArticle("Activation fails with 0xC004F074", "2025-09-01T00:00:00-07:00", "- [ja](../ja/kms.md)"), "\n", "\r\n")
+	return map[string]string{
+		"kbgen.yaml": "languages:\n  - code: ja\n  - code: en\n  - code: fr\n",
+		"content/ja/kms.md": jaArticle("ライセンス認証に失敗 0xC004F074", "2025-11-03T09:11:56.107+09:00",
+			"- [時刻\n差](time.md)\n- [en](../en/kms.md#summary)\n- ![図](img.png)\n- [ない](gone.md)"),
+		"content/ja/time.md":  jaArticle("時刻差で 0xC004F074", "2025-10-01T00:00:00+00:00", "- [KMS](kms.md)"),
+		"content/ja/draft.md": strings.Replace(jaArticle("下書き 0x80070005", "2025-10-02", "なし"), "lang:", "draft: true\nlang:", 1),
+		"content/ja/img.png":  "\x89PNG",
+		"content/ja/notes.md": "no frontmatter here\n",
+		"content/en/kms.md":   "\uFEFF" + crlf,
+		"content/fr/a.md":     "---\ntitle: \"Échec 0xC004F074\"\nupdatedAt: \"2025-11-01T00:00:00Z\"\nlang: \"fr\"\n---\n\n## Résumé\n\nTODO(kbgen): écrire\n",
+	}
+}
+
+func writeSite(t *testing.T, root string, files map[string]string) {
+	t.Helper()
+	for name, data := range files {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func editFile(t *testing.T, name, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("%s does not contain %q", name, old)
+	}
+	if err := os.WriteFile(name, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rewriteCache rewrites the cache file's bytes with f.
+func rewriteCache(t *testing.T, name string, f func([]byte) []byte) {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, f(b), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestParseCache changes a site on disk step by step and after each step
+// loads it with the parse cache and without. The two Sites must be the
+// same: the same diagnostics from Load and from Check, the same pages
+// field for field, byte-identical Build output. The cached load must have
+// parsed only the files the step changed (a cache that never hits fails),
+// and the cache file must then hold exactly the site's files.
+func TestParseCache(t *testing.T) {
+	steps := []struct {
+		name   string
+		change func(t *testing.T, root, cache string)
+		parsed int  // files parsed rather than restored; -1: all
+		kept   bool // the cache file must not be written again
+	}{
+		{"cold", func(*testing.T, string, string) {}, -1, false},
+		{"nothing", func(*testing.T, string, string) {}, 0, true},
+		{"one article's body", func(t *testing.T, root, _ string) {
+			editFile(t, filepath.Join(root, "content/ja/time.md"), "要約の本文。", "要約の本文、書き直し。")
+		}, 1, false},
+		{"frontmatter error", func(t *testing.T, root, _ string) {
+			editFile(t, filepath.Join(root, "content/ja/kms.md"), `tags: ["Windows", "KMS"]`, `tags: "KMS"`)
+		}, 1, false},
+		{"file deleted", func(t *testing.T, root, _ string) {
+			if err := os.Remove(filepath.Join(root, "content/ja/draft.md")); err != nil {
+				t.Fatal(err)
+			}
+		}, 0, false},
+		{"file added", func(t *testing.T, root, _ string) {
+			writeSite(t, root, map[string]string{"content/ja/new.md": jaArticle("新しい記事 0x80070005", "2025-11-04T00:00:00Z", "- [KMS](kms.md)")})
+		}, 1, false},
+		{"configuration", func(t *testing.T, root, _ string) {
+			// The schema: ja articles are no longer checked, which
+			// changes every ja file's diagnostics.
+			writeSite(t, root, map[string]string{"kbgen.yaml": "languages:\n  - code: ja\n  - code: en\n  - code: fr\nschema:\n  sections:\n    en: [Summary]\n"})
+		}, -1, false},
+		{"nothing after configuration", func(*testing.T, string, string) {}, 0, true},
+		{"corrupt entry", func(t *testing.T, _, cache string) {
+			// The last byte of the last entry, a column that still
+			// decodes: only the CRC tells.
+			rewriteCache(t, cache, func(b []byte) []byte { b[len(b)-1] ^= 0x02; return b })
+		}, 1, false},
+		{"garbage cache", func(t *testing.T, _, cache string) {
+			rewriteCache(t, cache, func(b []byte) []byte {
+				for i := len(parseCacheMagic); i < len(b); i++ {
+					b[i] = byte(i * 7)
+				}
+				return b
+			})
+		}, -1, false},
+		{"truncated cache", func(t *testing.T, _, cache string) {
+			rewriteCache(t, cache, func(b []byte) []byte { return b[:len(b)*2/3] })
+		}, -1, false},
+		{"cache of another format", func(t *testing.T, _, cache string) {
+			rewriteCache(t, cache, func(b []byte) []byte { b[len(parseCacheMagic)]++; return b })
+		}, -1, false},
+		{"cache of another salt", func(t *testing.T, _, cache string) {
+			rewriteCache(t, cache, func(b []byte) []byte {
+				d := decoder{buf: b[len(parseCacheMagic):]}
+				d.uint()
+				d.int64()
+				d.int64()
+				d.uint()
+				d.next(len(cacheKey{}))
+				b[len(b)-len(d.buf)] ^= 1 // the salt's first byte
+				return b
+			})
+		}, -1, false},
+		{"cache that is not a file", func(t *testing.T, _, cache string) {
+			if err := os.Remove(cache); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(cache, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}, -1, false},
+		{"cache back", func(t *testing.T, _, cache string) {
+			if err := os.Remove(cache); err != nil {
+				t.Fatal(err)
+			}
+		}, -1, false},
+		{"nothing at the end", func(*testing.T, string, string) {}, 0, true},
+	}
+	for _, compact := range []bool{false, true} {
+		t.Run(fmt.Sprintf("compact=%v", compact), func(t *testing.T) {
+			root := t.TempDir()
+			writeSite(t, root, parseCacheSite())
+			cache := filepath.Join(root, ".kbgen", "parse-cache")
+			for _, st := range steps {
+				t.Run(st.name, func(t *testing.T) {
+					st.change(t, root, cache)
+					before, _ := os.Stat(cache)
+					fsys := os.DirFS(root)
+					cfg, cdiags := LoadConfig(fsys)
+					if cdiags.HasErrors() {
+						t.Fatalf("LoadConfig: %v", cdiags)
+					}
+					got, gotDiags, err := LoadWith(t.Context(), fsys, cfg, LoadOptions{ParseCache: cache, compact: compact})
+					if err != nil {
+						t.Fatalf("LoadWith with the cache: %v", err)
+					}
+					want, wantDiags, err := LoadWith(t.Context(), fsys, cfg, LoadOptions{compact: compact})
+					if err != nil {
+						t.Fatalf("LoadWith without the cache: %v", err)
+					}
+
+					ls := got.LoadStats()
+					wantParsed := st.parsed
+					if wantParsed < 0 {
+						wantParsed = len(want.files)
+					}
+					if ls.Files != len(want.files) || ls.Files-ls.Restored != wantParsed {
+						t.Errorf("LoadStats() = %+v, want %d files of which %d parsed", ls, len(want.files), wantParsed)
+					}
+					if ls := want.LoadStats(); ls.Restored != 0 {
+						t.Errorf("a load without the cache restored %d files", ls.Restored)
+					}
+					compareSites(t, got, gotDiags, want, wantDiags)
+
+					// The cache file holds the site's files, no more.
+					fi, err := os.Stat(cache)
+					if st.kept && (before == nil || err != nil || !os.SameFile(before, fi) || !before.ModTime().Equal(fi.ModTime())) {
+						t.Errorf("the cache file was written again, with nothing changed")
+					}
+					if err == nil && fi.Mode().IsRegular() {
+						_, entries, ok := readParseCache(cache)
+						if !ok {
+							t.Fatalf("the cache file written cannot be read")
+						}
+						var names []string
+						for name := range entries {
+							names = append(names, name)
+						}
+						slices.Sort(names)
+						if files := slices.Sorted(maps.Keys(want.files)); !slices.Equal(names, files) {
+							t.Errorf("the cache file holds %q, want %q", names, files)
+						}
+					} else if st.name != "cache that is not a file" {
+						t.Errorf("no cache file after the load: %v", err)
+					}
+				})
+			}
+		})
+	}
+}
+
+// compareSites fails t unless got, loaded with the parse cache, is what
+// want, loaded without, is.
+func compareSites(t *testing.T, got *Site, gotDiags diag.List, want *Site, wantDiags diag.List) {
+	t.Helper()
+	if g, w := diagStrings(gotDiags), diagStrings(wantDiags); !slices.Equal(g, w) {
+		t.Errorf("diagnostics with the cache:\n%s\nwithout:\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
+	}
+	if g, w := diagStrings(got.Check(checkNow)), diagStrings(want.Check(checkNow)); !slices.Equal(g, w) {
+		t.Errorf("Check with the cache:\n%s\nwithout:\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
+	}
+	if g, w := slices.Sorted(maps.Keys(got.files)), slices.Sorted(maps.Keys(want.files)); !slices.Equal(g, w) {
+		t.Fatalf("files with the cache %q, without %q", g, w)
+	}
+	for f, w := range want.files {
+		if g := got.files[f]; !reflect.DeepEqual(parsedView(g), parsedView(w)) {
+			t.Errorf("%s with the cache:\n%+v\nwithout:\n%+v", f, parsedView(g), parsedView(w))
+		}
+	}
+	dir := t.TempDir()
+	gotOut, wantOut := filepath.Join(dir, "got"), filepath.Join(dir, "want")
+	_, gotErr := got.Build(context.Background(), BuildOptions{Out: gotOut})
+	_, wantErr := want.Build(context.Background(), BuildOptions{Out: wantOut})
+	if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+		t.Fatalf("Build with the cache: %v; without: %v", gotErr, wantErr)
+	}
+	if g, w := hashTree(t, gotOut), hashTree(t, wantOut); !reflect.DeepEqual(g, w) {
+		t.Errorf("Build with the cache differs from Build without:\n%s", treeDiff(g, w))
+	}
+}
+
+// docView is what a markdown.Doc shows: its exported fields and source.
+type docView struct {
+	Parts  markdown.Doc // exported fields only
+	Source string
+}
+
+// pageView is a parsed with its Doc replaced by what the Doc shows, which
+// is all a parse cache must restore: a restored Doc has no tree.
+type pageView struct {
+	URL     string
+	Article article.Article
+	Doc     docView
+	Diags   diag.List
+	Keys    keyPositions
+}
+
+func parsedView(p parsed) pageView {
+	v := pageView{Diags: p.diags, Keys: p.keys}
+	if p.page != nil {
+		v.URL = p.page.URL
+		v.Article = *p.page.Article
+		v.Article.Doc = nil
+		d := p.page.Doc
+		v.Doc = docView{markdown.Doc{Headings: d.Headings, Links: d.Links, CodeBlocks: d.CodeBlocks, Text: d.Text}, string(d.Source())}
+	}
+	return v
+}
+
+// fill sets every exported field below v, recursively, to a value that no
+// other field has and no encoder would write by default: strings and
+// numbers distinct, booleans true, slices of two elements, times in a
+// zone of their own.
+func fill(v reflect.Value, n *int) {
+	*n++
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(fmt.Sprintf("s%d", *n))
+	case reflect.Int, reflect.Int64:
+		v.SetInt(int64(*n))
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Slice:
+		v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+		for i := range 2 {
+			fill(v.Index(i), n)
+		}
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(v.Elem(), n)
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[time.Time]() {
+			v.Set(reflect.ValueOf(time.Date(2025, 1, 2, 3, 4, 5, *n, time.FixedZone("", 9*3600))))
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fill(v.Field(i), n)
+			}
+		}
+	default:
+		panic("fill: cannot fill a " + v.Type().String())
+	}
+}
+
+// TestParsedCodec fills every exported field of a parsed, through the
+// Page, the Article, the Doc and the diagnostics, encodes it and decodes
+// it, and wants it back: a field added to any of them and forgotten by
+// the encoder fails here. The decoded strings must share memory as the
+// encoded ones did, and no truncation or alteration of the encoding may
+// make decoding panic.
+func TestParsedCodec(t *testing.T) {
+	name := "content/ja/x.md"
+	body := "## body\n"
+	src := []byte("\uFEFF---\r\ntitle: x\r\n---\r\n" + strings.ReplaceAll(body, "\n", "\r\n"))
+	s := &Site{md: markdown.New(markdown.Config{})}
+
+	// The encoder knows these fields of the site's own types, which fill
+	// cannot reach.
+	if n := reflect.TypeFor[parsed]().NumField(); n != 3 {
+		t.Errorf("parsed has %d fields; encodeParsed knows 3 (page, diags, keys)", n)
+	}
+	if n := reflect.TypeFor[keyPositions]().NumField(); n != 2 {
+		t.Errorf("keyPositions has %d fields; encodeParsed knows 2 (title, updatedAt)", n)
+	}
+
+	n := 0
+	var parts markdown.Doc
+	fill(reflect.ValueOf(&parts).Elem(), &n)
+	parts.Text = strings.Repeat("text ", 20)
+	parts.Headings[0].Body = parts.Text[5:12] // substrings of Text, as Parse makes them
+	parts.Headings[1].Body = parts.Text[:]
+	var pg Page
+	fill(reflect.ValueOf(&pg).Elem(), &n)
+	a := pg.Article
+	a.Path = name
+	a.Doc = s.md.Restore([]byte(body), parts)
+	a.Sections[0].Text = parts.Headings[0].Body
+	a.Sections[0].Pos.File = name
+	a.Sections[1].Heading = parts.Headings[0].Text // shared, not in Text
+	p := parsed{page: &pg}
+	fill(reflect.ValueOf(&p.diags).Elem(), &n)
+	p.keys = keyPositions{title: diag.Pos{File: name, Line: 2, Col: 8}, updatedAt: diag.Pos{File: "other", Line: 3, Col: 4}}
+
+	blob, ok := encodeParsed(name, src, p)
+	if !ok {
+		t.Fatal("encodeParsed reports a parsed it cannot encode")
+	}
+	got, ok := s.decodeParsed(name, src, blob)
+	if !ok {
+		t.Fatal("decodeParsed cannot decode what encodeParsed wrote")
+	}
+	if g, w := parsedView(got), parsedView(p); !reflect.DeepEqual(g, w) {
+		t.Errorf("decodeParsed(encodeParsed(p)) =\n%+v\nwant\n%+v", g, w)
+	}
+	shares := func(s, in string) bool {
+		p, q := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(in)))
+		return p >= q && p+uintptr(len(s)) <= q+uintptr(len(in))
+	}
+	gd, ga := got.page.Doc, got.page.Article
+	for what, ok := range map[string]bool{
+		"heading body in Text":           shares(gd.Headings[0].Body, gd.Text),
+		"section text in Text":           shares(ga.Sections[0].Text, gd.Text),
+		"section heading is the heading": shares(ga.Sections[1].Heading, gd.Headings[0].Text),
+		"path is the name":               shares(ga.Path, name) && shares(ga.Sections[0].Pos.File, name),
+	} {
+		if !ok {
+			t.Errorf("decoded strings do not share memory: %s", what)
+		}
+	}
+
+	// A page-less parsed (no frontmatter) round-trips too.
+	nop := parsed{diags: diag.List{{Pos: diag.Pos{File: name, Line: 1, Col: 1}, Msg: "missing frontmatter"}}}
+	if b, ok := encodeParsed(name, src, nop); !ok {
+		t.Error("encodeParsed cannot encode a parsed without a page")
+	} else if got, ok := s.decodeParsed(name, src, b); !ok || !reflect.DeepEqual(parsedView(got), parsedView(nop)) {
+		t.Errorf("decodeParsed(encodeParsed(%+v)) = %+v, %v", nop, parsedView(got), ok)
+	}
+
+	for i := range blob {
+		s.decodeParsed(name, src, blob[:i]) // must not panic
+		b := slices.Clone(blob)
+		b[i] ^= 0xFF
+		s.decodeParsed(name, src, b)
+	}
+	if _, ok := s.decodeParsed(name, src, append(slices.Clone(blob), 0)); ok {
+		t.Error("decodeParsed accepts trailing bytes")
+	}
+}
+
+// TestEncodeParsedRefuses checks the parseds that are not cached, since
+// restoring them would not give them back: a Doc whose source is not the
+// end of the file, and one that looks like markdown.Parse's plain-text Doc
+// for a body goldmark could not parse.
+func TestEncodeParsedRefuses(t *testing.T) {
+	md := markdown.New(markdown.Config{})
+	tests := []struct {
+		name      string
+		src, body string
+		parts     markdown.Doc
+	}{
+		{"source elsewhere", "---\ntitle: x\n---\n## a\n", "## b\n", markdown.Doc{Text: "b", Headings: []markdown.Heading{{Level: 2, Text: "b"}}}},
+		{"source longer than the file", "x", "## a\n", markdown.Doc{Text: "a", Headings: []markdown.Heading{{Level: 2, Text: "a"}}}},
+		{"plain text", "---\ntitle: x\n---\nplain", "plain", markdown.Doc{Text: "plain"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &article.Article{Path: "content/ja/x.md", Doc: md.Restore([]byte(tc.body), tc.parts)}
+			if _, ok := encodeParsed(a.Path, []byte(tc.src), parsed{page: &Page{Article: a}}); ok {
+				t.Errorf("encodeParsed(%q with body %q) = _, true; want false", tc.src, tc.body)
+			}
+		})
+	}
+}
