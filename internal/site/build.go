@@ -59,10 +59,11 @@ type Stage struct {
 	Time time.Duration
 }
 
-// Build renders the site into opts.Out. It writes everything into a new
-// directory beside Out and swaps it in only when every file is written, so
-// an interrupted or failed build leaves the previous site exactly as it was
-// (see publish.go). The same Site always gives byte-identical output.
+// Build renders the site into opts.Out. It writes everything into a
+// directory beside Out (new, or with the cache the spare, see cache.go)
+// and swaps it in only when every file is written, so an interrupted or
+// failed build leaves the previous site exactly as it was (see
+// publish.go). The same Site always gives byte-identical output.
 func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 	var st Stats
 	out, err := filepath.Abs(opts.Out)
@@ -79,11 +80,37 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		return st, fmt.Errorf("create output directory: %w", err)
 	}
 	removeStale(out) // what builds killed mid-way left beside out
+	w := &writer{}
+	var prev *buildCache
+	var exe cachedFile
+	var exeSum cacheKey
+	// Without a readable executable there is nothing to key the cache
+	// by, and the build goes on without one.
+	if opts.Cache != "" {
+		prev = readCache(opts.Cache, out)
+		if exe, exeSum, err = executableSum(prev); err == nil {
+			if w.salt, err = s.cacheSalt(exeSum); err != nil {
+				return st, fmt.Errorf("build cache: %w", err)
+			}
+			w.prev, w.prevDir, w.next = prev, out, make(map[string]cachedFile)
+		}
+	}
 	tmp, err := os.MkdirTemp(parent, buildDirPrefix(out))
 	if err != nil {
 		return st, fmt.Errorf("create build directory: %w", err)
 	}
 	defer os.RemoveAll(tmp) // after a successful swap, the previous site
+	// With the cache, the site the build before the last one published is
+	// kept as the spare (see cache.go): moved onto tmp, which rename
+	// replaces since it is empty, it is brought up to date rather than
+	// made anew.
+	spare := ""
+	if w.next != nil {
+		spare = opts.Cache + ".spare"
+		if replaceEmpty(spare, tmp) == nil && prev != nil {
+			w.spare = prev.Spare
+		}
+	}
 	// The lock tells other builds' removeStale that tmp is in use; it goes
 	// with the process, so a killed build's directory becomes removable.
 	unlock, err := lockDir(tmp)
@@ -94,33 +121,33 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return st, err
 	}
-	w := &writer{dir: tmp}
-	var exe cachedFile
-	var exeSum cacheKey
-	// Without a readable executable there is nothing to key the cache
-	// by, and the build goes on without one.
-	if opts.Cache != "" {
-		prev := readCache(opts.Cache, out)
-		if exe, exeSum, err = executableSum(prev); err == nil {
-			if w.salt, err = s.cacheSalt(exeSum); err != nil {
-				return st, fmt.Errorf("build cache: %w", err)
-			}
-			w.prev, w.prevDir, w.next = prev, out, make(map[string]cachedFile)
+	w.dir = tmp
+	if w.next != nil {
+		if err := w.survey(); err != nil {
+			return st, fmt.Errorf("build directory: %w", err)
 		}
 	}
 	if err := s.write(ctx, w, opts, &st); err != nil {
 		return st, err
 	}
-	st.Files, st.Bytes, st.Pages, st.Reused = w.files, w.bytes, w.pages, w.reused
 	start := time.Now()
+	if err := w.sweep(); err != nil {
+		return st, fmt.Errorf("build directory: %w", err)
+	}
+	st.Files, st.Bytes, st.Pages, st.Reused = w.files, w.bytes, w.pages, w.reused
 	if err := publish(tmp, out); err != nil {
 		return st, err
 	}
 	if w.next != nil {
-		// An error here leaves the previous cache file, or none; the
-		// next build then reuses less, never wrongly (see cache.go).
+		// tmp holds the site just replaced, which prev describes, as far
+		// as it goes: the next build's spare. An error in either step
+		// leaves less to reuse, never a wrong file (see cache.go).
+		var kept map[string]cachedFile
+		if prev != nil && os.RemoveAll(spare) == nil && os.Rename(tmp, spare) == nil {
+			kept = prev.Files
+		}
 		_ = writeCache(opts.Cache, &buildCache{
-			Format: cacheFormat, Out: out, Exe: exe, ExeSum: exeSum, Search: w.search, Files: w.next,
+			Format: cacheFormat, Out: out, Exe: exe, ExeSum: exeSum, Search: w.search, Files: w.next, Spare: kept,
 		})
 	}
 	st.Stages = append(st.Stages, Stage{"publish", time.Since(start)})
@@ -377,9 +404,15 @@ type writer struct {
 
 	prev    *buildCache // the previous build's cache, or nil
 	prevDir string      // the output directory prev describes
-	salt    cacheKey    // hashed into every page key
-	search  string      // version of the search export written
-	dirs    sync.Map    // directories created: string → true
+	// spare describes the files dir held when the build started, as
+	// far as known (see cache.go); present lists them all, found by
+	// survey. Both are nil when dir started empty, and read-only after
+	// survey.
+	spare   map[string]cachedFile
+	present map[string]bool
+	salt    cacheKey // hashed into every page key
+	search  string   // version of the search export written
+	dirs    sync.Map // directories created: string → true
 
 	mu     sync.Mutex
 	next   map[string]cachedFile // nil without a cache
@@ -406,6 +439,9 @@ func (w *writer) write(name string, data []byte) error {
 func (w *writer) writeFile(name string, data []byte, key, sum cacheKey) error {
 	full := filepath.Join(w.dir, filepath.FromSlash(name))
 	if err := w.mkdir(filepath.Dir(full)); err != nil {
+		return err
+	}
+	if err := w.clear(name, full); err != nil {
 		return err
 	}
 	// One write of the whole file: data is complete in memory, so a
@@ -459,7 +495,14 @@ func (w *writer) mkdir(dir string) error {
 	// a parent of another) is left to MkdirAll.
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
+			// A file of the spare where this site has a directory:
+			// clear it and try again.
+			if !w.clearFileIn(dir) {
+				return err
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
 		}
 	}
 	w.dirs.Store(dir, true)

@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/gob"
@@ -10,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path"
@@ -41,6 +43,23 @@ import (
 // unchanged. The result is byte-identical to a build without the cache
 // (tested by TestBuildCache).
 //
+// The site that a build replaces is not removed but kept beside the cache
+// file as the spare (BuildOptions.Cache + ".spare"), with its description
+// in the cache file. The next build starts from it instead of from an
+// empty directory: a file of the spare that the cache describes with the
+// wanted key or content, and that is still as described, stays where it
+// is; any other file is removed before one is written or linked in its
+// place; and what is left of the spare once every file is written is
+// removed (survey, clear, sweep). The spare's files are found by reading
+// its directories, so a file its description misses is removed too. As
+// the site changes little between builds, this costs a few system calls
+// per changed file, where linking every file into a new directory and
+// removing the old site cost three per file: on 10,000 articles, 38,000
+// files and 12,000 directories, most of a rebuild's system time. The
+// build directory is still swapped in whole, and a build killed while
+// bringing the spare up to date leaves it as a stale build directory,
+// which the next build removes (removeStale).
+//
 // Keys hash a salt (the kbgen executable, the site's templates directory,
 // its configuration) with the page's template name and its view data as
 // JSON; for an article page, whose body is the expensive part, the view
@@ -49,7 +68,7 @@ import (
 
 // cacheFormat changes whenever the cache file or the way keys are
 // computed changes; a cache file of another format is ignored.
-const cacheFormat = 1
+const cacheFormat = 2
 
 // cacheKey is the hash of a file's inputs. The zero key means "not known"
 // and never matches.
@@ -76,6 +95,10 @@ type buildCache struct {
 	// are under search/ in Files.
 	Search string
 	Files  map[string]cachedFile
+	// Spare describes the spare, the site Files replaced, kept beside the
+	// cache file for the next build to bring up to date; nil if there is
+	// none.
+	Spare map[string]cachedFile
 }
 
 // readCache returns the cache file at name if it describes out, or nil.
@@ -334,24 +357,62 @@ func (w *writer) reuseSearch(version string) bool {
 	if len(names) < 2 {
 		return false
 	}
-	for _, name := range names {
-		if !w.link(name, func(cachedFile) bool { return true }) {
-			os.RemoveAll(filepath.Join(w.dir, "search"))
+	// The files below search/<version>/ are named by the version, so any
+	// file of that name is the one wanted; the entry, search/index.json,
+	// is not, and must have the content the previous build published.
+	entry := w.prev.Files["search/index.json"].Sum
+	want := func(name string) func(cachedFile) bool {
+		if name != "search/index.json" {
+			return func(cachedFile) bool { return true }
+		}
+		return func(c cachedFile) bool { return c.Sum != cacheKey{} && c.Sum == entry }
+	}
+	for i, name := range names {
+		if !w.link(name, want(name)) {
+			// Take back what was linked, and only that: the page
+			// writers write search/index.html beside it meanwhile.
+			for _, name := range names[:i] {
+				w.unlink(name)
+			}
 			return false
 		}
 	}
 	return true
 }
 
+// unlink takes back a file that link linked or kept: it removes it from
+// w's directory, its record and the counts.
+func (w *writer) unlink(name string) {
+	os.Remove(filepath.Join(w.dir, filepath.FromSlash(name)))
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if c, ok := w.next[name]; ok {
+		delete(w.next, name)
+		w.files--
+		w.reused--
+		w.bytes -= c.Size
+	}
+}
+
 // recordSearch counts the files of the search export of version, which
-// the export wrote without w, and records them for the next build.
+// the export wrote without w, and records them for the next build, with
+// the content hash of the entry, the one file whose name is not the
+// version's.
 func (w *writer) recordSearch(version string) error {
 	record := func(p string) error {
 		rel, err := filepath.Rel(w.dir, p)
 		if err != nil {
 			return err
 		}
-		c, err := describe(p, cacheKey{}, cacheKey{})
+		var sum cacheKey
+		if filepath.Base(rel) == "index.json" && filepath.Dir(rel) == "search" {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			sum = sha256.Sum256(data)
+		}
+		c, err := describe(p, cacheKey{}, sum)
 		if err != nil {
 			return err
 		}
@@ -382,7 +443,22 @@ func (w *writer) link(name string, want func(cachedFile) bool) bool {
 	if w.prev == nil {
 		return false
 	}
-	c, ok := w.prev.Files[name]
+	full := filepath.Join(w.dir, filepath.FromSlash(name))
+	c, ok := w.spare[name]
+	if ok && w.present[name] && want(c) && c.unchanged(full) {
+		// The spare's file is the one wanted: keep it.
+		w.mu.Lock()
+		w.next[name] = c
+		w.files++
+		w.reused++
+		w.bytes += c.Size
+		if path.Ext(name) == ".html" {
+			w.pages++
+		}
+		w.mu.Unlock()
+		return true
+	}
+	c, ok = w.prev.Files[name]
 	if !ok || !want(c) {
 		return false
 	}
@@ -390,8 +466,10 @@ func (w *writer) link(name string, want func(cachedFile) bool) bool {
 	if !c.unchanged(old) {
 		return false
 	}
-	full := filepath.Join(w.dir, filepath.FromSlash(name))
 	if err := w.mkdir(filepath.Dir(full)); err != nil {
+		return false
+	}
+	if w.clear(name, full) != nil {
 		return false
 	}
 	if err := os.Link(old, full); err != nil {
@@ -407,4 +485,103 @@ func (w *writer) link(name string, want func(cachedFile) bool) bool {
 	}
 	w.mu.Unlock()
 	return true
+}
+
+// survey lists the files and directories in w.dir, which holds the spare
+// or nothing, into w.present and w.dirs. Every file is found by reading
+// the directories, not taken from the spare's description, so that a
+// file the description misses (a cache file lost or older than the
+// spare) is still cleared or swept and never published by mistake.
+func (w *writer) survey() error {
+	w.present = make(map[string]bool)
+	return filepath.WalkDir(w.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			w.dirs.Store(p, true)
+			return nil
+		}
+		rel, err := filepath.Rel(w.dir, p)
+		if err != nil {
+			return err
+		}
+		w.present[filepath.ToSlash(rel)] = true
+		return nil
+	})
+}
+
+// clear removes the spare's file name, at full, before a file is
+// written or linked there. Only the writer of name calls it, so no lock
+// is needed; the file may be gone already (a link that failed after
+// clearing it).
+func (w *writer) clear(name, full string) error {
+	if w.present == nil {
+		return nil
+	}
+	if _, ok := w.dirs.Load(full); ok {
+		// A directory of the spare where this site has a file.
+		w.dirs.Delete(full)
+		return os.RemoveAll(full)
+	}
+	if !w.present[name] {
+		return nil
+	}
+	if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// clearFileIn removes the spare's file that is in the way of directory
+// dir (dir itself or one of its parents below w.dir), and reports
+// whether there was one.
+func (w *writer) clearFileIn(dir string) bool {
+	for d := dir; len(d) > len(w.dir); d = filepath.Dir(d) {
+		rel, err := filepath.Rel(w.dir, d)
+		if err != nil {
+			return false
+		}
+		if w.present[filepath.ToSlash(rel)] {
+			// Another writer in the same directory may have cleared it.
+			err := os.Remove(d)
+			return err == nil || errors.Is(err, fs.ErrNotExist)
+		}
+	}
+	return false
+}
+
+// sweep removes the files of the spare that the build did not write,
+// keep or link, and the directories that leaves empty, so that w.dir
+// holds exactly the new site.
+func (w *writer) sweep() error {
+	dirs := make(map[string]bool)
+	for name := range w.present {
+		if _, ok := w.next[name]; ok {
+			continue
+		}
+		full := filepath.Join(w.dir, filepath.FromSlash(name))
+		if _, ok := w.dirs.Load(full); ok {
+			continue // cleared for a directory of this site (clearFileIn)
+		}
+		if err := os.Remove(full); err != nil {
+			// Gone already with a directory of the spare that this
+			// site has as a file (clear), or not a file any more.
+			if fi, lerr := os.Lstat(full); lerr == nil && !fi.IsDir() {
+				return err
+			}
+			continue
+		}
+		for d := filepath.Dir(full); len(d) > len(w.dir); d = filepath.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	// Deepest first, so that a directory's subdirectories are gone
+	// before it is tried; one still holding files stays.
+	list := slices.Collect(maps.Keys(dirs))
+	slices.SortFunc(list, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	for _, d := range list {
+		os.Remove(d)
+	}
+	return nil
 }

@@ -342,3 +342,92 @@ func treeDiff(got, want map[string]string) string {
 	}
 	return b.String()
 }
+
+// TestBuildCacheSpare builds a site again and again with the cache, each
+// time after a change, and compares every output with a clean build. From
+// the third build on, the output directory is the spare (the site of two
+// builds before) brought up to date, which the directory's inode shows;
+// the spare is also tampered with, as a reader of .kbgen/ might: a stray
+// file, a page edited, a file where the site has a directory and a
+// directory where it has a file. None of it may reach the output.
+func TestBuildCacheSpare(t *testing.T) {
+	dir := t.TempDir()
+	out, cache, index := filepath.Join(dir, "public"), filepath.Join(dir, "cache"), filepath.Join(dir, "index")
+	spare := cache + ".spare"
+	fsys := testSite()
+	fsys["content/ja/img/chart.png"] = &fstest.MapFile{Data: []byte("png")}
+	steps := []struct {
+		name   string
+		change func(t *testing.T)
+	}{
+		{"first", func(*testing.T) {}},
+		{"one article's body", func(*testing.T) {
+			edit(fsys, "content/ja/time.md", "よくある原因の本文。", "よくある原因の本文、書き直し。")
+		}},
+		{"one article's title", func(*testing.T) {
+			edit(fsys, "content/ja/time.md", "title: \"時刻差で 0xC004F074\"", "title: \"時刻のずれで 0xC004F074\"")
+		}},
+		{"spare tampered with", func(t *testing.T) {
+			write := func(name, data string) {
+				p := filepath.Join(spare, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			write("stray/left.html", "stray")
+			// Edited in place: a new modification time, an old inode
+			// (shared with the published page, which is why the test
+			// writes a copy instead of the file itself).
+			p := filepath.Join(spare, "ja", "kms", "index.html")
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			write("ja/kms/index.html", "edited")
+			if err := os.RemoveAll(filepath.Join(spare, "tags", "kms")); err != nil {
+				t.Fatal(err)
+			}
+			write("tags/kms", "a file where a directory goes")
+			if err := os.Remove(filepath.Join(spare, "ja", "img", "chart.png")); err != nil {
+				t.Fatal(err)
+			}
+			write("ja/img/chart.png/inside", "a directory where a file goes")
+			edit(fsys, "content/ja/time.md", "よくある原因の本文、書き直し。", "よくある原因の本文。")
+		}},
+		{"an article removed", func(*testing.T) {
+			fsys["kbgen.yaml"] = &fstest.MapFile{Data: []byte("brokenLinks: warning\n")}
+			delete(fsys, "content/ja/time.md")
+		}},
+		{"nothing", func(*testing.T) {}},
+	}
+	var dirInodes []uint64
+	for i, step := range steps {
+		step.change(t)
+		st := buildCached(t, fsys, out, cache, index)
+		clean := filepath.Join(dir, "clean")
+		os.RemoveAll(clean)
+		build(t, fsys, clean)
+		if got, want := hashTree(t, out), hashTree(t, clean); !reflect.DeepEqual(got, want) {
+			t.Fatalf("build %d (%s) differs from a clean build:\n%s", i+1, step.name, treeDiff(got, want))
+		}
+		fi, err := os.Stat(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dirInodes = append(dirInodes, inode(fi))
+		if i >= 2 && dirInodes[i] != dirInodes[i-2] {
+			t.Errorf("build %d (%s): output is a new directory, want the spare brought up to date", i+1, step.name)
+		}
+		if _, err := os.Stat(spare); i >= 1 && err != nil {
+			t.Errorf("build %d (%s): no spare kept: %v", i+1, step.name, err)
+		}
+		if step.name == "nothing" && st.Reused != st.Files {
+			t.Errorf("reused %d of %d files with nothing changed", st.Reused, st.Files)
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, ".public.new-*")); len(left) > 0 {
+			t.Errorf("build %d (%s) left %q", i+1, step.name, left)
+		}
+	}
+}

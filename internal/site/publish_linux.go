@@ -14,6 +14,11 @@ func exchange(a, b string) error {
 	return unix.Renameat2(unix.AT_FDCWD, a, unix.AT_FDCWD, b, unix.RENAME_EXCHANGE)
 }
 
+// replaceEmpty renames directory a to b, an empty directory, which it
+// replaces in the same step. (os.Rename refuses a directory as the new
+// name on every system, as Windows would.)
+func replaceEmpty(a, b string) error { return unix.Rename(a, b) }
+
 // lockDir takes an exclusive flock on dir, the calling build's own
 // directory, and returns its release. It fails if dir is locked, or if it
 // was removed (by another build's removeStale, between its creation and

@@ -12,6 +12,15 @@ import (
 // renames.
 func exchange(a, b string) error { return errors.New("exchange not supported") }
 
+// replaceEmpty renames directory a to b, an empty directory, in two
+// steps here.
+func replaceEmpty(a, b string) error {
+	if err := os.Remove(b); err != nil {
+		return err
+	}
+	return os.Rename(a, b)
+}
+
 // lockDir does nothing here: without flock, lockStale goes by age.
 func lockDir(dir string) (unlock func(), err error) { return func() {}, nil }
 
