@@ -121,11 +121,12 @@ when complete.
 
 Build also writes the search index that 'kbgen search' queries to .kbgen/,
 and two caches: a parse cache, so that the next build (or check) parses only
-the articles that changed, and a build cache: the next build links every
-file it would write again unchanged from public/ instead of rendering it (an
-unchanged article is not rendered, highlighted or written; an unchanged
-search index is not rebuilt). The output is the same with or without the
-caches; -no-cache parses and makes everything afresh.
+the articles that changed, and a build cache, so that the next build renders
+only the pages that changed (an unchanged article is not rendered,
+highlighted or written; an unchanged search index is not rebuilt). With the
+build cache, the site a build replaces is kept in .kbgen/ and the next build
+brings it up to date rather than writing a new one. The output is the same
+with or without the caches; -no-cache parses and makes everything afresh.
 
 Examples:
 
