@@ -447,15 +447,7 @@ func (w *writer) link(name string, want func(cachedFile) bool) bool {
 	c, ok := w.spare[name]
 	if ok && w.present[name] && want(c) && c.unchanged(full) {
 		// The spare's file is the one wanted: keep it.
-		w.mu.Lock()
-		w.next[name] = c
-		w.files++
-		w.reused++
-		w.bytes += c.Size
-		if path.Ext(name) == ".html" {
-			w.pages++
-		}
-		w.mu.Unlock()
+		w.reuse(name, c)
 		return true
 	}
 	c, ok = w.prev.Files[name]
@@ -475,7 +467,15 @@ func (w *writer) link(name string, want func(cachedFile) bool) bool {
 	if err := os.Link(old, full); err != nil {
 		return false
 	}
+	w.reuse(name, c)
+	return true
+}
+
+// reuse records name, described by c, as a file of the previous build or
+// the spare that w's directory now holds, and counts it.
+func (w *writer) reuse(name string, c cachedFile) {
 	w.mu.Lock()
+	defer w.mu.Unlock()
 	w.next[name] = c
 	w.files++
 	w.reused++
@@ -483,8 +483,6 @@ func (w *writer) link(name string, want func(cachedFile) bool) bool {
 	if path.Ext(name) == ".html" {
 		w.pages++
 	}
-	w.mu.Unlock()
-	return true
 }
 
 // survey lists the files and directories in w.dir, which holds the spare
