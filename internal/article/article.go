@@ -102,9 +102,13 @@ func Parse(path string, src []byte, opts Options) (*Article, diag.List) {
 	if md == nil {
 		md = markdown.New(markdown.Config{})
 	}
-	// The Doc keeps the body it was given; fm.body is the library's copy,
-	// so the caller's src stays the caller's.
-	doc := md.Parse(fm.body, a.BodyLine)
+	// The Doc keeps the body it was given, for as long as the site keeps
+	// the article, so it gets a copy of its own: the caller's src stays
+	// the caller's, and the library's copy (fm.body) is a slice of a
+	// buffer that grew by doubling, up to twice the file's size, which
+	// on a large site is hundreds of megabytes of live heap for the
+	// garbage collector to scan and keep room for.
+	doc := md.Parse(bytes.Clone(fm.body), a.BodyLine)
 	a.Doc = doc
 	if a.Title == "" && opts.Imported {
 		a.Title = strings.TrimSuffix(pathpkg.Base(path), ".md")
@@ -116,6 +120,18 @@ func Parse(path string, src []byte, opts Options) (*Article, diag.List) {
 		}
 	}
 	var related []string // text of the related-cases sections, heading included
+	h2 := 0
+	for _, h := range doc.Headings {
+		if h.Level == 2 {
+			h2++
+		}
+	}
+	if h2 > 0 {
+		// One allocation of the final size: a site keeps every
+		// article's sections, and growing by appends left a third of
+		// them unused.
+		a.Sections = make([]Section, 0, h2)
+	}
 	for _, h := range doc.Headings {
 		if h.Level != 2 {
 			continue

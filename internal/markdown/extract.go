@@ -52,6 +52,12 @@ func extract(d *Doc, firstLine int) {
 	x.closeSections(0)
 
 	text := x.text.String()
+	if x.text.Cap()-len(text) > len(text)/8 {
+		// The builder was grown to the source's size, which markup
+		// makes larger than its text: keep the text alone, since a
+		// large site holds every article's text until it is indexed.
+		text = strings.Clone(text)
+	}
 	d.Text = text
 	for i := range d.Headings {
 		h := &d.Headings[i]

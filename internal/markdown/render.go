@@ -41,6 +41,9 @@ func (d *Doc) Render(w io.Writer, resolve func(dest string) string) (err error) 
 	if d == nil || d.m == nil {
 		return errNoDoc
 	}
+	if d.released {
+		return errReleased
+	}
 	bw := &renderWriter{Writer: newBufWriter(w), resolve: resolve}
 	defer putBufWriter(bw.Writer)
 	root := d.tree()
@@ -328,4 +331,7 @@ func dangerousURL(dest string, image bool) bool {
 	return false
 }
 
-var errNoDoc = errors.New("render markdown: doc not made by Parse")
+var (
+	errNoDoc    = errors.New("render markdown: doc not made by Parse")
+	errReleased = errors.New("render markdown: the doc's source was released")
+)

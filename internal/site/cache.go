@@ -331,7 +331,7 @@ func hashValue(h io.Writer, v reflect.Value, depth int) error {
 // the salt: its Markdown source and where each of its links resolves to.
 func (s *Site) articleInputs(p *Page) []byte {
 	var b bytes.Buffer
-	src := sha256.Sum256(p.Doc.Source())
+	src := p.sourceSum()
 	b.Write(src[:])
 	for _, l := range p.Doc.Links {
 		writeField(&b, []byte(s.resolve(p, l.Dest).href))

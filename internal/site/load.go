@@ -2,6 +2,8 @@ package site
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"io/fs"
 	"path"
 	"runtime"
@@ -63,6 +65,11 @@ type parsed struct {
 type Page struct {
 	*article.Article
 	URL string // path relative to the base URL, ending in "/" ("ja/kms-activation-0xc004f074/")
+
+	// When the load released the Doc's source (see release), what the
+	// file read again must give: the body's length and SHA-256.
+	bodyLen int
+	bodySum cacheKey
 }
 
 // Load reads every Markdown file under content/ in fsys, parses and checks
@@ -177,14 +184,20 @@ func (s *Site) parseFiles(ctx context.Context, files []string, cache *parseCache
 		}
 		if cache == nil {
 			results[i] = s.parse(files[i], src)
+			if s.compact {
+				release(results[i].page)
+			}
 			return
 		}
 		if p, ok := cache.restore(s, i, files[i], src); ok {
 			results[i] = p
-			return
+		} else {
+			results[i] = s.parse(files[i], src)
+			cache.store(i, files[i], src, results[i])
 		}
-		results[i] = s.parse(files[i], src)
-		cache.store(i, files[i], src, results[i])
+		if s.compact {
+			release(results[i].page)
+		}
 	})
 	if firstErr != nil {
 		return nil, firstErr
@@ -274,6 +287,44 @@ func (s *Site) index() diag.List {
 func compact(a *article.Article) {
 	a.Doc.Compact()
 	a.Doc.CodeBlocks = nil
+}
+
+// release drops the Markdown source of p's article on a site above
+// treeBudget, keeping its length and hash: rendering reads the file again
+// (Site.renderable). Sources are a fifth of such a site's live heap.
+func release(p *Page) {
+	if p == nil {
+		return
+	}
+	src := p.Doc.Source()
+	p.bodyLen, p.bodySum = len(src), sha256.Sum256(src)
+	p.Doc.Release()
+}
+
+// renderable returns p's Doc, ready to render: p.Doc itself, or, if the
+// load released its source, a Doc restored from the file read again,
+// which must hold the body that was checked.
+func (s *Site) renderable(p *Page) (*markdown.Doc, error) {
+	if !p.Doc.Released() {
+		return p.Doc, nil
+	}
+	src, err := fs.ReadFile(s.FS, p.Path)
+	if err != nil {
+		return nil, err
+	}
+	norm := article.Normalize(src)
+	if p.bodyLen > len(norm) || sha256.Sum256(norm[len(norm)-p.bodyLen:]) != p.bodySum {
+		return nil, fmt.Errorf("%s: changed while the site was being built; build again", p.Path)
+	}
+	return s.md.Restore(norm[len(norm)-p.bodyLen:], *p.Doc), nil
+}
+
+// sourceSum returns the SHA-256 of p's Markdown body.
+func (p *Page) sourceSum() cacheKey {
+	if p.Doc.Released() {
+		return p.bodySum
+	}
+	return sha256.Sum256(p.Doc.Source())
 }
 
 // treeBudget is the most Markdown source, in bytes, whose syntax trees a

@@ -146,10 +146,14 @@ func (s *Site) writeArticle(w output, tpl *render.Templates, view *render.Site, 
 	return w.lazyPage(tpl, p.URL+"index.html", "article.html", data, extra, func() (any, error) {
 		// The body is rendered into a pooled buffer and copied out once,
 		// at its final size, rather than grown afresh for every page.
+		doc, err := s.renderable(p)
+		if err != nil {
+			return nil, err
+		}
 		body := pageBuffers.Get().(*bytes.Buffer)
 		defer pageBuffers.Put(body)
 		body.Reset()
-		if err := p.Doc.Render(body, func(dest string) string { return s.resolve(p, dest).href }); err != nil {
+		if err := doc.Render(body, func(dest string) string { return s.resolve(p, dest).href }); err != nil {
 			return nil, err
 		}
 		data.Body = template.HTML(body.String())

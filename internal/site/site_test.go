@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -326,23 +327,44 @@ func TestBuildFailureKeepsPrevious(t *testing.T) {
 }
 
 // TestCompactSameOutput checks that a site too large to keep its syntax
-// trees (see treeBudget) builds byte for byte what a small one does.
+// trees and sources (see treeBudget) builds byte for byte what a small one
+// does, reading each article again to render it, and that an article
+// changed between checking and rendering fails the build rather than
+// publishing a body that was not checked.
 func TestCompactSameOutput(t *testing.T) {
 	dir := t.TempDir()
-	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	a, b, c := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "c")
 	build(t, testSite(), a)
-	s, _ := load(t, testSite())
+	fsys := testSite()
+	s, _ := load(t, fsys)
 	for _, p := range s.Articles {
 		compact(p.Article)
+		release(p)
+		if !p.Doc.Released() {
+			t.Fatalf("%s: source not released", p.Path)
+		}
 	}
 	if _, err := s.Build(context.Background(), BuildOptions{Out: b}); err != nil {
 		t.Fatal(err)
 	}
 	ha, hb := hashTree(t, a), hashTree(t, b)
+	if len(ha) != len(hb) {
+		t.Errorf("%d files after Compact, want %d", len(hb), len(ha))
+	}
 	for name, sum := range ha {
 		if hb[name] != sum {
 			t.Errorf("%s differs after Compact", name)
 		}
+	}
+
+	f := fsys["content/ja/time.md"]
+	f.Data = bytes.Replace(f.Data, []byte("## 要約\n"), []byte("## 要約\n\n<script>alert(1)</script>\n"), 1)
+	_, err := s.Build(context.Background(), BuildOptions{Out: c})
+	if err == nil || !strings.Contains(err.Error(), "content/ja/time.md: changed while the site was being built") {
+		t.Errorf("Build after an article changed = %v, want it to say the article changed", err)
+	}
+	if _, serr := os.Stat(c); !errors.Is(serr, fs.ErrNotExist) {
+		t.Errorf("the failed build left %s: %v", c, serr)
 	}
 }
 
