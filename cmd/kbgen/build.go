@@ -32,6 +32,11 @@ const cacheFile = ".kbgen/build-cache"
 // the articles that changed (see internal/site/parsecache.go).
 const parseCacheFile = ".kbgen/parse-cache"
 
+// serveParseCacheFile is kbgen serve's parse cache, apart from build's:
+// the served configuration differs from the published one (its base
+// path), and the cache holds one configuration's parses.
+const serveParseCacheFile = ".kbgen/parse-cache.serve"
+
 // siteFlags are the flags every command that loads a site shares.
 type siteFlags struct {
 	root    string

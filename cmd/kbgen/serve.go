@@ -6,15 +6,17 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"path/filepath"
 
 	"github.com/kbgen/kbgen/internal/server"
 )
 
 func serveCmd() *command {
 	var root, addr, baseURL string
+	var noCache bool
 	return &command{
 		name:  "serve",
-		usage: "[-root dir] [-addr host:port] [-base-url path]",
+		usage: "[-root dir] [-addr host:port] [-base-url path] [-no-cache]",
 		short: "serve the site locally, rebuilding and reloading on every change",
 		long: `
 Serve builds the site in memory and serves it at http://127.0.0.1:1313/ for
@@ -32,6 +34,10 @@ The server listens on 127.0.0.1 only, unless -addr says otherwise. The site
 is served at / (kbgen.yaml's baseURL is for the published site); give
 -base-url /kb/ to try it under the subpath it will be published at.
 
+Serve keeps its own parse cache in .kbgen/, so that it starts by parsing
+only the articles that changed since it last ran (its configuration, with
+the served base path, is not the build's); -no-cache parses them all.
+
 Examples:
 
 	kbgen serve
@@ -42,12 +48,17 @@ Examples:
 			fs.StringVar(&root, "root", ".", "site root: the directory holding content/, templates/ and kbgen.yaml")
 			fs.StringVar(&addr, "addr", "127.0.0.1:1313", "address to listen on; 127.0.0.1 keeps the server private to this machine")
 			fs.StringVar(&baseURL, "base-url", "", "base path to serve the site under, e.g. /kb/ (default /)")
+			fs.BoolVar(&noCache, "no-cache", false, "parse every article at start, ignoring and not writing the parse cache in .kbgen/")
 		},
 		run: func(ctx context.Context, _ *flag.FlagSet, args []string, stdout, stderr io.Writer) error {
 			if len(args) > 0 {
 				return fmt.Errorf("%w: unexpected argument %q", errUsage, args[0])
 			}
-			srv, err := server.New(ctx, server.Config{Root: root, BaseURL: baseURL, Generator: "kbgen " + version(), Log: stderr})
+			cache := ""
+			if !noCache {
+				cache = filepath.Join(root, serveParseCacheFile)
+			}
+			srv, err := server.New(ctx, server.Config{Root: root, BaseURL: baseURL, Generator: "kbgen " + version(), Log: stderr, ParseCache: cache})
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil // Ctrl-C while loading

@@ -35,6 +35,10 @@ type Config struct {
 	// Now is the clock for the checks against the current time (an
 	// updatedAt in the future); nil means time.Now.
 	Now func() time.Time
+	// ParseCache is a parse cache file (site.LoadOptions): a load, at
+	// start and after kbgen.yaml changes, parses only the articles that
+	// changed since the last one. Empty parses every article.
+	ParseCache string
 }
 
 // Server is the development server. It is an http.Handler; Serve also
@@ -175,7 +179,7 @@ func (s *Server) load(ctx context.Context) *state {
 		st.err = err
 		return st
 	}
-	ss, more, err := site.Load(ctx, s.fsys, cfg)
+	ss, more, err := site.LoadWith(ctx, s.fsys, cfg, site.LoadOptions{ParseCache: s.cfg.ParseCache})
 	if err != nil {
 		st.err = fmt.Errorf("load site: %w", err)
 		return st

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kbgen/kbgen/internal/corpus"
+	"github.com/kbgen/kbgen/internal/site"
 )
 
 // article is the article of the test site that the tests change.
@@ -129,6 +130,52 @@ func runScript(t *testing.T, s http.Handler, name string) {
 		default:
 			t.Fatalf("%s: cannot read %q", where, line)
 		}
+	}
+}
+
+// TestServeParseCache checks that a server started again restores every
+// unchanged article from its parse cache and serves the same pages, and
+// that a changed article is parsed again.
+func TestServeParseCache(t *testing.T) {
+	root := copySite(t)
+	cache := filepath.Join(t.TempDir(), "parse-cache")
+	start := func() (*Server, site.LoadStats) {
+		s, err := New(context.Background(), Config{Root: root, Generator: "kbgen test", ParseCache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		st := s.cur.Load()
+		if st.site == nil {
+			t.Fatalf("no site loaded: %v %v", st.err, st.diags)
+		}
+		return s, st.site.LoadStats()
+	}
+	page := "/ja/kms-activation-0xc004f074/"
+	first, ls := start()
+	if ls.Files == 0 || ls.Restored != 0 {
+		t.Fatalf("first start: %+v, want files parsed and none restored", ls)
+	}
+	want := get(first, page)
+	if want.Code != http.StatusOK {
+		t.Fatalf("GET %s: %d", page, want.Code)
+	}
+	second, ls2 := start()
+	if ls2.Files != ls.Files || ls2.Restored != ls.Files {
+		t.Errorf("second start: %+v, want all %d files restored", ls2, ls.Files)
+	}
+	if got := get(second, page); got.Body.String() != want.Body.String() {
+		t.Errorf("GET %s after a restore differs from after a parse", page)
+	}
+	if err := writeFile(root, article, strings.Replace(readFile(t, root, article), "Windows のライセンス認証に失敗", "Windows のライセンス認証に失敗 (改訂版)", 1)); err != nil {
+		t.Fatal(err)
+	}
+	third, ls3 := start()
+	if ls3.Restored != ls.Files-1 {
+		t.Errorf("start after an edit: %+v, want all but one of %d files restored", ls3, ls.Files)
+	}
+	if got := get(third, page).Body.String(); !strings.Contains(got, "(改訂版)") {
+		t.Errorf("GET %s after the edit does not show it", page)
 	}
 }
 
