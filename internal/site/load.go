@@ -333,7 +333,8 @@ func (p *Page) sourceSum() cacheKey {
 // (some 9,000 articles like the seed) is about 900 MB of trees. A larger
 // site drops each tree once the article is checked and parses it again to
 // render it (markdown.Doc.Compact), which keeps memory flat as the corpus
-// grows at the cost of a second parse, about 4% of build time.
+// grows at the cost of a second parse, about 4% of build time. It drops
+// the Markdown source too (release) and reads the file again to render it.
 const treeBudget = 64 << 20
 
 // articleURL maps a content path to the article's URL: the language, then
