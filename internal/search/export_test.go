@@ -3,8 +3,10 @@ package search
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -236,7 +238,7 @@ func TestCodeBuckets(t *testing.T) {
 				}
 			}
 			dir := t.TempDir()
-			w := &exportWriter{dir: dir, dirs: make(map[string]bool)}
+			w := newExportWriter(dir)
 			bitmap, err := writeCodeBuckets(w, codes, cards)
 			if err != nil {
 				t.Fatal(err)
@@ -514,12 +516,14 @@ func TestExportBytes(t *testing.T) {
 	if terms, _ := ix.allTerms(mustReader(t, ix)); m.Terms < 2 || m.Chars < 2 || len(terms) <= termChunk {
 		t.Errorf("corpus too small for the test: %d and %d shards, %d terms", m.Terms, m.Chars, len(terms))
 	}
-	if err := ix.ExportAs(dir, "as"); err != nil {
+	sums, err := ix.ExportAs(dir, "as", nil)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if as := readTree(t, filepath.Join(dir, "as")); !reflect.DeepEqual(as, files) {
 		t.Errorf("ExportAs wrote other files than Export")
 	}
+	checkSums(t, files, sums)
 	// Nothing of the temporary directories and files is left.
 	entries, _ := os.ReadDir(dir)
 	var dirs []string
@@ -541,4 +545,120 @@ func mustReader(t *testing.T, ix *Index) index.IndexReader {
 	}
 	t.Cleanup(func() { r.Close() })
 	return r
+}
+
+// checkSums checks that sums holds the SHA-256 of every file of files,
+// and of no other.
+func checkSums(t *testing.T, files map[string][]byte, sums map[string]Sum) {
+	t.Helper()
+	if len(sums) != len(files) {
+		t.Errorf("%d sums for %d files", len(sums), len(files))
+	}
+	for name, data := range files {
+		if sums[name] != sha256.Sum256(data) {
+			t.Errorf("sum of %s is wrong", name)
+		}
+	}
+}
+
+// TestExportReuse exports an index, changes one document and exports
+// again with a Reuse that offers the first export's files, the way a
+// build offers the previous build's: the second export must be byte for
+// byte a fresh one, and must have taken every unchanged file from the
+// first instead of writing it, by link or by move.
+func TestExportReuse(t *testing.T) {
+	fsys, _ := corpus.Generate(300, 1)
+	var docs []Doc
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".md") {
+			return err
+		}
+		src, err := fs.ReadFile(fsys, p)
+		docs = append(docs, parseTestArticle(p, string(src), corpusOptions{}))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	export := func(docs []Doc, dir, version string, reuse Reuse) map[string]Sum {
+		t.Helper()
+		ix, err := Build("", docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		sums, err := ix.ExportAs(dir, version, reuse)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sums
+	}
+	dir := t.TempDir()
+	first := filepath.Join(dir, "v1")
+	sums1 := export(docs, dir, "v1", nil)
+	before := make(map[string]os.FileInfo)
+	for name := range sums1 {
+		fi, err := os.Stat(filepath.Join(first, filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before[name] = fi
+	}
+
+	docs[len(docs)/2].Body += "\n追記: 再起動後に再試行してください。"
+	fresh := filepath.Join(t.TempDir(), "v2")
+	export(docs, filepath.Dir(fresh), "v2", nil)
+	want := readTree(t, fresh)
+
+	offered := make(map[string]bool)
+	moved := make(map[string]bool)
+	reuse := func(name string, sum Sum, dst string) bool {
+		offered[name] = true
+		old, ok := sums1[name]
+		src := filepath.Join(first, filepath.FromSlash(name))
+		switch {
+		case !ok || old != sum:
+			return false
+		case strings.HasPrefix(name, "d/"):
+			moved[name] = true
+			return os.Rename(src, dst) == nil
+		}
+		return os.Link(src, dst) == nil
+	}
+	sums2 := export(docs, dir, "v2", reuse)
+	got := readTree(t, filepath.Join(dir, "v2"))
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("export with reuse differs from a fresh export")
+	}
+	checkSums(t, want, sums2)
+	if len(offered) != len(want) {
+		t.Errorf("Reuse asked for %d files of %d", len(offered), len(want))
+	}
+	var linked, moves, written int
+	for name := range want {
+		fi, err := os.Stat(filepath.Join(dir, "v2", filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := before[name] != nil && os.SameFile(fi, before[name])
+		_, err = os.Stat(filepath.Join(first, filepath.FromSlash(name)))
+		gone := before[name] != nil && errors.Is(err, fs.ErrNotExist)
+		switch {
+		case moved[name] && (!same || !gone):
+			t.Errorf("%s: offered to move, but same file %v, gone from the first export %v", name, same, gone)
+		case moved[name]:
+			moves++
+		case same:
+			linked++
+		default:
+			written++
+		}
+		if sums1[name] == sums2[name] && !same {
+			t.Errorf("%s is unchanged but was written again", name)
+		}
+	}
+	t.Logf("%d files: %d linked, %d moved, %d written", len(want), linked, moves, written)
+	if linked == 0 || moves == 0 || written == 0 {
+		t.Errorf("%d linked, %d moved, %d written: want some of each", linked, moves, written)
+	}
 }

@@ -321,10 +321,11 @@ func (s *Site) searchOutput(w *writer, indexDir string, docs []search.Doc, versi
 			return err
 		}
 	}
-	if err := s.writeSearch(w, indexDir, docs, version); err != nil {
+	sums, err := s.writeSearch(w, indexDir, docs, version)
+	if err != nil {
 		return err
 	}
-	if err := w.recordSearch(version); err != nil {
+	if err := w.recordSearch(version, sums); err != nil {
 		return err
 	}
 	if indexDir != "" {
@@ -334,20 +335,26 @@ func (s *Site) searchOutput(w *writer, indexDir string, docs []search.Doc, versi
 }
 
 // writeSearch builds the bleve index from the published articles and
-// exports it under search/ for the browser. It returns the export's version.
-func (s *Site) writeSearch(w *writer, indexDir string, docs []search.Doc, version string) error {
+// exports it under search/<version>/ for the browser. It returns the
+// SHA-256 of the exported files, by name below search/<version>/.
+func (s *Site) writeSearch(w *writer, indexDir string, docs []search.Doc, version string) (map[string]search.Sum, error) {
 	// With the build cache, the index in indexDir is brought up to date
-	// rather than rebuilt: only new and changed articles are analysed.
+	// rather than rebuilt: only new and changed articles are analysed;
+	// and the files of the export that did not change are taken from
+	// the spare's or the previous build's export.
 	build := search.Build
 	if w.next != nil {
 		build = search.Update
 	}
 	ix, err := build(indexDir, docs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer ix.Close()
-	return ix.ExportAs(filepath.Join(w.dir, "search"), version)
+	if err := w.checkSpareExport(version); err != nil {
+		return nil, err
+	}
+	return ix.ExportAs(filepath.Join(w.dir, "search"), version, w.exportReuse())
 }
 
 func (s *Site) searchDoc(p *Page) search.Doc {
@@ -413,6 +420,7 @@ type writer struct {
 	salt    cacheKey // hashed into every page key
 	search  string   // version of the search export written
 	dirs    sync.Map // directories created: string → true
+	moved   sync.Map // files of the spare moved by the search export: string → true
 
 	mu     sync.Mutex
 	next   map[string]cachedFile // nil without a cache

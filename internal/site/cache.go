@@ -20,6 +20,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kbgen/kbgen/internal/search"
 )
 
 // The build cache lets a build reuse what the previous build published.
@@ -396,21 +398,14 @@ func (w *writer) unlink(name string) {
 
 // recordSearch counts the files of the search export of version, which
 // the export wrote without w, and records them for the next build, with
-// the content hash of the entry, the one file whose name is not the
-// version's.
-func (w *writer) recordSearch(version string) error {
-	record := func(p string) error {
+// their content hashes: sums, by name below search/<version>/, as the
+// export returned them, and the entry's, the one file whose name is not
+// the version's.
+func (w *writer) recordSearch(version string, sums map[string]search.Sum) error {
+	record := func(p string, sum cacheKey) error {
 		rel, err := filepath.Rel(w.dir, p)
 		if err != nil {
 			return err
-		}
-		var sum cacheKey
-		if filepath.Base(rel) == "index.json" && filepath.Dir(rel) == "search" {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			sum = sha256.Sum256(data)
 		}
 		c, err := describe(p, cacheKey{}, sum)
 		if err != nil {
@@ -425,15 +420,89 @@ func (w *writer) recordSearch(version string) error {
 		w.bytes += c.Size
 		return nil
 	}
-	if err := record(filepath.Join(w.dir, "search", "index.json")); err != nil {
+	entry := filepath.Join(w.dir, "search", "index.json")
+	data, err := os.ReadFile(entry)
+	if err != nil {
 		return err
 	}
-	return filepath.WalkDir(filepath.Join(w.dir, "search", version), func(p string, d fs.DirEntry, err error) error {
+	if err := record(entry, sha256.Sum256(data)); err != nil {
+		return err
+	}
+	root := filepath.Join(w.dir, "search", version)
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		return record(p)
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		return record(p, sums[filepath.ToSlash(rel)])
 	})
+}
+
+// checkSpareExport removes the spare's search export of version unless
+// every file in it is still as the spare's description has it. ExportAs
+// keeps an export of its version that is already in place, as the spare's
+// is when the site is back as it was two builds before; it must not keep
+// one changed since.
+func (w *writer) checkSpareExport(version string) error {
+	prefix := "search/" + version + "/"
+	ok := true
+	for name := range w.present {
+		if !strings.HasPrefix(name, prefix) {
+			continue
+		}
+		c, described := w.spare[name]
+		if !described || !c.unchanged(filepath.Join(w.dir, filepath.FromSlash(name))) {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return nil
+	}
+	return os.RemoveAll(filepath.Join(w.dir, "search", version))
+}
+
+// exportReuse returns the search.Reuse of a build with the cache: it
+// puts in place the file of the spare's search export or else of the
+// previous build's that has the name and content asked for and is still
+// as described. The spare's is moved, since the sweep would remove it;
+// the previous build's, published, is only ever linked. A file described
+// with no content hash (as an older kbgen recorded them) is not taken.
+func (w *writer) exportReuse() search.Reuse {
+	if w.prev == nil {
+		return nil
+	}
+	// The spare holds one site, so one export: its files by their name
+	// below its version.
+	spare := make(map[string]string)
+	for name, c := range w.spare {
+		rest, ok := strings.CutPrefix(name, "search/")
+		if !ok || c.Sum == (cacheKey{}) {
+			continue
+		}
+		if _, rest, ok = strings.Cut(rest, "/"); ok {
+			spare[rest] = name
+		}
+	}
+	prefix := "search/" + w.prev.Search + "/"
+	return func(name string, sum search.Sum, dst string) bool {
+		if full, ok := spare[name]; ok && w.present[full] {
+			c, p := w.spare[full], filepath.Join(w.dir, filepath.FromSlash(full))
+			if c.Sum == sum && c.unchanged(p) && os.Rename(p, dst) == nil {
+				w.moved.Store(full, true)
+				return true
+			}
+		}
+		c, ok := w.prev.Files[prefix+name]
+		if !ok || w.prev.Search == "" || c.Sum != sum {
+			return false
+		}
+		p := filepath.Join(w.prevDir, filepath.FromSlash(prefix+name))
+		return c.unchanged(p) && os.Link(p, dst) == nil
+	}
 }
 
 // link links the published file name into w's directory if the previous
@@ -557,6 +626,9 @@ func (w *writer) sweep() error {
 	for name := range w.present {
 		if _, ok := w.next[name]; ok {
 			continue
+		}
+		if _, ok := w.moved.Load(name); ok {
+			continue // into the search export, by exportReuse
 		}
 		full := filepath.Join(w.dir, filepath.FromSlash(name))
 		if _, ok := w.dirs.Load(full); ok {

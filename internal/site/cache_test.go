@@ -3,6 +3,7 @@ package site
 import (
 	"context"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -349,7 +350,11 @@ func treeDiff(got, want map[string]string) string {
 // builds before) brought up to date, which the directory's inode shows;
 // the spare is also tampered with, as a reader of .kbgen/ might: a stray
 // file, a page edited, a file where the site has a directory and a
-// directory where it has a file. None of it may reach the output.
+// directory where it has a file, a search file edited. None of it may
+// reach the output. After an edit, most of the search export must be
+// taken from the spare's or the previous build's (see exportReuse); and
+// when the site is back as it was two builds before, the spare's export
+// of that version is kept only if nothing in it was changed.
 func TestBuildCacheSpare(t *testing.T) {
 	dir := t.TempDir()
 	out, cache, index := filepath.Join(dir, "public"), filepath.Join(dir, "cache"), filepath.Join(dir, "index")
@@ -394,6 +399,7 @@ func TestBuildCacheSpare(t *testing.T) {
 				t.Fatal(err)
 			}
 			write("ja/img/chart.png/inside", "a directory where a file goes")
+			tamperSearch(t, spare, "d/0.json")
 			edit(fsys, "content/ja/time.md", "よくある原因の本文、書き直し。", "よくある原因の本文。")
 		}},
 		{"an article removed", func(*testing.T) {
@@ -401,11 +407,35 @@ func TestBuildCacheSpare(t *testing.T) {
 			delete(fsys, "content/ja/time.md")
 		}},
 		{"nothing", func(*testing.T) {}},
+		{"one article's body again", func(*testing.T) {
+			edit(fsys, "content/ja/kms.md", "## 要約", "## 要約\n\n追記の一文。")
+		}},
+		{"back as two builds before, spare's search edited", func(t *testing.T) {
+			edit(fsys, "content/ja/kms.md", "## 要約\n\n追記の一文。", "## 要約")
+			tamperSearch(t, spare, "d/0.json")
+		}},
 	}
+	reusedSearch := map[string]bool{"one article's body": true, "one article's title": true,
+		"spare tampered with": true, "one article's body again": true}
 	var dirInodes []uint64
 	for i, step := range steps {
 		step.change(t)
+		before := exportInodes(t, out)
+		maps.Copy(before, exportInodes(t, spare))
 		st := buildCached(t, fsys, out, cache, index)
+		if reusedSearch[step.name] {
+			after := exportInodes(t, out)
+			taken := 0
+			for ino := range after {
+				if before[ino] {
+					taken++
+				}
+			}
+			if taken < len(after)/2 {
+				t.Errorf("build %d (%s): %d of %d search files taken from the spare or the previous build, want most",
+					i+1, step.name, taken, len(after))
+			}
+		}
 		clean := filepath.Join(dir, "clean")
 		os.RemoveAll(clean)
 		build(t, fsys, clean)
@@ -429,5 +459,52 @@ func TestBuildCacheSpare(t *testing.T) {
 		if left, _ := filepath.Glob(filepath.Join(dir, ".public.new-*")); len(left) > 0 {
 			t.Errorf("build %d (%s) left %q", i+1, step.name, left)
 		}
+	}
+}
+
+// exportInodes returns the inodes of the files of the search export in
+// the site at dir, the entry excepted.
+func exportInodes(t *testing.T, dir string) map[uint64]bool {
+	t.Helper()
+	inodes := make(map[uint64]bool)
+	vs, _ := filepath.Glob(filepath.Join(dir, "search", "*", "index.json"))
+	for _, v := range vs {
+		err := filepath.WalkDir(filepath.Dir(v), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			fi, err := os.Lstat(p)
+			if err != nil {
+				return err
+			}
+			inodes[inode(fi)] = true
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return inodes
+}
+
+// tamperSearch replaces the file name of the search export in the site at
+// dir with one of other content, as a new file: the spare's files may be
+// links of the published ones.
+func tamperSearch(t *testing.T, dir, name string) {
+	t.Helper()
+	vs, _ := filepath.Glob(filepath.Join(dir, "search", "*", "index.json"))
+	if len(vs) != 1 {
+		t.Fatalf("%d search exports in %s, want 1", len(vs), dir)
+	}
+	p := filepath.Join(filepath.Dir(vs[0]), filepath.FromSlash(name))
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, append(data, " "...), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
