@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"strconv"
 	"testing"
 )
@@ -33,7 +34,7 @@ func BenchmarkBuild(b *testing.B) {
 						if disk {
 							dir = b.TempDir() + "/index"
 						}
-						ix, err := build(dir, docs, batch)
+						ix, err := build(context.Background(), dir, docs, batch)
 						if err != nil {
 							b.Fatal(err)
 						}

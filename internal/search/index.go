@@ -204,10 +204,12 @@ func truncateRunes(s string, n int) string {
 // it is built in dir+".new" and then replaces dir, so a failed build
 // leaves the previous index in place. IDs must be unique and non-empty.
 func Build(dir string, docs []Doc) (*Index, error) {
-	return build(dir, docs, batchSize)
+	return build(context.Background(), dir, docs, batchSize)
 }
 
-func build(dir string, docs []Doc, batch int) (*Index, error) {
+// build builds the index as Build does, in batches of batch documents,
+// and stops with ctx's error between batches once ctx is done.
+func build(ctx context.Context, dir string, docs []Doc, batch int) (*Index, error) {
 	registerAnalysis()
 	if err := checkIDs(docs); err != nil {
 		return nil, err
@@ -238,6 +240,9 @@ func build(dir string, docs []Doc, batch int) (*Index, error) {
 		return nil, fmt.Errorf("build search index: %w", err)
 	}
 	for i := 0; i < len(docs); i += batch {
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
 		b := bi.NewBatch()
 		for j := i; j < len(docs) && j < i+batch; j++ {
 			if err := b.Index(docs[j].ID, docs[j].fields()); err != nil {

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -21,17 +22,17 @@ func TestSplitMerged(t *testing.T) {
 		}
 		docs = append(docs, Doc{ID: fmt.Sprintf("en/%03d/", i), Lang: "en", Body: body})
 	}
-	mem, err := build("", docs, len(docs)) // one segment, never merged
+	mem, err := build(context.Background(), "", docs, len(docs)) // one segment, never merged
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer mem.Close()
-	disk, err := build(t.TempDir()+"/index", docs, 50)
+	disk, err := build(context.Background(), t.TempDir()+"/index", docs, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer disk.Close()
-	if err := disk.merge(); err != nil {
+	if err := disk.merge(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	r, err := disk.reader()

@@ -33,10 +33,15 @@ var docsKey = []byte("kbgen:docs")
 // Build, one whose last Update was interrupted) is built from scratch as
 // Build does. While Update changes the index, the index holds no document
 // hashes and no statistics, so an interrupted Update is never taken for a
-// complete one: Open refuses it and the next Update rebuilds it.
-func Update(dir string, docs []Doc) (*Index, error) {
+// complete one: Open refuses it and the next Update rebuilds it. That is
+// also what cancelling ctx leaves: Update stops between batches of
+// documents, or after the merge, with ctx's error.
+func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if dir == "" || len(docs) == 0 {
-		return Build(dir, docs)
+		return build(ctx, dir, docs, batchSize)
 	}
 	if err := checkIDs(docs); err != nil {
 		return nil, err
@@ -47,7 +52,7 @@ func Update(dir string, docs []Doc) (*Index, error) {
 	}
 	ix, old, err := openForUpdate(dir)
 	if err != nil {
-		return buildWithSums(dir, docs, sums)
+		return buildWithSums(ctx, dir, docs, sums)
 	}
 	fail := func(err error) (*Index, error) {
 		ix.bi.Close()
@@ -89,6 +94,9 @@ func Update(dir string, docs []Doc) (*Index, error) {
 	b = ix.bi.NewBatch()
 	n := 0
 	flush := func() error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if n == 0 {
 			return nil
 		}
@@ -125,7 +133,7 @@ func Update(dir string, docs []Doc) (*Index, error) {
 	if ix.bi, err = bleve.Open(dir); err != nil {
 		return nil, fmt.Errorf("update search index: %w", err)
 	}
-	if err := ix.merge(); err != nil {
+	if err := ix.merge(ctx); err != nil {
 		return fail(err)
 	}
 	if err := ix.finish(len(docs), sums); err != nil {
@@ -136,8 +144,8 @@ func Update(dir string, docs []Doc) (*Index, error) {
 
 // buildWithSums builds the index from scratch, as Build does, and records
 // the documents' hashes for the next Update.
-func buildWithSums(dir string, docs []Doc, sums map[string][sha256.Size]byte) (*Index, error) {
-	ix, err := Build(dir, docs)
+func buildWithSums(ctx context.Context, dir string, docs []Doc, sums map[string][sha256.Size]byte) (*Index, error) {
+	ix, err := build(ctx, dir, docs, batchSize)
 	if err != nil {
 		return nil, err
 	}
@@ -175,8 +183,10 @@ func openForUpdate(dir string) (*Index, map[string][sha256.Size]byte, error) {
 	return ix, old, nil
 }
 
-// merge merges all of the index's segments into one and waits for it.
-func (ix *Index) merge() error {
+// merge merges all of the index's segments into one and waits for it, or
+// returns ctx's error if ctx is done first (scorch's ForceMerge then
+// returns nil without having merged).
+func (ix *Index) merge(ctx context.Context) error {
 	adv, err := ix.bi.Advanced()
 	if err != nil {
 		return err
@@ -185,9 +195,15 @@ func (ix *Index) merge() error {
 	if !ok {
 		return fmt.Errorf("index is %T, not scorch", adv)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	mctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	return s.ForceMerge(ctx, nil)
+	if err := s.ForceMerge(mctx, nil); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return mctx.Err()
 }
 
 // finish recomputes the statistics and the doc table after an update and

@@ -2,11 +2,14 @@ package search
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,14 +101,14 @@ func TestUpdateSameExport(t *testing.T) {
 			if tt.name == "deletions" {
 				first[11].Tags, first[11].Codes, first[11].Body = []string{"Lonely"}, []errcode.Code{"0x8024402C"}, first[11].Body+" uniqueterm"
 			}
-			ix, err := Update(dir, first)
+			ix, err := Update(context.Background(), dir, first)
 			if err != nil {
 				t.Fatal(err)
 			}
 			ix.Close()
 
 			next := tt.change(slices.Clone(first))
-			ix, err = Update(dir, next)
+			ix, err = Update(context.Background(), dir, next)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,7 +132,7 @@ func TestUpdateSameExport(t *testing.T) {
 				t.Fatalf("Open after Update: %v", err)
 			}
 			ix.Close()
-			ix, err = Update(dir, next)
+			ix, err = Update(context.Background(), dir, next)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,8 +146,9 @@ func TestUpdateSameExport(t *testing.T) {
 }
 
 // TestUpdateRecovers checks that Update rebuilds an index it cannot
-// trust: one from Build, without document hashes, and one whose last
-// Update was interrupted after it had dropped them.
+// trust: one from Build, without document hashes, one whose last Update
+// was interrupted after it had dropped them, and one whose last Update
+// was cancelled midway.
 func TestUpdateRecovers(t *testing.T) {
 	docs := syntheticDocs(50, 3)
 	for _, tt := range []struct {
@@ -159,7 +163,7 @@ func TestUpdateRecovers(t *testing.T) {
 			ix.Close()
 		}},
 		{"interrupted", func(dir string) {
-			ix, err := Update(dir, syntheticDocs(50, 4))
+			ix, err := Update(context.Background(), dir, syntheticDocs(50, 4))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,11 +178,13 @@ func TestUpdateRecovers(t *testing.T) {
 				t.Error("Open accepted an index without statistics")
 			}
 		}},
+		{"cancelled while indexing", func(dir string) { cancelUpdate(t, dir, 1) }},
+		{"cancelled while merging", func(dir string) { cancelUpdate(t, dir, 2) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "index")
 			tt.prepare(dir)
-			ix, err := Update(dir, docs)
+			ix, err := Update(context.Background(), dir, docs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -258,4 +264,41 @@ func treeDifference(got, want map[string][]byte) string {
 		diffs = append(diffs[:5], fmt.Sprintf("and %d more", len(diffs)-5))
 	}
 	return strings.Join(diffs, "\n")
+}
+
+// cancelUpdate updates the index in dir, then updates it again to other
+// documents with a context that reports itself cancelled from its n+1th
+// check on, and checks that Update stopped with that error and left an
+// index Open refuses.
+func cancelUpdate(t *testing.T, dir string, n int32) {
+	ix, err := Update(context.Background(), dir, syntheticDocs(50, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	ctx := &cancelAfter{Context: context.Background(), n: n}
+	if _, err := Update(ctx, dir, syntheticDocs(50, 5)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Update: err = %v, want context.Canceled", err)
+	}
+	if got := ctx.calls.Load(); got <= n {
+		t.Fatalf("Update checked ctx %d times, never after its %dth check", got, n)
+	}
+	if _, err := Open(dir); err == nil {
+		t.Error("Open accepted the index a cancelled Update left")
+	}
+}
+
+// cancelAfter is a context that reports itself cancelled from its n+1th
+// call of Err on, so that a test can cancel Update midway.
+type cancelAfter struct {
+	context.Context
+	n     int32
+	calls atomic.Int32
+}
+
+func (c *cancelAfter) Err() error {
+	if c.calls.Add(1) > c.n {
+		return context.Canceled
+	}
+	return nil
 }

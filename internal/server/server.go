@@ -48,7 +48,7 @@ type Server struct {
 	log      io.Writer
 	root     *os.Root // the site root; every read of the site goes through it
 	fsys     fs.FS    // root.FS()
-	tmp      string   // holds search/<version>/, the exported search files
+	tmp      string   // holds index/, the search index, and search/<version>/, its exports
 	tmpRoot  *os.Root
 	basePath string
 
@@ -62,8 +62,12 @@ type Server struct {
 	// temporary directory is removed.
 	exportMu sync.Mutex
 	closed   bool
-	stop     chan struct{} // closed when the HTTP server shuts down, to end event streams
-	stopOnce sync.Once
+	export   *site.SearchExport // the last export, under exportMu
+	// searching counts the goroutines of exportSearch that may still be
+	// updating the index in tmp, for Close to wait for.
+	searching sync.WaitGroup
+	stop      chan struct{} // closed when the HTTP server shuts down, to end event streams
+	stopOnce  sync.Once
 }
 
 // state is one immutable generation of what the server serves. A request
@@ -136,7 +140,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	st.gen = 1
 	if st.site != nil {
-		if v, err := s.buildSearch(st.site); err != nil {
+		if v, err := s.buildSearch(ctx, st.site); err != nil {
 			fmt.Fprintf(s.log, "kbgen serve: search: %v\n", err)
 		} else {
 			st.search, st.searchOf = v, st.site
@@ -150,12 +154,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 // BasePath returns the path the site is served under, ending in "/".
 func (s *Server) BasePath() string { return s.basePath }
 
-// Close removes the server's temporary files. It does not stop Serve;
-// cancel its context for that.
+// Close removes the server's temporary files, after waiting for a search
+// index update in progress, which stops soon once Serve's context is
+// cancelled. It does not stop Serve; cancel its context for that.
 func (s *Server) Close() error {
 	s.exportMu.Lock()
 	s.closed = true
 	s.exportMu.Unlock()
+	s.searching.Wait()
 	if s.tmpRoot != nil {
 		s.tmpRoot.Close()
 	}
@@ -330,15 +336,15 @@ func (s *Server) report(st *state, changed []string, took time.Duration) {
 	fmt.Fprintf(s.log, "%s in %v: %d articles, %d errors, %d warnings%s\n", what, took.Round(100*time.Microsecond), n, errs, warns, hint)
 }
 
-// exportSearch builds the search export of the current site if it has not
-// been built yet, and publishes it. Old exports are removed, but for the
-// one before, which open tabs may still be using.
+// exportSearch brings the search index up to date with the current site,
+// if it is not yet, exports it and publishes the export. Old exports are
+// removed, but for the one before, which open tabs may still be using.
 //
-// Building the index cannot be interrupted and takes seconds for a large
-// site, so when ctx is cancelled exportSearch returns at once and leaves
-// the build to finish on its own; its result is dropped, and it writes
-// nowhere but the temporary directory, which Close removes. Ctrl-C is not
-// kept waiting.
+// When ctx is cancelled, exportSearch returns at once and drops the
+// result; the index update stops soon after (search.Update checks ctx
+// between batches and after merging), and Close waits for it before it
+// removes the temporary directory the index is in. Ctrl-C is not kept
+// waiting.
 func (s *Server) exportSearch(ctx context.Context) {
 	st := s.cur.Load()
 	if st.site == nil || st.site == st.searchOf {
@@ -350,8 +356,16 @@ func (s *Server) exportSearch(ctx context.Context) {
 		err     error
 	}
 	done := make(chan result, 1)
+	s.exportMu.Lock()
+	if s.closed {
+		s.exportMu.Unlock()
+		return
+	}
+	s.searching.Add(1) // before Close's Wait, which sets closed first
+	s.exportMu.Unlock()
 	go func() {
-		v, err := s.buildSearch(st.site)
+		defer s.searching.Done()
+		v, err := s.buildSearch(ctx, st.site)
 		done <- result{v, err}
 	}()
 	var r result
@@ -384,20 +398,32 @@ func (s *Server) exportSearch(ctx context.Context) {
 	}
 }
 
-// buildSearch builds ss's search index and exports it into the temporary
-// directory, unless the server has been closed meanwhile.
-func (s *Server) buildSearch(ss *site.Site) (string, error) {
-	ix, err := ss.BuildSearch()
+// testHookUpdated is called by buildSearch after the index is updated;
+// tests replace it to hold the update there.
+var testHookUpdated = func() {}
+
+// buildSearch brings the search index in the temporary directory up to
+// date with ss (only changed articles are analysed again) and exports it
+// there, linking the files that did not change from the last export,
+// unless the server has been closed meanwhile. Calls must not overlap.
+func (s *Server) buildSearch(ctx context.Context, ss *site.Site) (string, error) {
+	ix, err := ss.UpdateSearch(ctx, filepath.Join(s.tmp, "index"))
 	if err != nil {
 		return "", err
 	}
 	defer ix.Close()
+	testHookUpdated()
 	s.exportMu.Lock()
 	defer s.exportMu.Unlock()
 	if s.closed {
 		return "", errors.New("server closed")
 	}
-	return ix.Export(filepath.Join(s.tmp, "search"))
+	e, err := ix.Export(filepath.Join(s.tmp, "search"), s.export)
+	if err != nil {
+		return "", err
+	}
+	s.export = e
+	return e.Version(), nil
 }
 
 // Serve serves the site on ln and watches it for changes until ctx is

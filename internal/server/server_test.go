@@ -222,6 +222,134 @@ func TestServeSearch(t *testing.T) {
 			t.Errorf("GET %sindex.json: %d", u, w.Code)
 		}
 	}
+	checkExport(t, s, second, first)
+
+	// An edit: the index is updated, not rebuilt, and the export links
+	// what did not change from the one before.
+	writeFile(root, article, strings.Replace(readFile(t, root, article), "## 要約\n", "## 要約\n\n追記の一文。\n", 1))
+	s.apply(context.Background(), []string{article})
+	s.exportSearch(context.Background())
+	third := version()
+	if third == second {
+		t.Fatalf("search export did not change after an edit")
+	}
+	checkExport(t, s, third, second)
+}
+
+// checkExport checks that the export the server serves at path (a
+// version's directory) is byte for byte the export of the served site's
+// index built afresh, and that files it has in common with the export at
+// prev are the same files, linked, not written again.
+func checkExport(t *testing.T, s *Server, path, prev string) {
+	t.Helper()
+	dir := func(path string) string {
+		return filepath.Join(s.tmp, filepath.FromSlash(strings.Trim(path, "/")))
+	}
+	x, err := s.cur.Load().site.BuildSearch()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	fresh := t.TempDir()
+	e, err := x.Export(fresh, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := readTree(t, filepath.Join(fresh, e.Version()))
+	got := readTree(t, dir(path))
+	if len(got) != len(want) {
+		t.Errorf("served export has %d files, a fresh one %d", len(got), len(want))
+	}
+	linked, same := 0, 0
+	for name, data := range want {
+		if !bytes.Equal(got[name], data) {
+			t.Errorf("served export's %s differs from a fresh export's", name)
+			continue
+		}
+		old, err := os.ReadFile(filepath.Join(dir(prev), filepath.FromSlash(name)))
+		if err != nil || !bytes.Equal(old, data) {
+			continue
+		}
+		same++
+		a, _ := os.Stat(filepath.Join(dir(path), filepath.FromSlash(name)))
+		b, _ := os.Stat(filepath.Join(dir(prev), filepath.FromSlash(name)))
+		if a != nil && b != nil && os.SameFile(a, b) {
+			linked++
+		}
+	}
+	if same == 0 || linked != same {
+		t.Errorf("%d files unchanged since the export before, %d of them linked: want all, and some", same, linked)
+	}
+}
+
+// readTree returns the files below dir by slash-separated name.
+func readTree(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	files := make(map[string][]byte)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		files[filepath.ToSlash(rel)] = data
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// TestServeCloseWhileSearching cancels the search goroutine's context
+// while it is still at work on the index, as Ctrl-C does, and closes the
+// server: Close must wait for that work to end before it removes the
+// temporary directory the index is in, and then remove it all.
+func TestServeCloseWhileSearching(t *testing.T) {
+	root := copySite(t)
+	s := newServer(t, root)
+	writeFile(root, article, strings.Replace(readFile(t, root, article), "## 要約\n", "## 要約\n\n追記の一文。\n", 1))
+	s.apply(context.Background(), []string{article})
+
+	held, release := make(chan struct{}), make(chan struct{})
+	testHookUpdated = func() {
+		close(held)
+		<-release
+	}
+	defer func() {
+		testHookUpdated = func() {}
+		select {
+		case <-release:
+		default:
+			close(release) // the test failed before letting it go
+		}
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		s.exportSearch(ctx)
+		close(done)
+	}()
+	<-held
+	cancel()
+	<-done // at once: the index's work is left to end on its own
+	closed := make(chan error, 1)
+	go func() { closed <- s.Close() }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while the index was still in use", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if _, err := os.Stat(filepath.Join(s.tmp, "index")); err != nil {
+		t.Fatalf("index removed while in use: %v", err)
+	}
+	close(release)
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.tmp); !os.IsNotExist(err) {
+		t.Errorf("temporary directory there after Close: %v", err)
+	}
 }
 
 // TestServeRebuild changes, breaks and fixes an article and checks what

@@ -193,7 +193,7 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 	progress("indexed", 0, len(s.Articles))
 	go func() {
 		start := time.Now()
-		err := s.searchOutput(w, opts.IndexDir, docs, version)
+		err := s.searchOutput(ctx, w, opts.IndexDir, docs, version)
 		progress("indexed", len(s.Articles), len(s.Articles))
 		searchDone <- searchResult{err, time.Since(start)}
 	}()
@@ -311,7 +311,7 @@ func (s *Site) writeAssets(w output, tpl *render.Templates, view *render.Site) e
 // indexDir is still of that version; otherwise a new one (writeSearch).
 // indexDir+".version" names the version of the index in indexDir; it is
 // removed while the index is rebuilt, so it never names another index.
-func (s *Site) searchOutput(w *writer, indexDir string, docs []search.Doc, version string) error {
+func (s *Site) searchOutput(ctx context.Context, w *writer, indexDir string, docs []search.Doc, version string) error {
 	marker := indexDir + ".version"
 	if indexDir != "" {
 		if b, err := os.ReadFile(marker); err == nil && string(b) == version && w.reuseSearch(version) {
@@ -321,7 +321,7 @@ func (s *Site) searchOutput(w *writer, indexDir string, docs []search.Doc, versi
 			return err
 		}
 	}
-	sums, err := s.writeSearch(w, indexDir, docs, version)
+	sums, err := s.writeSearch(ctx, w, indexDir, docs, version)
 	if err != nil {
 		return err
 	}
@@ -337,16 +337,18 @@ func (s *Site) searchOutput(w *writer, indexDir string, docs []search.Doc, versi
 // writeSearch builds the bleve index from the published articles and
 // exports it under search/<version>/ for the browser. It returns the
 // SHA-256 of the exported files, by name below search/<version>/.
-func (s *Site) writeSearch(w *writer, indexDir string, docs []search.Doc, version string) (map[string]search.Sum, error) {
+func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs []search.Doc, version string) (map[string]search.Sum, error) {
 	// With the build cache, the index in indexDir is brought up to date
 	// rather than rebuilt: only new and changed articles are analysed;
 	// and the files of the export that did not change are taken from
 	// the spare's or the previous build's export.
-	build := search.Build
+	var ix *search.Index
+	var err error
 	if w.next != nil {
-		build = search.Update
+		ix, err = search.Update(ctx, indexDir, docs)
+	} else {
+		ix, err = search.Build(indexDir, docs)
 	}
-	ix, err := build(indexDir, docs)
 	if err != nil {
 		return nil, err
 	}

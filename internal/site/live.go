@@ -2,12 +2,15 @@ package site
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"maps"
+	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/kbgen/kbgen/internal/render"
@@ -226,29 +229,76 @@ func (s *Site) ContentFile(rel string) (name string, ok bool) {
 	return name, true
 }
 
-// SearchIndex is a site's search index, built in memory by BuildSearch and
-// ready to be exported for the browser. A dev server builds it, which is
-// slow, apart from exporting it, which writes files, so that it can abandon
-// a build on shutdown without leaving files behind.
+// SearchIndex is a site's search index, built by BuildSearch or
+// UpdateSearch and ready to be exported for the browser. A dev server
+// builds it, which is slow, apart from exporting it, which writes files
+// where the server serves them, so that it can abandon a build on
+// shutdown without leaving files there.
 type SearchIndex struct {
-	ix *search.Index
+	ix      *search.Index
+	version string
 }
 
 // BuildSearch builds the search index of the published articles in memory.
-// It takes seconds at 10,000 articles, so a dev server runs it in the
-// background after a change. It only reads s.
+// It takes seconds at 10,000 articles. It only reads s.
 func (s *Site) BuildSearch() (*SearchIndex, error) {
-	ix, err := s.Index()
+	docs := s.searchDocs()
+	ix, err := search.Build("", docs)
 	if err != nil {
 		return nil, err
 	}
-	return &SearchIndex{ix: ix}, nil
+	return &SearchIndex{ix: ix, version: search.Version(docs)}, nil
 }
 
+// UpdateSearch brings the search index in dir up to date with the
+// published articles, as a build with the build cache does with
+// .kbgen/index: only articles that are new or changed since the index was
+// last updated are analysed (see search.Update), so that a dev server's
+// search follows an edit in about a second at 10,000 articles, where
+// BuildSearch takes twenty. The first call builds the index. Cancelling
+// ctx stops it early; the next call then builds the index again. It only
+// reads s.
+func (s *Site) UpdateSearch(ctx context.Context, dir string) (*SearchIndex, error) {
+	docs := s.searchDocs()
+	ix, err := search.Update(ctx, dir, docs)
+	if err != nil {
+		return nil, err
+	}
+	return &SearchIndex{ix: ix, version: search.Version(docs)}, nil
+}
+
+// SearchExport is a search export written by SearchIndex.Export: its
+// version and the hashes of its files, which let the next export into the
+// same directory link the files that did not change.
+type SearchExport struct {
+	dir, version string
+	sums         map[string]search.Sum
+}
+
+// Version is the export's version, the directory below the export
+// directory that holds its files.
+func (e *SearchExport) Version() string { return e.version }
+
 // Export writes the files the browser searches into dir/<version>/, as
-// Build does under search/, and returns the version for PageOptions.
-func (x *SearchIndex) Export(dir string) (version string, err error) {
-	return x.ix.Export(dir)
+// Build does under search/. A file that prev, an earlier export into dir
+// (or nil), has with the same name and content is linked from it rather
+// than written: after one edit, that is all but a few dozen of some
+// 15,700 files at 10,000 articles. Files of prev must not have been
+// changed since.
+func (x *SearchIndex) Export(dir string, prev *SearchExport) (*SearchExport, error) {
+	var reuse search.Reuse
+	if prev != nil && prev.dir == dir {
+		reuse = func(name string, sum search.Sum, dst string) bool {
+			old, ok := prev.sums[name]
+			return ok && old == sum &&
+				os.Link(filepath.Join(dir, prev.version, filepath.FromSlash(name)), dst) == nil
+		}
+	}
+	sums, err := x.ix.ExportAs(dir, x.version, reuse)
+	if err != nil {
+		return nil, err
+	}
+	return &SearchExport{dir: dir, version: x.version, sums: sums}, nil
 }
 
 // Close releases the index.
