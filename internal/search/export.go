@@ -79,16 +79,21 @@ func (ix *Index) Export(dir string) (string, error) {
 
 // ExportAs writes the export as Export does, under a version the caller
 // computed beforehand with Version, so that pages naming the version can
-// be written while the index is still being built. It returns the
-// SHA-256 of every file below dir/<version>, by slash-separated name
-// below it, for the caller to offer to the next export's reuse.
+// be written while the index is still being built.
 //
 // reuse, if not nil, is asked before each file is written whether an
-// earlier export already has that file; see [Reuse].
+// earlier export already has that file (see [Reuse]), and ExportAs then
+// returns the SHA-256 of every file below dir/<version>, by
+// slash-separated name below it, for the caller to offer to the next
+// export's reuse. Without reuse, nothing is hashed and the map is nil.
 func (ix *Index) ExportAs(dir, version string, reuse Reuse) (map[string]Sum, error) {
 	final := filepath.Join(dir, version)
 	if exported(final) {
-		sums, err := sumsOf(final)
+		var sums map[string]Sum
+		var err error
+		if reuse != nil {
+			sums, err = sumsOf(final)
+		}
 		if err == nil {
 			err = writeEntry(dir, version)
 		}
@@ -103,7 +108,9 @@ func (ix *Index) ExportAs(dir, version string, reuse Reuse) (map[string]Sum, err
 	}
 	defer os.RemoveAll(tmp)
 	w := newExportWriter(tmp)
-	w.reuse, w.sums = reuse, make(map[string]Sum)
+	if reuse != nil {
+		w.reuse, w.sums = reuse, make(map[string]Sum)
+	}
 	if err := ix.exportWith(w); err != nil {
 		return nil, fmt.Errorf("export search index: %w", err)
 	}

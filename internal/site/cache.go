@@ -471,9 +471,15 @@ func (w *writer) checkSpareExport(version string) error {
 // as described. The spare's is moved, since the sweep would remove it;
 // the previous build's, published, is only ever linked. A file described
 // with no content hash (as an older kbgen recorded them) is not taken.
+// Without the cache it is nil, and the export hashes nothing; with it and
+// no previous build, it takes nothing, but the export's hashes are
+// recorded for the next build.
 func (w *writer) exportReuse() search.Reuse {
-	if w.prev == nil {
+	if w.next == nil {
 		return nil
+	}
+	if w.prev == nil {
+		return func(string, search.Sum, string) bool { return false }
 	}
 	// The spare holds one site, so one export: its files by their name
 	// below its version.

@@ -286,13 +286,15 @@ func (e *SearchExport) Version() string { return e.version }
 // 15,700 files at 10,000 articles. Files of prev must not have been
 // changed since.
 func (x *SearchIndex) Export(dir string, prev *SearchExport) (*SearchExport, error) {
-	var reuse search.Reuse
-	if prev != nil && prev.dir == dir {
-		reuse = func(name string, sum search.Sum, dst string) bool {
-			old, ok := prev.sums[name]
-			return ok && old == sum &&
-				os.Link(filepath.Join(dir, prev.version, filepath.FromSlash(name)), dst) == nil
+	// Always a Reuse, so that the export returns the hashes the next
+	// one takes files by.
+	reuse := func(name string, sum search.Sum, dst string) bool {
+		if prev == nil || prev.dir != dir {
+			return false
 		}
+		old, ok := prev.sums[name]
+		return ok && old == sum &&
+			os.Link(filepath.Join(dir, prev.version, filepath.FromSlash(name)), dst) == nil
 	}
 	sums, err := x.ix.ExportAs(dir, x.version, reuse)
 	if err != nil {
