@@ -245,7 +245,7 @@ func checkExport(t *testing.T, s *Server, path, prev string) {
 	dir := func(path string) string {
 		return filepath.Join(s.tmp, filepath.FromSlash(strings.Trim(path, "/")))
 	}
-	x, err := s.cur.Load().site.BuildSearch()
+	x, err := s.cur.Load().site.UpdateSearch(context.Background(), filepath.Join(t.TempDir(), "index")) // a new index: built afresh
 	if err != nil {
 		t.Fatal(err)
 	}

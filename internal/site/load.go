@@ -182,19 +182,17 @@ func (s *Site) parseFiles(ctx context.Context, files []string, cache *parseCache
 			errOnce.Do(func() { firstErr = err })
 			return
 		}
-		if cache == nil {
+		restored := false
+		if cache != nil {
+			results[i], restored = cache.restore(s, i, files[i], src)
+		}
+		if !restored {
 			results[i] = s.parse(files[i], src)
-			if s.compact {
-				release(results[i].page)
+			if cache != nil {
+				cache.store(i, files[i], src, results[i])
 			}
-			return
 		}
-		if p, ok := cache.restore(s, i, files[i], src); ok {
-			results[i] = p
-		} else {
-			results[i] = s.parse(files[i], src)
-			cache.store(i, files[i], src, results[i])
-		}
+		// After store, which encodes the Doc's source.
 		if s.compact {
 			release(results[i].page)
 		}
