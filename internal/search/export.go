@@ -23,7 +23,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	index "github.com/blevesearch/bleve_index_api"
 )
@@ -31,7 +30,7 @@ import (
 // formatVersion is the version of the exported files and of the analysis
 // behind them. search.js refuses an index.json of another format, and Open
 // refuses an index built with another, so a change here forces a rebuild.
-const formatVersion = 3
+const formatVersion = 4
 
 // Size targets of the exported files, in bytes of JSON before gzip. Shard
 // counts and code buckets are chosen from the data so that a typical file
@@ -107,17 +106,57 @@ func (ix *Index) ExportAs(dir, version string, reuse Reuse) (map[string]Sum, err
 		return nil, fmt.Errorf("export search index: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	w := newExportWriter(tmp)
-	if reuse != nil {
-		w.reuse, w.sums = reuse, make(map[string]Sum)
-	}
-	if err := ix.exportWith(w); err != nil {
+	sums, st, err := ix.exportStateful(tmp, reuse)
+	if err != nil {
 		return nil, fmt.Errorf("export search index: %w", err)
 	}
 	if err := publishExport(tmp, final); err != nil {
 		return nil, fmt.Errorf("export search index: %w", err)
 	}
-	return w.sums, nil
+	// The state goes with the index, for the next export.
+	if st != nil {
+		if err := ix.saveExportState(st); err != nil {
+			return nil, fmt.Errorf("export search index: %w", err)
+		}
+	}
+	return sums, nil
+}
+
+// exportStateful writes the export into tmp, from the last export's state
+// if it applies (see exportDelta), and returns the files' hashes (with
+// reuse only) and the new export's state (nil without reuse, or for an
+// index that does not know its documents' hashes: one made by Build
+// rather than Update).
+func (ix *Index) exportStateful(tmp string, reuse Reuse) (map[string]Sum, *exportState, error) {
+	if reuse == nil {
+		return nil, nil, ix.exportWith(newExportWriter(tmp), nil)
+	}
+	w := newExportWriter(tmp)
+	w.reuse, w.sums = reuse, make(map[string]Sum)
+	st, ok, err := ix.exportDelta(w, ix.loadExportState())
+	ix.lastDelta = ok
+	if err != nil || ok {
+		return w.sums, st, err
+	}
+	// Start again in full, in an empty directory.
+	if err := os.RemoveAll(tmp); err != nil {
+		return nil, nil, err
+	}
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return nil, nil, err
+	}
+	w = newExportWriter(tmp)
+	w.reuse, w.sums = reuse, make(map[string]Sum)
+	if ix.sums != nil && ix.path != "" {
+		st = &exportState{Stats: ix.stats, IDs: ix.ids, Sums: docSums(ix.ids, ix.sums)}
+	}
+	if err := ix.exportWith(w, st); err != nil {
+		return nil, nil, err
+	}
+	if st != nil {
+		st.setFiles(w.sums)
+	}
+	return w.sums, st, nil
 }
 
 // Sum is the SHA-256 of an exported file's content.
@@ -400,14 +439,15 @@ func (w *exportWriter) write(name string, data []byte) error {
 // kept in a temporary file meanwhile (see exportTerms).
 func (ix *Index) exportTo(dir string) ([]string, error) {
 	w := newExportWriter(dir)
-	if err := ix.exportWith(w); err != nil {
+	if err := ix.exportWith(w, nil); err != nil {
 		return nil, err
 	}
 	return w.names, nil
 }
 
-// exportWith writes every exported file with w.
-func (ix *Index) exportWith(w *exportWriter) error {
+// exportWith writes every exported file with w, and fills in st, if not
+// nil, with what the next export needs (see exportState) but the files.
+func (ix *Index) exportWith(w *exportWriter, st *exportState) error {
 	r, err := ix.reader()
 	if err != nil {
 		return err
@@ -415,7 +455,7 @@ func (ix *Index) exportWith(w *exportWriter) error {
 	defer r.Close()
 	m := manifest{Format: formatVersion, Docs: len(ix.ids), Split: ix.stats.Split}
 
-	if err := ix.exportTerms(r, w, &m); err != nil {
+	if err := ix.exportTerms(r, w, &m, st); err != nil {
 		return err
 	}
 
@@ -425,26 +465,30 @@ func (ix *Index) exportWith(w *exportWriter) error {
 	if err != nil {
 		return err
 	}
-	codes, err := ix.codePostings(r)
+	codes, err := ix.codePostings(r, nil)
 	if err != nil {
 		return err
 	}
-	if m.Codes, err = writeCodeBuckets(w, codes, cards); err != nil {
+	if m.Codes, err = writeCodeBuckets(w, codes, cards, nil); err != nil {
 		return err
 	}
+	if st != nil {
+		st.Cards = cards
+	}
+	return ix.writeRest(r, w, &m)
+}
 
-	// Filters.
+// writeRest writes the filters and, last, index.json, whose other fields
+// m has.
+func (ix *Index) writeRest(r index.IndexReader, w *exportWriter, m *manifest) error {
+	var err error
 	if m.Langs, err = ix.writeFacets(r, w, fLang, "l"); err != nil {
 		return err
 	}
 	if m.Tags, err = ix.writeFacets(r, w, fTags, "t"); err != nil {
 		return err
 	}
-
-	if err := w.write("index.json", marshal(m)); err != nil {
-		return err
-	}
-	return nil
+	return w.write("index.json", marshal(m))
 }
 
 // writeDocs writes d/<n>.json for every document, on GOMAXPROCS
@@ -459,19 +503,11 @@ func (ix *Index) writeDocs(w *exportWriter) ([]card, error) {
 			if n >= len(ix.ids) {
 				return nil
 			}
-			d, err := ix.storedDoc(r, int32(n))
+			df, c, err := ix.docFile(r, int32(n))
 			if err != nil {
 				return err
 			}
-			df := docFile{ID: d.id, Title: d.title, Lang: d.lang, Tags: d.tags,
-				Summary: d.summary, Excerpt: d.excerpt, Updated: d.updated}
-			if d.errorText != d.title {
-				df.ErrorText = d.errorText
-			}
-			for _, c := range d.codes {
-				df.Codes = append(df.Codes, string(c))
-			}
-			cards[n] = card{ID: df.ID, Title: df.Title, Lang: df.Lang, Codes: df.Codes}
+			cards[n] = c
 			if err := w.writeJSON("d/"+strconv.Itoa(n), df); err != nil {
 				return err
 			}
@@ -607,10 +643,18 @@ type spilled struct {
 // encoded postings go to a temporary file in dir, in term order, until
 // their total size has fixed the shard counts; then each shard gathers
 // its terms' postings from the file.
-func (ix *Index) exportTerms(r index.IndexReader, w *exportWriter, m *manifest) error {
+func (ix *Index) exportTerms(r index.IndexReader, w *exportWriter, m *manifest, st *exportState) error {
 	terms, in, err := termsIn(r)
 	if err != nil {
 		return err
+	}
+	bucket := make([]uint16, len(terms))
+	for i, t := range terms {
+		bucket[i] = bucketOf(t, ix.split)
+	}
+	var marks docBuckets
+	if st != nil {
+		marks = newDocBuckets(len(ix.ids))
 	}
 	f, err := os.CreateTemp(w.dir, ".postings-")
 	if err != nil {
@@ -640,6 +684,11 @@ func (ix *Index) exportTerms(r index.IndexReader, w *exportWriter, m *manifest) 
 				if err != nil {
 					return err
 				}
+				if marks != nil {
+					for _, p := range ps {
+						marks.mark(p.doc, bucket[lo+i])
+					}
+				}
 				chunk[i] = appendImpacts(chunk[i][:0], ps)
 			}
 		})
@@ -664,49 +713,53 @@ func (ix *Index) exportTerms(r index.IndexReader, w *exportWriter, m *manifest) 
 	if err := bw.Flush(); err != nil {
 		return err
 	}
-	var multi, single []int32 // indexes in terms
+	var es [2][]int32 // indexes in terms, by family
 	for i, t := range terms {
-		if utf8.RuneCountInString(t) == 1 {
-			single = append(single, int32(i))
-		} else {
-			multi = append(multi, int32(i))
-		}
+		f := family(t)
+		es[f] = append(es[f], int32(i))
 	}
-	sh := shardWriter{w: w, f: f, terms: terms, at: at, split: ix.split}
-	if m.Terms, err = sh.write("t", multi); err != nil {
+	var sizes [2][buckets]int64
+	sh := shardWriter{w: w, f: f, terms: terms, bucket: bucket, at: at}
+	if m.Terms, err = sh.write("t", es[0], &sizes[0]); err != nil {
 		return err
 	}
-	if m.Chars, err = sh.write("u", single); err != nil {
+	if m.Chars, err = sh.write("u", es[1], &sizes[1]); err != nil {
 		return err
+	}
+	if st != nil {
+		st.Shards = [2]int{m.Terms, m.Chars}
+		st.Sizes = sizes
+		st.Terms = terms
+		st.Buckets = marks.lists()
 	}
 	return nil
 }
 
 // shardWriter writes a family of term shards from exportTerms' file.
 type shardWriter struct {
-	w     *exportWriter
-	f     *os.File // the encoded postings
-	terms []string
-	at    []spilled // where terms[i]'s postings are in f
-	split splitSet
+	w      *exportWriter
+	f      *os.File // the encoded postings
+	terms  []string
+	bucket []uint16  // terms[i]'s bucket
+	at     []spilled // where terms[i]'s postings are in f
 }
 
 // write writes family/<n>.json files holding the terms es (indexes in
-// terms, in byte order of the terms) and returns the shard count: the
-// power of two that brings the average shard near termShardTarget. A shard
-// is a JSON array of [term, postings] pairs in byte order of the terms.
-func (sh *shardWriter) write(family string, es []int32) (int, error) {
-	total := 0
+// terms, in byte order of the terms) and returns the shard count (see
+// shardCount). A shard is a JSON array of [term, postings] pairs in byte
+// order of the terms. It adds each term's part of the total size the
+// count follows from to its bucket's in sizes.
+func (sh *shardWriter) write(family string, es []int32, sizes *[buckets]int64) (int, error) {
+	var total int64
 	for _, i := range es {
-		total += len(sh.terms[i]) + int(sh.at[i].n) + 6
+		n := int64(len(sh.terms[i]) + int(sh.at[i].n) + 6)
+		total += n
+		sizes[sh.bucket[i]] += n
 	}
-	shards := 1
-	for shards < maxTermShards && total/shards > termShardTarget {
-		shards *= 2
-	}
+	shards := shardCount(total)
 	buckets := make([][]int32, shards)
 	for _, i := range es {
-		s := shardOf(sh.terms[i], shards, sh.split)
+		s := int(sh.bucket[i]) & (shards - 1)
 		buckets[s] = append(buckets[s], i)
 	}
 	var next atomic.Int64
@@ -734,6 +787,17 @@ func (sh *shardWriter) write(family string, es []int32) (int, error) {
 	return shards, err
 }
 
+// shardCount returns the number of shards for a family of terms whose
+// shards would total size bytes: the power of two that brings the average
+// shard near termShardTarget.
+func shardCount(size int64) int {
+	shards := 1
+	for shards < maxTermShards && size/int64(shards) > termShardTarget {
+		shards *= 2
+	}
+	return shards
+}
+
 // parallelN runs work on up to GOMAXPROCS goroutines, fewer for small
 // jobs of n items, each with its number, and returns the errors joined.
 func parallelN(n int, work func(worker int) error) error {
@@ -753,14 +817,20 @@ type codePosting struct {
 	primary bool
 }
 
-// codePostings returns the carriers of every code, by canonical code.
-func (ix *Index) codePostings(r index.IndexReader) (map[string][]codePosting, error) {
+// codePostings returns the carriers of every code, by canonical code; of
+// those codes want reports true for, if want is not nil, and only the
+// others' names, with no carriers.
+func (ix *Index) codePostings(r index.IndexReader, want func(code string) bool) (map[string][]codePosting, error) {
 	out := make(map[string][]codePosting)
 	codes, err := dictPrefix(r, fCodes, "")
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range codes {
+		if want != nil && !want(c) {
+			out[c] = nil
+			continue
+		}
 		docs, err := ix.termDocs(r, c, fCodes)
 		if err != nil {
 			return nil, err
@@ -810,7 +880,11 @@ func (ix *Index) codePostings(r index.IndexReader) (map[string][]codePosting, er
 // The bitmap is 684 bytes whatever the corpus; listing the bucket keys in
 // the manifest, as format 1 did, grew it to 57 KB at 100,000 generated
 // articles (8,192 keys), and every search downloads the manifest.
-func writeCodeBuckets(w *exportWriter, codes map[string][]codePosting, cards []card) (string, error) {
+//
+// With skip not nil, the files of the three-digit keys skip reports true
+// for are not written (their codes are still in the bitmap): the caller
+// has them from an earlier export.
+func writeCodeBuckets(w *exportWriter, codes map[string][]codePosting, cards []card, skip func(key string) bool) (string, error) {
 	type entry struct {
 		code, postings string
 		ps             []codePosting
@@ -868,7 +942,9 @@ func writeCodeBuckets(w *exportWriter, codes map[string][]codePosting, cards []c
 		for j < len(all) && strings.HasPrefix(all[j].code[2:], key) {
 			j++
 		}
-		write(key, all[i:j])
+		if skip == nil || !skip(key) {
+			write(key, all[i:j])
+		}
 		n, err := strconv.ParseUint(key, 16, 12)
 		if err != nil {
 			return "", fmt.Errorf("code %s: %v", all[i].code, err)

@@ -73,9 +73,16 @@ func expandable(prefix string, split splitSet) bool {
 // shardOf is FNV-1a (32 bits) of the UTF-8 shard key, modulo the shard
 // count, a power of two. search.js computes the same.
 func shardOf(term string, shards int, split splitSet) int {
+	return int(bucketOf(term, split)) & (shards - 1)
+}
+
+// bucketOf returns term's shard at the largest shard count,
+// maxTermShards, which gives its shard at any smaller count, a power of
+// two: the bucket modulo that count.
+func bucketOf(term string, split splitSet) uint16 {
 	h := fnv.New32a()
 	h.Write([]byte(shardKey(term, split)))
-	return int(h.Sum32() & uint32(shards-1))
+	return uint16(h.Sum32() & (maxTermShards - 1))
 }
 
 // computeSplit chooses the split keys from the text fields' terms,

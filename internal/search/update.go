@@ -73,6 +73,7 @@ func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
 		}
 	}
 	if len(gone) == 0 && len(changed) == 0 {
+		ix.sums = sums
 		return ix, nil
 	}
 	if len(changed) == 0 {
@@ -112,7 +113,9 @@ func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
 			}
 		}
 	}
+	ix.fresh = make(map[string][]string, len(changed))
 	for _, i := range changed {
+		ix.fresh[docs[i].ID] = ix.textTerms(&docs[i])
 		if err := b.Index(docs[i].ID, docs[i].fields()); err != nil {
 			return fail(err)
 		}
@@ -155,6 +158,7 @@ func buildWithSums(ctx context.Context, dir string, docs []Doc, sums map[string]
 		ix.Close()
 		return nil, fmt.Errorf("build search index: %w", err)
 	}
+	ix.sums = sums
 	return ix, nil
 }
 
@@ -220,7 +224,7 @@ func (ix *Index) finish(n int, sums map[string][sha256.Size]byte) error {
 	if err := ix.bi.Batch(b); err != nil {
 		return err
 	}
-	ix.stats, ix.split = st, newSplitSet(st.Split)
+	ix.stats, ix.split, ix.sums = st, newSplitSet(st.Split), sums
 	return ix.loadDocTable()
 }
 

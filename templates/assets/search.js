@@ -19,7 +19,7 @@
 // sites that want to count them.
 (function (G) {
   "use strict";
-  const FORMAT = 3, MAX_WORD = 64, MAX_GROUPS = 24, MIN_PREFIX = 3, SNIP = 120, BEFORE = 30;
+  const FORMAT = 4, MAX_WORD = 64, MAX_GROUPS = 24, MIN_PREFIX = 3, SNIP = 120, BEFORE = 30;
   const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}ー]/u,
     WORD = /[\p{L}\p{N}\p{M}]/u,
     D64 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_",

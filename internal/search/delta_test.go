@@ -1,0 +1,253 @@
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/kbgen/kbgen/internal/errcode"
+)
+
+// TestExportDelta makes a series of edits to a generated corpus, each
+// followed by Update and ExportAs with a Reuse that links the previous
+// export's files, and checks every export against a full export of a
+// fresh index of the same documents, byte for byte: whether ExportAs
+// exported from its state (delta) or in full, as each step expects.
+// A delta export must take every file it does not make again from the
+// previous export (checked by inode), and make few.
+func TestExportDelta(t *testing.T) {
+	docs := internalCorpus(t, 300)
+	steps := []struct {
+		name  string
+		edit  func([]Doc) []Doc
+		delta bool // whether ExportAs can export from its state
+	}{
+		{"first", func(d []Doc) []Doc { return d }, false},
+		{"nothing", func(d []Doc) []Doc { return d }, true},
+		{"body", func(d []Doc) []Doc {
+			d[17].Body += "\n追記: 再起動後に rare-zebra で再試行してください。"
+			return d
+		}, true},
+		{"two bodies, words removed", func(d []Doc) []Doc {
+			d[40].Body = strings.Replace(d[40].Body, "の", "", 5)
+			d[41].Body = d[41].Body[:len(d[41].Body)/2] + d[17].Body[len(d[17].Body)/2:]
+			return d
+		}, true},
+		{"title and error text", func(d []Doc) []Doc {
+			d[60].Title = "新しい題名 entirely new title"
+			d[60].ErrorText = "0x8007000E out of memory"
+			return d
+		}, true},
+		{"codes", func(d []Doc) []Doc {
+			d[70].Codes = []errcode.Code{"0x80070005", "0xC004F074"}
+			d[71].Codes = nil
+			return d
+		}, true},
+		{"tags, headings, date", func(d []Doc) []Doc {
+			d[80].Tags = []string{"Lonely"}
+			d[81].Headings = append(d[81].Headings, "新しい見出し")
+			d[82].UpdatedAt = d[82].UpdatedAt.AddDate(0, 1, 0)
+			d[83].Lang = "en"
+			return d
+		}, true},
+		{"deletion", func(d []Doc) []Doc { return slices.Delete(d, 90, 91) }, false},
+		{"addition", func(d []Doc) []Doc {
+			n := d[5]
+			n.ID, n.Body = "ja/new-article/", n.Body+" 新規"
+			d = append(d, n)
+			slices.SortFunc(d, func(a, b Doc) int { return strings.Compare(a.ID, b.ID) })
+			return d
+		}, false},
+		{"average length moved", func(d []Doc) []Doc {
+			d[100].Body += strings.Repeat(" padding words to move the average", 200)
+			return d
+		}, false},
+		{"back to a delta", func(d []Doc) []Doc {
+			d[101].Body += " もう一行"
+			return d
+		}, true},
+	}
+
+	ctx := context.Background()
+	root := t.TempDir()
+	indexDir, exportDir := filepath.Join(root, "index"), filepath.Join(root, "search")
+	var prevDir string
+	var prevSums map[string]Sum
+	for i, step := range steps {
+		docs = step.edit(slices.Clone(docs))
+		ix, err := Update(ctx, indexDir, docs)
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		version := "v" + strconv.Itoa(i)
+		reuse := func(name string, sum Sum, dst string) bool {
+			if prevSums == nil || prevSums[name] != sum {
+				return false
+			}
+			return os.Link(filepath.Join(prevDir, filepath.FromSlash(name)), dst) == nil
+		}
+		sums, err := ix.ExportAs(exportDir, version, reuse)
+		delta := ix.lastDelta
+		ix.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", step.name, err)
+		}
+		if delta != step.delta {
+			t.Errorf("%s: exported from the state %v, want %v", step.name, delta, step.delta)
+		}
+		dir := filepath.Join(exportDir, version)
+		got := readTree(t, dir)
+		clean, err := Build("", docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := exportTree(t, clean)
+		clean.Close()
+		if d := treeDifference(got, want); d != "" {
+			t.Fatalf("%s: export differs from a full export: %s", step.name, d)
+		}
+		checkSums(t, got, sums)
+
+		if prevSums != nil {
+			written := 0
+			for name := range got {
+				fi, err1 := os.Stat(filepath.Join(dir, filepath.FromSlash(name)))
+				old, err2 := os.Stat(filepath.Join(prevDir, filepath.FromSlash(name)))
+				linked := err1 == nil && err2 == nil && os.SameFile(fi, old)
+				if !linked {
+					written++
+				}
+				if !linked && sums[name] == prevSums[name] {
+					t.Errorf("%s: %s is unchanged but was made again", step.name, name)
+				}
+			}
+			t.Logf("%s: %d of %d files made", step.name, written, len(got))
+		}
+		prevDir, prevSums = dir, sums
+	}
+}
+
+// TestExportDeltaFallback checks that an export from the state falls back
+// to a full export, with the same result, when the Reuse cannot supply a
+// file the state describes (here, one removed from the previous export).
+func TestExportDeltaFallback(t *testing.T) {
+	docs := internalCorpus(t, 120)
+	ctx := context.Background()
+	root := t.TempDir()
+	indexDir, exportDir := filepath.Join(root, "index"), filepath.Join(root, "search")
+	var prevSums map[string]Sum
+	reuse := func(name string, sum Sum, dst string) bool {
+		if prevSums == nil || prevSums[name] != sum {
+			return false
+		}
+		return os.Link(filepath.Join(exportDir, "v1", filepath.FromSlash(name)), dst) == nil
+	}
+	export := func(version string) bool {
+		t.Helper()
+		ix, err := Update(ctx, indexDir, docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		if prevSums, err = ix.ExportAs(exportDir, version, reuse); err != nil {
+			t.Fatal(err)
+		}
+		return ix.lastDelta
+	}
+	export("v1")
+	if err := os.Remove(filepath.Join(exportDir, "v1", "d", "3.json")); err != nil {
+		t.Fatal(err)
+	}
+	docs[50].Body += " 追記"
+	if export("v2") {
+		t.Errorf("exported from the state although d/3.json could not be reused")
+	}
+	clean, err := Build("", docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clean.Close()
+	if d := treeDifference(readTree(t, filepath.Join(exportDir, "v2")), exportTree(t, clean)); d != "" {
+		t.Fatalf("export differs from a full export: %s", d)
+	}
+}
+
+// TestExportDeltaShardCount changes one document so that the term shards'
+// total size, and with it their count, changes while the statistics do
+// not: ExportAs must see it and export in full.
+func TestExportDeltaShardCount(t *testing.T) {
+	word := func(i int) string { // distinct lower-case words of letters only
+		b := []byte("qz")
+		for ; i > 0; i /= 26 {
+			b = append(b, byte('a'+i%26))
+		}
+		return string(b)
+	}
+	body := func(from, n int) string {
+		ws := make([]string, n)
+		for i := range ws {
+			ws[i] = word(from + i)
+		}
+		return strings.Join(ws, " ")
+	}
+	// With 140 words, the term shards come to just under one shard's
+	// target size, and doc 0's words made its own push them over it.
+	var docs []Doc
+	for i := range 8 {
+		// Every document has the same few words, doc 0 too.
+		docs = append(docs, Doc{ID: "d" + strconv.Itoa(i) + "/", Title: "title", Lang: "en", Body: body(1, 140)})
+	}
+	ctx := context.Background()
+	root := t.TempDir()
+	indexDir, exportDir := filepath.Join(root, "index"), filepath.Join(root, "search")
+	var prevSums map[string]Sum
+	reuse := func(name string, sum Sum, dst string) bool {
+		if prevSums == nil || prevSums[name] != sum {
+			return false
+		}
+		return os.Link(filepath.Join(exportDir, "v1", filepath.FromSlash(name)), dst) == nil
+	}
+	export := func(version string) (stats, bool) {
+		t.Helper()
+		ix, err := Update(ctx, indexDir, docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		if prevSums, err = ix.ExportAs(exportDir, version, reuse); err != nil {
+			t.Fatal(err)
+		}
+		return ix.stats, ix.lastDelta
+	}
+	before, _ := export("v1")
+	docs[0].Body = body(1000, 140) // as many words, none shared
+	after, delta := export("v2")
+	if !sameStats(before, after) {
+		t.Fatalf("statistics changed (%+v, then %+v): the test needs them unchanged", before, after)
+	}
+	var m1, m2 manifest
+	for v, m := range map[string]*manifest{"v1": &m1, "v2": &m2} {
+		if err := json.Unmarshal(readTree(t, filepath.Join(exportDir, v))["index.json"], m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if m1.Terms == m2.Terms {
+		t.Fatalf("%d term shards both times: the test needs the count to change", m1.Terms)
+	}
+	if delta {
+		t.Errorf("exported from the state although the shard count changed from %d to %d", m1.Terms, m2.Terms)
+	}
+	clean, err := Build("", docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clean.Close()
+	if d := treeDifference(readTree(t, filepath.Join(exportDir, "v2")), exportTree(t, clean)); d != "" {
+		t.Fatalf("export differs from a full export: %s", d)
+	}
+}
