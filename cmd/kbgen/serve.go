@@ -28,7 +28,7 @@ While an article has errors, every page shows them (file:line:col and the
 line itself) instead of the site; fix the file and the page comes back.
 Pages are exactly those of kbgen build, search included; the search index
 is brought up to date in the background after a change (only the changed
-articles are indexed again: about 3 seconds at 10,000 articles), so for a
+articles are indexed again: 2 to 3 seconds at 10,000 articles), so for a
 moment after saving, search may not know the latest edit.
 
 The server listens on 127.0.0.1 only, unless -addr says otherwise. The site

@@ -55,7 +55,8 @@ const buckets = maxTermShards
 // which of its files an edit can change, and to take the rest over. It is
 // kept in a file beside the index (see statePath), written after each
 // export with the cache, in a flat form gob reads fast: on 10,000
-// generated articles it is 6 MB, read in 40 ms.
+// generated articles it is 16.5 MB (170,657 terms, 15,667 files), read in
+// 40 to 230 ms.
 type exportState struct {
 	Stats   stats             // of the index exported
 	IDs     []string          // by doc number
@@ -71,7 +72,7 @@ type exportState struct {
 
 // statePath is where the export state of the index in dir is kept: beside
 // it, not in it, since bleve's internal values are rewritten with every
-// commit of the index (a 6 MB value cost a second per update).
+// commit of the index (a value of this size cost a second per update).
 func statePath(dir string) string { return dir + ".export" }
 
 // saveExportState writes st for the index at ix.path, replacing the

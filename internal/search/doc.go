@@ -124,7 +124,9 @@
 // ID tie-break a comparison of numbers. Postings are compact strings
 // (varints in a 64-character alphabet, or a bitmap for dense lists); see
 // export.go. Everything is read back from the bleve index (dictionaries,
-// postings, stored fields), so text is analysed once.
+// postings, stored fields), so text is analysed once. After an edit,
+// ExportAs makes only the files the changed documents can reach and takes
+// the rest from the previous export (see delta.go).
 //
 // # Memory
 //
