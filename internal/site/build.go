@@ -122,11 +122,7 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		return st, err
 	}
 	w.dir = tmp
-	if w.next != nil {
-		if err := w.survey(); err != nil {
-			return st, fmt.Errorf("build directory: %w", err)
-		}
-	}
+	w.surveyed = make(chan struct{})
 	if err := s.write(ctx, w, opts, &st); err != nil {
 		return st, err
 	}
@@ -166,10 +162,7 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 		return fmt.Errorf("templates: %w", err)
 	}
 	view := s.siteView(opts.Generator)
-	if err := s.writeAssets(w, tpl, view); err != nil {
-		return err
-	}
-	stage("templates", start)
+	tplTime := time.Since(start)
 
 	progress := opts.Progress
 	if progress == nil {
@@ -198,7 +191,24 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 		searchDone <- searchResult{err, time.Since(start)}
 	}()
 
-	pagesErr := s.writePages(ctx, w, tpl, view, progress, stage)
+	// The index is updated while the spare's files are listed: at 10,000
+	// articles that takes a third of a second, and the search index, not
+	// the pages, is what an edited rebuild waits for. Every file the
+	// build writes waits for the list (see writer.survey).
+	start = time.Now()
+	var pagesErr error
+	if err := w.survey(); err != nil {
+		pagesErr = fmt.Errorf("build directory: %w", err)
+	}
+	stage("survey", start)
+	start = time.Now()
+	if pagesErr == nil {
+		pagesErr = s.writeAssets(w, tpl, view)
+	}
+	st.Stages = append(st.Stages, Stage{"templates", tplTime + time.Since(start)})
+	if pagesErr == nil {
+		pagesErr = s.writePages(ctx, w, tpl, view, progress, stage)
+	}
 	// Always wait: Build must not return while the export still writes.
 	start = time.Now()
 	res := <-searchDone
@@ -314,8 +324,13 @@ func (s *Site) writeAssets(w output, tpl *render.Templates, view *render.Site) e
 func (s *Site) searchOutput(ctx context.Context, w *writer, indexDir string, docs []search.Doc, version string) error {
 	marker := indexDir + ".version"
 	if indexDir != "" {
-		if b, err := os.ReadFile(marker); err == nil && string(b) == version && w.reuseSearch(version) {
-			return nil
+		if b, err := os.ReadFile(marker); err == nil && string(b) == version {
+			if err := w.waitSurvey(); err != nil {
+				return err
+			}
+			if w.reuseSearch(version) {
+				return nil
+			}
 		}
 		if err := os.Remove(marker); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
@@ -353,6 +368,9 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 		return nil, err
 	}
 	defer ix.Close()
+	if err := w.waitSurvey(); err != nil {
+		return nil, err
+	}
 	if err := w.checkSpareExport(version); err != nil {
 		return nil, err
 	}
@@ -423,6 +441,11 @@ type writer struct {
 	search  string   // version of the search export written
 	dirs    sync.Map // directories created: string → true
 	moved   sync.Map // files of the spare moved by the search export: string → true
+
+	// surveyed is closed when survey has returned, with surveyErr; the
+	// search export, which starts before it, waits for it (waitSurvey).
+	surveyed  chan struct{}
+	surveyErr error
 
 	mu     sync.Mutex
 	next   map[string]cachedFile // nil without a cache

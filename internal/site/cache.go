@@ -565,7 +565,17 @@ func (w *writer) reuse(name string, c cachedFile) {
 // the directories, not taken from the spare's description, so that a
 // file the description misses (a cache file lost or older than the
 // spare) is still cleared or swept and never published by mistake.
-func (w *writer) survey() error {
+//
+// Without a cache nothing is listed: dir started empty. Either way survey
+// closes w.surveyed as it returns.
+func (w *writer) survey() (err error) {
+	defer func() {
+		w.surveyErr = err
+		close(w.surveyed)
+	}()
+	if w.next == nil {
+		return nil
+	}
 	w.present = make(map[string]bool)
 	return filepath.WalkDir(w.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -582,6 +592,17 @@ func (w *writer) survey() error {
 		w.present[filepath.ToSlash(rel)] = true
 		return nil
 	})
+}
+
+// waitSurvey waits for survey, for a writer that does not run it, and
+// returns its error: a writer must not touch w.dir until the spare's files
+// are listed.
+func (w *writer) waitSurvey() error {
+	<-w.surveyed
+	if w.surveyErr != nil {
+		return fmt.Errorf("build directory: %w", w.surveyErr)
+	}
+	return nil
 }
 
 // clear removes the spare's file name, at full, before a file is
