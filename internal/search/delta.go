@@ -72,7 +72,8 @@ type exportState struct {
 
 // statePath is where the export state of the index in dir is kept: beside
 // it, not in it, since bleve's internal values are rewritten with every
-// commit of the index (a value of this size cost a second per update).
+// commit of the index (a 6 MB value, the state's size when this was
+// measured, cost a second per update).
 func statePath(dir string) string { return dir + ".export" }
 
 // saveExportState writes st for the index at ix.path, replacing the

@@ -80,7 +80,7 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		return st, fmt.Errorf("create output directory: %w", err)
 	}
 	removeStale(out) // what builds killed mid-way left beside out
-	w := &writer{}
+	w := &writer{surveyed: make(chan struct{})}
 	var prev *buildCache
 	var exe cachedFile
 	var exeSum cacheKey
@@ -122,7 +122,6 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		return st, err
 	}
 	w.dir = tmp
-	w.surveyed = make(chan struct{})
 	if err := s.write(ctx, w, opts, &st); err != nil {
 		return st, err
 	}
@@ -196,10 +195,8 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 	// the pages, is what an edited rebuild waits for. Every file the
 	// build writes waits for the list (see writer.survey).
 	start = time.Now()
-	var pagesErr error
-	if err := w.survey(); err != nil {
-		pagesErr = fmt.Errorf("build directory: %w", err)
-	}
+	w.survey()
+	pagesErr := w.waitSurvey()
 	stage("survey", start)
 	start = time.Now()
 	if pagesErr == nil {
@@ -442,8 +439,9 @@ type writer struct {
 	dirs    sync.Map // directories created: string → true
 	moved   sync.Map // files of the spare moved by the search export: string → true
 
-	// surveyed is closed when survey has returned, with surveyErr; the
-	// search export, which starts before it, waits for it (waitSurvey).
+	// surveyed is closed when survey is done, and surveyErr is its
+	// error; the search export, which starts before it, waits for it
+	// (waitSurvey).
 	surveyed  chan struct{}
 	surveyErr error
 

@@ -567,17 +567,17 @@ func (w *writer) reuse(name string, c cachedFile) {
 // spare) is still cleared or swept and never published by mistake.
 //
 // Without a cache nothing is listed: dir started empty. Either way survey
-// closes w.surveyed as it returns.
-func (w *writer) survey() (err error) {
-	defer func() {
-		w.surveyErr = err
-		close(w.surveyed)
-	}()
+// then closes w.surveyed; waitSurvey returns its error.
+func (w *writer) survey() {
+	defer close(w.surveyed)
 	if w.next == nil {
-		return nil
+		return
+	}
+	if testHookSurvey != nil {
+		testHookSurvey()
 	}
 	w.present = make(map[string]bool)
-	return filepath.WalkDir(w.dir, func(p string, d fs.DirEntry, err error) error {
+	w.surveyErr = filepath.WalkDir(w.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -594,9 +594,14 @@ func (w *writer) survey() (err error) {
 	})
 }
 
-// waitSurvey waits for survey, for a writer that does not run it, and
-// returns its error: a writer must not touch w.dir until the spare's files
-// are listed.
+// testHookSurvey, when set, runs as survey starts: a test slows survey
+// down with it, so that a write into the build directory that does not
+// wait for the list would come first.
+var testHookSurvey func()
+
+// waitSurvey waits until survey has listed the spare's files and returns
+// its error. Nothing may write into w.dir before: a file written there
+// first would be taken for one of the spare's.
 func (w *writer) waitSurvey() error {
 	<-w.surveyed
 	if w.surveyErr != nil {

@@ -413,6 +413,11 @@ func TestBuildCacheSpare(t *testing.T) {
 		{"back as two builds before, spare's search edited", func(t *testing.T) {
 			edit(fsys, "content/ja/kms.md", "## 要約\n\n追記の一文。", "## 要約")
 			tamperSearch(t, spare, "d/0.json")
+			// The search index is updated while the spare is listed;
+			// with the listing slow, an export that did not wait for it
+			// would not know the spare's export was tampered with.
+			testHookSurvey = func() { time.Sleep(time.Second) }
+			t.Cleanup(func() { testHookSurvey = nil })
 		}},
 	}
 	reusedSearch := map[string]bool{"one article's body": true, "one article's title": true,
