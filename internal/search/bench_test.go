@@ -58,7 +58,7 @@ func BenchmarkStats(b *testing.B) {
 		}
 		b.Run("n="+strconv.Itoa(n), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				if _, err := computeStats(ix.bi, n); err != nil {
+				if _, _, err := statsOf(ix.bi, n); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -64,6 +64,7 @@ type exportState struct {
 	Shards  [2]int            // shard counts of the families t and u
 	Sizes   [2][buckets]int64 // per family and bucket, the size the shard count is computed from
 	Terms   []string          // every text term, in byte order
+	DF      []uint32          // by term: its document frequency as termDFs counts it, 0 for those it leaves out
 	Buckets [][]byte          // by doc number: the buckets of the document's text terms, sorted, as uint16 little-endian
 	Cards   []card            // by doc number
 	Files   []string          // every file, by name below the version directory, sorted
@@ -265,6 +266,10 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 		}
 	}
 	next.Terms = mergeTerms(prev.Terms, cands, alive)
+	next.DF = dfAlong(next.Terms, ix.dfs)
+	if ix.dfs == nil && len(changed) == 0 {
+		next.DF = prev.DF // the same terms in the same documents
+	}
 
 	prevSum := make(map[string]Sum, len(prev.Files))
 	for i, name := range prev.Files {
@@ -475,4 +480,119 @@ func (ix *Index) docFile(r index.IndexReader, n int32) (docFile, card, error) {
 		df.Codes = append(df.Codes, string(c))
 	}
 	return df, card{ID: df.ID, Title: df.Title, Lang: df.Lang, Codes: df.Codes}, nil
+}
+
+// dfAlong returns the document frequency of each of terms from dfs, both
+// in byte order, 0 for a term dfs does not have; nil if dfs is.
+func dfAlong(terms []string, dfs []termDF) []uint32 {
+	if dfs == nil {
+		return nil
+	}
+	out := make([]uint32, len(terms))
+	j := 0
+	for i, t := range terms {
+		for j < len(dfs) && dfs[j].term < t {
+			j++
+		}
+		if j < len(dfs) && dfs[j].term == t {
+			out[i] = uint32(dfs[j].df)
+		}
+	}
+	return out
+}
+
+// dfsFrom returns what termDFs would for the index after an update, from
+// prev, the state of the export before it: the terms' document
+// frequencies there, with only those of the terms the update can have
+// changed read again. Those are, as in exportDelta, the terms of the
+// buckets of the changed, added and removed documents' terms, before and
+// after; a term in no such bucket is in none of those documents. On
+// 10,000 generated articles, termDFs reads every term's postings, about
+// 170,000 terms, most of an update's time after an edit.
+//
+// dfsFrom reports false when it cannot: there is no state, or a
+// document changed since it that the update did not index (its terms are
+// not known).
+func (ix *Index) dfsFrom(r index.IndexReader, prev *exportState, sums map[string][32]byte) ([]termDF, bool, error) {
+	if prev == nil || len(prev.DF) != len(prev.Terms) || len(prev.Sums) != 32*len(prev.IDs) || len(prev.Buckets) != len(prev.IDs) {
+		return nil, false, nil
+	}
+	split := newSplitSet(prev.Stats.Split)
+	var dirty [buckets]bool
+	mark := func(b []byte) {
+		for i := 0; i+1 < len(b); i += 2 {
+			dirty[binary.LittleEndian.Uint16(b[i:])] = true
+		}
+	}
+	before := make(map[string]int, len(prev.IDs))
+	for n, id := range prev.IDs {
+		before[id] = n
+		if s, ok := sums[id]; !ok || !bytes.Equal(s[:], prev.Sums[32*n:32*n+32]) {
+			mark(prev.Buckets[n]) // removed or changed
+		}
+	}
+	var fresh []string
+	for id, s := range sums {
+		if n, ok := before[id]; ok && bytes.Equal(s[:], prev.Sums[32*n:32*n+32]) {
+			continue
+		}
+		terms, ok := ix.fresh[id]
+		if !ok {
+			return nil, false, nil
+		}
+		fresh = append(fresh, terms...)
+		mark(encodeBuckets(bucketsOf(terms, split)))
+	}
+
+	// The terms to read again, in byte order, and the others kept.
+	var cands []string
+	kept := make([]termDF, 0, len(prev.Terms))
+	for i, t := range prev.Terms {
+		switch {
+		case dirty[bucketOf(t, split)]:
+			cands = append(cands, t)
+		case prev.DF[i] > 0:
+			kept = append(kept, termDF{t, uint64(prev.DF[i])})
+		}
+	}
+	cands = append(cands, fresh...)
+	slices.Sort(cands)
+	cands = slices.Compact(cands)
+	r = unfiltered(r)
+	c, err := newCounter(r)
+	if err != nil {
+		return nil, false, err
+	}
+	var read []termDF
+	for _, t := range cands {
+		if utf8.RuneCountInString(t) <= minPrefixRunes {
+			continue
+		}
+		var df uint64
+		if c != nil {
+			df, err = c.docFreq(t)
+		} else {
+			df, err = docFreq(r, t, allFields)
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		if df > 0 {
+			read = append(read, termDF{t, df})
+		}
+	}
+
+	// Merge the two, both in byte order and without a term in common.
+	out := make([]termDF, 0, len(kept)+len(read))
+	i, j := 0, 0
+	for i < len(kept) || j < len(read) {
+		if j == len(read) || i < len(kept) && kept[i].term < read[j].term {
+			out = append(out, kept[i])
+			i++
+		} else {
+			out = append(out, read[j])
+			j++
+		}
+	}
+	return out, true, nil
 }

@@ -3,6 +3,7 @@ package search
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -90,6 +91,9 @@ func TestExportDelta(t *testing.T) {
 				return false
 			}
 			return os.Link(filepath.Join(prevDir, filepath.FromSlash(name)), dst) == nil
+		}
+		if i > 1 && !ix.lastDFs {
+			t.Errorf("%s: Update read every term's postings, not the changed ones' (dfsFrom)", step.name)
 		}
 		sums, err := ix.ExportAs(exportDir, version, reuse)
 		delta := ix.lastDelta
@@ -249,5 +253,62 @@ func TestExportDeltaShardCount(t *testing.T) {
 	defer clean.Close()
 	if d := treeDifference(readTree(t, filepath.Join(exportDir, "v2")), exportTree(t, clean)); d != "" {
 		t.Fatalf("export differs from a full export: %s", d)
+	}
+}
+
+// TestDFsFromSplit checks the split keys an update computes from the
+// export's state (dfsFrom) against those of a clean build, across edits
+// that add a split key and remove it: 40 terms under "srv" in every
+// document make "srv" a split key (see computeSplit), in a few they do not.
+func TestDFsFromSplit(t *testing.T) {
+	docs := make([]Doc, 300)
+	srv := ""
+	for j := range 40 {
+		srv += fmt.Sprintf(" srv%03d", j)
+	}
+	for i := range docs {
+		docs[i] = Doc{ID: fmt.Sprintf("en/%03d/", i), Lang: "en", Body: fmt.Sprintf("article %d about servers", i)}
+	}
+	edit := func(from, to int, body string) {
+		for i := from; i < to; i++ {
+			docs[i].Body = fmt.Sprintf("article %d about servers%s", i, body)
+		}
+	}
+	ctx := context.Background()
+	root := t.TempDir()
+	reuse := func(string, Sum, string) bool { return false }
+	for i, step := range []struct {
+		edit  func()
+		split bool // whether "srv" is a split key after the edit
+	}{
+		{func() { edit(0, 40, srv) }, false},
+		{func() { edit(40, 300, srv) }, true},
+		{func() { docs[299].Body += " more" }, true},
+		{func() { edit(40, 300, "") }, false},
+		{func() { edit(40, 300, srv) }, true},
+	} {
+		step.edit()
+		ix, err := Update(ctx, filepath.Join(root, "index"), docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && !ix.lastDFs {
+			t.Errorf("step %d: Update read every term's postings, not the changed ones' (dfsFrom)", i)
+		}
+		got := ix.stats.Split
+		_, err = ix.ExportAs(filepath.Join(root, "search"), "v"+strconv.Itoa(i), reuse)
+		ix.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		clean, err := Build("", docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := clean.stats.Split
+		clean.Close()
+		if !slices.Equal(got, want) || slices.Contains(want, "srv") != step.split {
+			t.Errorf("step %d: split %q, a clean build's %q; want \"srv\" in it %v", i, got, want, step.split)
+		}
 	}
 }

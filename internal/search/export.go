@@ -133,7 +133,11 @@ func (ix *Index) exportStateful(tmp string, reuse Reuse) (map[string]Sum, *expor
 	}
 	w := newExportWriter(tmp)
 	w.reuse, w.sums = reuse, make(map[string]Sum)
-	st, ok, err := ix.exportDelta(w, ix.loadExportState())
+	prev := ix.prev
+	if prev == nil {
+		prev = ix.loadExportState()
+	}
+	st, ok, err := ix.exportDelta(w, prev)
 	ix.lastDelta = ok
 	if err != nil || ok {
 		return w.sums, st, err
@@ -730,6 +734,7 @@ func (ix *Index) exportTerms(r index.IndexReader, w *exportWriter, m *manifest, 
 		st.Shards = [2]int{m.Terms, m.Chars}
 		st.Sizes = sizes
 		st.Terms = terms
+		st.DF = dfAlong(terms, ix.dfs)
 		st.Buckets = marks.lists()
 	}
 	return nil

@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"sort"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -85,8 +86,9 @@ type stats struct {
 // Close must not be called concurrently with the others.
 type Index struct {
 	bi    bleve.Index
-	ids   []string         // document IDs by doc number: the IDs in byte order
-	num   map[string]int32 // bleve internal ID → doc number
+	snap  index.IndexReader // the snapshot every read uses: see pin
+	ids   []string          // document IDs by doc number: the IDs in byte order
+	num   map[string]int32  // bleve internal ID → doc number
 	stats stats
 	split splitSet // stats.Split
 
@@ -95,9 +97,16 @@ type Index struct {
 	// (re)indexed, by ID.
 	sums  map[string][32]byte
 	fresh map[string][]string
-	path  string // the index's directory, or "" in memory
+	path  string       // the index's directory, or "" in memory
+	dfs   []termDF     // the terms' document frequencies, if computed (see termDFs)
+	prev  *exportState // the last export's state, if Update read it
+
+	segments, deleted int // the pinned snapshot's segments and deleted documents (see mergeWhen)
+	segOnce           sync.Once
+	segs              [][]int32 // see segDocs
 
 	lastDelta bool // whether the last ExportAs exported from a state, for tests
+	lastDFs   bool // whether the last Update read the terms' frequencies from a state (dfsFrom), for tests
 }
 
 // newMapping returns the index mapping: the custom text analyzer on the
@@ -262,7 +271,7 @@ func build(ctx context.Context, dir string, docs []Doc, batch int) (*Index, erro
 			return fail(err)
 		}
 	}
-	st, err := computeStats(bi, len(docs))
+	st, dfs, err := statsOf(bi, len(docs))
 	if err != nil {
 		return fail(err)
 	}
@@ -283,11 +292,16 @@ func build(ctx context.Context, dir string, docs []Doc, batch int) (*Index, erro
 		if err := os.Rename(tmp, dir); err != nil {
 			return fail(err)
 		}
-		return Open(dir)
+		ix, err := Open(dir)
+		if err != nil {
+			return nil, err
+		}
+		ix.dfs = dfs
+		return ix, nil
 	}
-	ix := &Index{bi: bi, stats: st, split: newSplitSet(st.Split)}
+	ix := &Index{bi: bi, stats: st, split: newSplitSet(st.Split), dfs: dfs}
 	if err := ix.loadDocTable(); err != nil {
-		bi.Close()
+		ix.Close()
 		return nil, fmt.Errorf("build search index: %w", err)
 	}
 	return ix, nil
@@ -300,20 +314,16 @@ func build(ctx context.Context, dir string, docs []Doc, batch int) (*Index, erro
 // within its first few terms. bleve keeps no
 // per-field length totals (its BM25 uses the dictionary size instead), and
 // counting tokens here ourselves would analyse the text a second time.
-func computeStats(bi bleve.Index, n int) (stats, error) {
+//
+// dfs, if not nil, are the terms' document frequencies as termDFs returns
+// them, known already (see dfsFrom); computeStats returns those it used.
+func computeStats(r index.IndexReader, n int, dfs []termDF) (stats, []termDF, error) {
 	st := stats{Format: formatVersion, Docs: n}
 	if n == 0 {
-		return st, nil
+		return st, nil, nil
 	}
-	adv, err := bi.Advanced()
-	if err != nil {
-		return st, err
-	}
-	r, err := adv.Reader()
-	if err != nil {
-		return st, err
-	}
-	defer r.Close()
+	r = unfiltered(r) // a term without live postings adds nothing below
+	var err error
 	for fi, field := range textFields {
 		seen := make(map[string]bool, n)
 		var total float64
@@ -334,12 +344,32 @@ func computeStats(bi bleve.Index, n int) (stats, error) {
 			}
 		})
 		if err != nil && err != errAllSeen {
-			return st, err
+			return st, nil, err
 		}
 		st.AvgLen[fi] = roundLen(total / float64(n))
 	}
-	st.Split, err = computeSplit(r)
-	return st, err
+	if dfs == nil {
+		if dfs, err = termDFs(r); err != nil {
+			return st, nil, err
+		}
+	}
+	st.Split = splitOf(dfs)
+	return st, dfs, nil
+}
+
+// statsOf computes the statistics of a newly built index, which has no
+// deleted documents, from its current snapshot.
+func statsOf(bi bleve.Index, n int) (stats, []termDF, error) {
+	adv, err := bi.Advanced()
+	if err != nil {
+		return stats{}, nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return stats{}, nil, err
+	}
+	defer r.Close()
+	return computeStats(r, n, nil)
 }
 
 // roundLen rounds an average field length to a whole token, at least one
@@ -412,31 +442,40 @@ func Open(dir string) (*Index, error) {
 		err = ix.loadDocTable()
 	}
 	if err != nil {
-		bi.Close()
+		ix.Close()
 		return nil, fmt.Errorf("open search index %s: %w", dir, err)
 	}
 	return ix, nil
 }
 
 // Close releases the index.
-func (ix *Index) Close() error { return ix.bi.Close() }
+func (ix *Index) Close() error {
+	ix.unpin()
+	return ix.bi.Close()
+}
 
-// loadDocTable numbers the documents in the byte order of their IDs. Doc
-// numbers are what the exported files and the browser use; ordering them
-// by ID makes "lower doc number first" the stable tie-break both sides
-// apply without shipping IDs.
+// loadDocTable pins the index's current snapshot (see pin) and numbers
+// its documents in the byte order of their IDs. Doc numbers are what the
+// exported files and the browser use; ordering them by ID makes "lower
+// doc number first" the stable tie-break both sides apply without
+// shipping IDs.
 func (ix *Index) loadDocTable() error {
-	r, err := ix.reader()
-	if err != nil {
+	if err := ix.pin(); err != nil {
 		return err
 	}
-	defer r.Close()
+	// The IDs of deleted documents are still in the dictionary (see
+	// pin); they have no internal ID, and InternalID is the check.
+	r := ix.snap
 	fd, err := r.FieldDict("_id")
 	if err != nil {
 		return err
 	}
 	defer fd.Close()
-	ix.ids = ix.ids[:0]
+	type entry struct {
+		id  string
+		iid index.IndexInternalID
+	}
+	var docs []entry
 	for {
 		e, err := fd.Next()
 		if err != nil {
@@ -445,28 +484,23 @@ func (ix *Index) loadDocTable() error {
 		if e == nil {
 			break
 		}
-		ix.ids = append(ix.ids, e.Term)
-	}
-	if !sort.StringsAreSorted(ix.ids) {
-		sort.Strings(ix.ids)
-	}
-	ix.num = make(map[string]int32, len(ix.ids))
-	for i, id := range ix.ids {
-		iid, err := r.InternalID(id)
+		iid, err := r.InternalID(e.Term)
 		if err != nil {
 			return err
 		}
-		ix.num[string(iid)] = int32(i)
+		if iid != nil {
+			docs = append(docs, entry{e.Term, iid})
+		}
+	}
+	// bleve's dictionaries are sorted; this is a safeguard.
+	slices.SortFunc(docs, func(a, b entry) int { return strings.Compare(a.id, b.id) })
+	ix.ids = make([]string, len(docs))
+	ix.num = make(map[string]int32, len(docs))
+	for i, d := range docs {
+		ix.ids[i] = d.id
+		ix.num[string(d.iid)] = int32(i)
 	}
 	return nil
-}
-
-func (ix *Index) reader() (index.IndexReader, error) {
-	adv, err := ix.bi.Advanced()
-	if err != nil {
-		return nil, err
-	}
-	return adv.Reader()
 }
 
 // errNoDoc reports a posting whose document is not in the doc table, which

@@ -79,11 +79,12 @@ type merger struct {
 	out    []termPosting
 	sorted []termPosting
 	imp    []docImpact
+	p      *postings // nil: read with TermFieldReaders
 }
 
 // newMerger returns a merger for ix's documents.
 func (ix *Index) newMerger() *merger {
-	return &merger{slot: make([]int32, len(ix.ids))}
+	return &merger{slot: make([]int32, len(ix.ids)), p: ix.newPostings()}
 }
 
 // termPostings reads term's postings in the text fields in (every field
@@ -101,8 +102,22 @@ func (ix *Index) termPostings(r index.IndexReader, m *merger, term string, in fi
 		}
 		m.out = out[:0]
 	}()
+	add := func(f int, n int32, freq uint64, norm float64) {
+		if slot[n] == 0 {
+			out = append(out, termPosting{doc: n})
+			slot[n] = int32(len(out))
+		}
+		out[slot[n]-1].fields[f] = fieldStat{tf: float64(freq), length: normLength(norm)}
+	}
 	for f, field := range textFields {
 		if in&(1<<f) == 0 {
+			continue
+		}
+		if m.p != nil {
+			err := m.p.each(term, f, func(n int32, freq uint64, norm float64) { add(f, n, freq, norm) })
+			if err != nil {
+				return nil, err
+			}
 			continue
 		}
 		tfr, err := r.TermFieldReader(context.Background(), []byte(term), field, true, true, false)
@@ -124,11 +139,7 @@ func (ix *Index) termPostings(r index.IndexReader, m *merger, term string, in fi
 				tfr.Close()
 				return nil, errNoDoc
 			}
-			if slot[n] == 0 {
-				out = append(out, termPosting{doc: n})
-				slot[n] = int32(len(out))
-			}
-			out[slot[n]-1].fields[f] = fieldStat{tf: float64(d.Freq), length: normLength(d.Norm)}
+			add(f, n, d.Freq, d.Norm)
 		}
 		tfr.Close()
 	}

@@ -97,19 +97,34 @@ func bucketOf(term string, split splitSet) uint16 {
 // the split keys and the export, depended on how the index happened to be
 // merged (its batch size, and the timing of bleve's background merges).
 func computeSplit(r index.IndexReader) ([]string, error) {
-	// eachTerm gives the terms sorted, which group needs.
+	terms, err := termDFs(r)
+	if err != nil {
+		return nil, err
+	}
+	return splitOf(terms), nil
+}
+
+// termDFs returns the document frequency, summed over the text fields, of
+// every text term longer than minPrefixRunes, in byte order: what
+// splitOf needs. A term without live postings (see pin) is left out.
+func termDFs(r index.IndexReader) ([]termDF, error) {
+	r = unfiltered(r)
 	var terms []termDF
 	err := eachTerm(r, func(term string, in fieldSet) error {
 		if utf8.RuneCountInString(term) <= minPrefixRunes {
 			return nil
 		}
 		df, err := docFreq(r, term, in)
-		terms = append(terms, termDF{term, df})
+		if df > 0 {
+			terms = append(terms, termDF{term, df})
+		}
 		return err
 	})
-	if err != nil {
-		return nil, err
-	}
+	return terms, err
+}
+
+// splitOf returns the split keys of terms, as termDFs returns them.
+func splitOf(terms []termDF) []string {
 	var split []string
 	// group splits terms, all longer than k runes and sorted, by their
 	// first k runes and recurses into the heavy groups.
@@ -137,7 +152,7 @@ func computeSplit(r index.IndexReader) ([]string, error) {
 	}
 	group(terms, minPrefixRunes)
 	sort.Strings(split)
-	return split, nil
+	return split
 }
 
 // docFreq returns the number of documents with term in each of the fields

@@ -35,6 +35,9 @@ func TestSplitMerged(t *testing.T) {
 	if err := disk.merge(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	if err := disk.pin(); err != nil { // read the merged segment
+		t.Fatal(err)
+	}
 	r, err := disk.reader()
 	if err != nil {
 		t.Fatal(err)

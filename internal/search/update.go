@@ -24,10 +24,11 @@ var docsKey = []byte("kbgen:docs")
 // Update makes the index in dir hold docs and returns it open, indexing
 // only what changed since the index was last written by Update: the
 // documents that are new or whose content differs are (re)indexed, those
-// that are gone are deleted, and the rest is not analysed again. Then
-// bleve's segments are merged into one, which drops the deleted versions
-// and the terms only they had, so the index, and so its export, are the
-// same as Build's from scratch on docs (tested by TestUpdateSameExport).
+// that are gone are deleted, and the rest is not analysed again. bleve
+// keeps the replaced versions, marked deleted, until it merges their
+// segments (see mergeWhen); the index reads without them (see pin), so it,
+// and so its export, are the same as Build's from scratch on docs (tested
+// by TestUpdateSameExport).
 //
 // An index Update cannot use (none yet, another format, one written by
 // Build, one whose last Update was interrupted) is built from scratch as
@@ -35,7 +36,7 @@ var docsKey = []byte("kbgen:docs")
 // hashes and no statistics, so an interrupted Update is never taken for a
 // complete one: Open refuses it and the next Update rebuilds it. That is
 // also what cancelling ctx leaves: Update stops between batches of
-// documents, or after the merge, with ctx's error.
+// documents, or after the last batch or the merge, with ctx's error.
 func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -55,7 +56,7 @@ func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
 		return buildWithSums(ctx, dir, docs, sums)
 	}
 	fail := func(err error) (*Index, error) {
-		ix.bi.Close()
+		ix.Close()
 		return nil, fmt.Errorf("update search index: %w", err)
 	}
 
@@ -76,14 +77,10 @@ func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
 		ix.sums = sums
 		return ix, nil
 	}
-	if len(changed) == 0 {
-		// Deletions alone leave one segment, which ForceMerge does not
-		// rewrite, so the deleted documents' terms would stay in its
-		// dictionaries. Indexing one document again makes a second
-		// segment, and the merge then drops them.
-		changed = append(changed, 0)
-	}
-
+	// The last export's state, read beside the indexing: finish and
+	// then ExportAs work from it.
+	prev := make(chan *exportState, 1)
+	go func() { prev <- ix.loadExportState() }()
 	// Forget the hashes and statistics first, in their own commit: from
 	// here until the end the index is not one Update or Open can trust.
 	b := ix.bi.NewBatch()
@@ -128,17 +125,27 @@ func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
 	if err := flush(); err != nil {
 		return fail(err)
 	}
-	// scorch merges only segments it has persisted, and persists new ones
-	// in the background; closing the index persists them all.
-	if err := ix.bi.Close(); err != nil {
-		return nil, fmt.Errorf("update search index: %w", err)
-	}
-	if ix.bi, err = bleve.Open(dir); err != nil {
-		return nil, fmt.Errorf("update search index: %w", err)
-	}
-	if err := ix.merge(ctx); err != nil {
+	if err := ix.pin(); err != nil {
 		return fail(err)
 	}
+	if mergeWhen(ix.segments, ix.deleted, len(docs)) {
+		// scorch merges only segments it has persisted, and persists
+		// new ones in the background; closing the index persists them
+		// all.
+		ix.unpin()
+		if err := ix.bi.Close(); err != nil {
+			return nil, fmt.Errorf("update search index: %w", err)
+		}
+		if ix.bi, err = bleve.Open(dir); err != nil {
+			return nil, fmt.Errorf("update search index: %w", err)
+		}
+		if err := ix.merge(ctx); err != nil {
+			return fail(err)
+		}
+	} else if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	ix.prev = <-prev
 	if err := ix.finish(len(docs), sums); err != nil {
 		return fail(err)
 	}
@@ -213,7 +220,19 @@ func (ix *Index) merge(ctx context.Context) error {
 // finish recomputes the statistics and the doc table after an update and
 // records them with the documents' hashes, in one commit.
 func (ix *Index) finish(n int, sums map[string][sha256.Size]byte) error {
-	st, err := computeStats(ix.bi, n)
+	if err := ix.loadDocTable(); err != nil {
+		return err
+	}
+	r, err := ix.reader()
+	if err != nil {
+		return err
+	}
+	dfs, ok, err := ix.dfsFrom(r, ix.prev, sums)
+	if err != nil {
+		return err
+	}
+	ix.lastDFs = ok
+	st, dfs, err := computeStats(r, n, dfs)
 	if err != nil {
 		return err
 	}
@@ -224,9 +243,26 @@ func (ix *Index) finish(n int, sums map[string][sha256.Size]byte) error {
 	if err := ix.bi.Batch(b); err != nil {
 		return err
 	}
-	ix.stats, ix.split, ix.sums = st, newSplitSet(st.Split), sums
-	return ix.loadDocTable()
+	ix.stats, ix.split, ix.sums, ix.dfs = st, newSplitSet(st.Split), sums, dfs
+	return nil
 }
+
+// mergeWhen reports whether Update merges the index's segments into one,
+// given their number and the documents marked deleted in them, of docs.
+// Update adds a segment per update and leaves the replaced documents in
+// the old ones, marked deleted (see pin); bleve's background merger joins
+// small segments, but an update is over before it has run long. Merging
+// everything costs about a second at 10,000 generated articles, so it is
+// done when the segments are many enough to slow reading, or the deleted
+// documents a tenth of the index.
+func mergeWhen(segments, deleted, docs int) bool {
+	return segments > maxSegments || deleted*10 > docs
+}
+
+// maxSegments is the number of segments above which Update merges them.
+// A built index has a few (bleve merges as Build adds its batches; three
+// at 10,000 generated articles), and each update adds one.
+const maxSegments = 16
 
 // sum is a hash of everything the index holds of d.
 func (d *Doc) sum() [sha256.Size]byte {
