@@ -113,11 +113,10 @@ func (ix *Index) ExportAs(dir, version string, reuse Reuse) (map[string]Sum, err
 	if err := publishExport(tmp, final); err != nil {
 		return nil, fmt.Errorf("export search index: %w", err)
 	}
-	// The state goes with the index, for the next export.
+	// The state goes with the index, for the next export, when it is
+	// closed.
 	if st != nil {
-		if err := ix.saveExportState(st); err != nil {
-			return nil, fmt.Errorf("export search index: %w", err)
-		}
+		ix.state = st
 	}
 	return sums, nil
 }

@@ -81,6 +81,11 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 	}
 	removeStale(out) // what builds killed mid-way left beside out
 	w := &writer{surveyed: make(chan struct{})}
+	defer func() {
+		if w.indexClosed != nil {
+			<-w.indexClosed
+		}
+	}()
 	var prev *buildCache
 	var exe cachedFile
 	var exeSum cacheKey
@@ -364,14 +369,28 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 	if err != nil {
 		return nil, err
 	}
-	defer ix.Close()
-	if err := w.waitSurvey(); err != nil {
+	sums, err := func() (map[string]search.Sum, error) {
+		if err := w.waitSurvey(); err != nil {
+			return nil, err
+		}
+		if err := w.checkSpareExport(version); err != nil {
+			return nil, err
+		}
+		return ix.ExportAs(filepath.Join(w.dir, "search"), version, w.exportReuse())
+	}()
+	if err != nil {
+		ix.Close()
 		return nil, err
 	}
-	if err := w.checkSpareExport(version); err != nil {
-		return nil, err
-	}
-	return ix.ExportAs(filepath.Join(w.dir, "search"), version, w.exportReuse())
+	// Closing the index writes the export's state for the next build
+	// (see search.Index.Close), which nothing in this build reads: it
+	// runs beside the rest of the build, and Build waits for it last.
+	w.indexClosed = make(chan struct{})
+	go func() {
+		defer close(w.indexClosed)
+		ix.Close() // an error leaves the state before, and the next export is made in full
+	}()
+	return sums, nil
 }
 
 func (s *Site) searchDoc(p *Page) search.Doc {
@@ -444,6 +463,10 @@ type writer struct {
 	// (waitSurvey).
 	surveyed  chan struct{}
 	surveyErr error
+
+	// indexClosed, if not nil, is closed when the search index, closed
+	// beside the end of the build, is (see writeSearch).
+	indexClosed chan struct{}
 
 	mu     sync.Mutex
 	next   map[string]cachedFile // nil without a cache
