@@ -6,12 +6,10 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -277,12 +275,7 @@ func writeEntry(dir, version string) error {
 // the same version, and different documents a different one.
 func Version(docs []Doc) string {
 	h := sha256.New()
-	str := func(s string) {
-		var n [8]byte
-		binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		io.WriteString(h, s)
-	}
+	str := func(s string) { writeString(h, s) }
 	str(fmt.Sprintf("kbgen search export format %d", formatVersion))
 	for _, d := range docs {
 		str(d.ID)

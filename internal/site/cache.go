@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/kbgen/kbgen/internal/search"
 )
@@ -280,7 +281,10 @@ func hashValue(h io.Writer, v reflect.Value, depth int) error {
 		num(math.Float64bits(v.Float()))
 	case reflect.String:
 		h.Write(b[:1])
-		writeField(h, []byte(v.String()))
+		s := v.String()
+		// Without copying s: hashing every page's data made 75 MB of
+		// garbage at 10,000 articles. h does not keep what it is given.
+		writeField(h, unsafe.Slice(unsafe.StringData(s), len(s)))
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
 			num(0)

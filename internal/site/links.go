@@ -52,7 +52,7 @@ func (s *Site) resolve(p *Page, dest string) linkTarget {
 	if u.Fragment != "" {
 		frag = "#" + u.EscapedFragment()
 	}
-	base := s.Config.BasePath()
+	base := s.base
 	if strings.HasSuffix(strings.ToLower(u.Path), ".md") {
 		target, ok := s.byFile[file]
 		if !ok || target.Draft {

@@ -32,6 +32,7 @@ const TemplatesDir = "templates"
 type Site struct {
 	Config   Config
 	FS       fs.FS   // the site root
+	base     string  // Config.BasePath(), which pages ask for per link, made once
 	Articles []*Page // published articles (drafts left out), sorted by URL
 
 	byFile map[string]*Page         // content path → page, drafts included
@@ -118,6 +119,7 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 	}
 	s := &Site{
 		Config: cfg,
+		base:   cfg.BasePath(),
 		FS:     fsys,
 		byFile: make(map[string]*Page),
 		byURL:  make(map[string]*Page),

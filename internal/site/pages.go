@@ -16,7 +16,7 @@ import (
 
 // siteView returns what every page knows about the site.
 func (s *Site) siteView(generator string) *render.Site {
-	base := s.Config.BasePath()
+	base := s.base
 	v := &render.Site{
 		Title:         s.Config.Title,
 		BaseURL:       s.Config.BaseURL,
@@ -63,18 +63,18 @@ func (s *Site) page(view *render.Site, kind, lang, title, rel string) render.Pag
 }
 
 func (s *Site) codeView(c errcode.Code) render.Code {
-	return render.Code{Code: string(c), URL: s.Config.BasePath() + "codes/" + string(c) + "/"}
+	return render.Code{Code: string(c), URL: s.base + "codes/" + string(c) + "/"}
 }
 
 func (s *Site) tagView(name string) render.Tag {
 	sl := slug(name)
-	return render.Tag{Name: name, URL: s.Config.BasePath() + "tags/" + sl + "/", Count: len(s.tags[sl])}
+	return render.Tag{Name: name, URL: s.base + "tags/" + sl + "/", Count: len(s.tags[sl])}
 }
 
 func (s *Site) summary(p *Page) render.ArticleSummary {
 	a := render.ArticleSummary{
 		Title:     p.Title,
-		URL:       s.Config.BasePath() + p.URL,
+		URL:       s.base + p.URL,
 		Lang:      p.Lang,
 		ErrorText: p.ErrorText,
 		UpdatedAt: p.UpdatedAt,

@@ -36,6 +36,7 @@ import (
 func (s *Site) Update(ctx context.Context, changed []string) (*Site, diag.List, error) {
 	n := &Site{
 		Config: s.Config,
+		base:   s.base,
 		FS:     s.FS,
 		md:     s.md,
 		opts:   s.opts,
