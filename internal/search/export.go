@@ -554,7 +554,7 @@ const allFields fieldSet = 1<<len(textFields) - 1
 // order, and the fields it is in. It merges the fields' dictionaries,
 // which bleve returns sorted, rather than gathering them in a set: there
 // are half a million terms at 100,000 articles. (It does not report the
-// dictionaries' counts, which are unreliable: see computeSplit.)
+// dictionaries' counts, which are unreliable: see termDFs.)
 func eachTerm(r index.IndexReader, fn func(term string, in fieldSet) error) error {
 	type head struct {
 		fd    index.FieldDict

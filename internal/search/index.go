@@ -79,7 +79,7 @@ type stats struct {
 	Format int                      `json:"format"`
 	Docs   int                      `json:"docs"`
 	AvgLen [len(textFields)]float64 `json:"avgLen"` // mean analysed length of each text field over all documents
-	Split  []string                 `json:"split"`  // see computeSplit
+	Split  []string                 `json:"split"`  // see splitOf
 }
 
 // Index is an open search index. Its methods are safe for concurrent use;

@@ -85,10 +85,12 @@ func bucketOf(term string, split splitSet) uint16 {
 	return uint16(h.Sum32() & (maxTermShards - 1))
 }
 
-// computeSplit chooses the split keys from the text fields' terms,
-// counting each term's postings in every field it is in (summed over
-// fields: an upper bound). The result is stored with the index, so Search
-// and the browser use the same set.
+// termDFs returns the document frequency, summed over the text fields, of
+// every text term longer than minPrefixRunes, in byte order, leaving out
+// the terms without live postings (see pin): what splitOf chooses the split
+// keys from. A sum over fields is an upper bound, which is all the split
+// needs. The keys are stored with the index, so Search and the browser use
+// the same set.
 //
 // The counts come from the postings, not from the dictionaries' entries,
 // which would be cheaper: bleve's dictionary iterator gives a count of 1
@@ -96,17 +98,6 @@ func bucketOf(term string, split splitSet) uint16 {
 // single document (blevesearch/zapx#445), so those counts, and with them
 // the split keys and the export, depended on how the index happened to be
 // merged (its batch size, and the timing of bleve's background merges).
-func computeSplit(r index.IndexReader) ([]string, error) {
-	terms, err := termDFs(r)
-	if err != nil {
-		return nil, err
-	}
-	return splitOf(terms), nil
-}
-
-// termDFs returns the document frequency, summed over the text fields, of
-// every text term longer than minPrefixRunes, in byte order: what
-// splitOf needs. A term without live postings (see pin) is left out.
 func termDFs(r index.IndexReader) ([]termDF, error) {
 	r = unfiltered(r)
 	var terms []termDF

@@ -43,10 +43,11 @@ func TestSplitMerged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	got, err := computeSplit(r)
+	dfs, err := termDFs(r)
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := splitOf(dfs)
 	if want := mem.stats.Split; !slices.Equal(got, want) || !slices.Contains(want, "srv") {
 		t.Errorf("split of the merged index = %q, of the unmerged one %q; want both to hold \"srv\"", got, want)
 	}

@@ -114,7 +114,7 @@ func unfiltered(r index.IndexReader) index.IndexReader {
 
 // liveDict is a dictionary without the terms that have no live postings.
 // Its entries' counts are those of the underlying dictionary, which
-// nothing in this package uses (see computeSplit).
+// nothing in this package uses (see termDFs).
 type liveDict struct {
 	index.FieldDict
 	r     index.IndexReader

@@ -115,12 +115,7 @@ func TestUpdateSameExport(t *testing.T) {
 			got := exportTree(t, ix)
 			ix.Close()
 
-			clean, err := Build("", next)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := exportTree(t, clean)
-			clean.Close()
+			want := cleanExport(t, next)
 			if d := treeDifference(got, want); d != "" {
 				t.Errorf("export of the updated index differs from a clean build's: %s", d)
 			}
@@ -176,12 +171,7 @@ func TestUpdateSegments(t *testing.T) {
 		}
 		got := exportTree(t, ix)
 		ix.Close()
-		clean, err := Build("", docs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := exportTree(t, clean)
-		clean.Close()
+		want := cleanExport(t, docs)
 		if d := treeDifference(got, want); d != "" {
 			t.Fatalf("update %d: export differs from a clean build's: %s", i, d)
 		}
@@ -233,12 +223,7 @@ func TestUpdateRecovers(t *testing.T) {
 			}
 			got := exportTree(t, ix)
 			ix.Close()
-			clean, err := Build("", docs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer clean.Close()
-			if d := treeDifference(got, exportTree(t, clean)); d != "" {
+			if d := treeDifference(got, cleanExport(t, docs)); d != "" {
 				t.Error(d)
 			}
 		})
@@ -276,6 +261,18 @@ func TestSums(t *testing.T) {
 			t.Errorf("change %d leaves the hash as it was", i)
 		}
 	}
+}
+
+// cleanExport returns the export of an index built from scratch on docs,
+// what an updated index must export.
+func cleanExport(t *testing.T, docs []Doc) map[string][]byte {
+	t.Helper()
+	ix, err := Build("", docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	return exportTree(t, ix)
 }
 
 func exportTree(t *testing.T, ix *Index) map[string][]byte {

@@ -369,15 +369,14 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 	if err != nil {
 		return nil, err
 	}
-	sums, err := func() (map[string]search.Sum, error) {
-		if err := w.waitSurvey(); err != nil {
-			return nil, err
-		}
-		if err := w.checkSpareExport(version); err != nil {
-			return nil, err
-		}
-		return ix.ExportAs(filepath.Join(w.dir, "search"), version, w.exportReuse())
-	}()
+	err = w.waitSurvey()
+	if err == nil {
+		err = w.checkSpareExport(version)
+	}
+	var sums map[string]search.Sum
+	if err == nil {
+		sums, err = ix.ExportAs(filepath.Join(w.dir, "search"), version, w.exportReuse())
+	}
 	if err != nil {
 		ix.Close()
 		return nil, err
