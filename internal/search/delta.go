@@ -3,9 +3,13 @@ package search
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/gob"
+	"encoding/json"
 	"errors"
+	"io"
 	"io/fs"
 	"math/bits"
 	"os"
@@ -13,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"unicode/utf8"
 
@@ -206,94 +211,22 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 			}
 		}
 	}
-	inDirty := func(term string) bool {
-		f := family(term)
-		return shardDirty[f][int(bucketOf(term, ix.split))&(prev.Shards[f]-1)]
-	}
-
-	// Their terms: those they had, and the changed documents' new ones.
-	// A term is in the index if it has postings; those only the changed
-	// documents had are gone.
-	var cands []string
-	for _, t := range prev.Terms {
-		if inDirty(t) {
-			cands = append(cands, t)
-		}
-	}
-	cands = append(cands, fresh...)
-	slices.Sort(cands)
-	cands = slices.Compact(cands)
 
 	r, err := ix.reader()
 	if err != nil {
 		return nil, false, err
 	}
 	defer r.Close()
-	pairs := [2]map[int][][2]string{{}, {}}
-	alive := make(map[string]bool, len(cands))
-	m := ix.newMerger()
-	var buf []byte
-	for _, term := range cands {
-		ps, err := ix.impacts(r, m, term, allFields)
-		if err != nil {
-			return nil, false, err
-		}
-		if len(ps) == 0 {
-			continue
-		}
-		alive[term] = true
-		f, b := family(term), bucketOf(term, ix.split)
-		s := int(b) & (prev.Shards[f] - 1)
-		buf = appendImpacts(buf[:0], ps)
-		next.Sizes[f][b] += int64(len(term) + len(buf) + 6)
-		pairs[f][s] = append(pairs[f][s], [2]string{term, string(buf)})
-	}
-	for f := range next.Shards {
-		var total int64
-		for _, n := range next.Sizes[f] {
-			total += n
-		}
-		if shardCount(total) != prev.Shards[f] {
-			return nil, false, nil
-		}
-	}
-	next.Terms = mergeTerms(prev.Terms, cands, alive)
-	next.DF = dfAlong(next.Terms, ix.dfs)
-	if ix.dfs == nil && len(changed) == 0 {
-		next.DF = prev.DF // the same terms in the same documents
-	}
-
 	prevSum := make(map[string]Sum, len(prev.Files))
 	for i, name := range prev.Files {
 		prevSum[name] = Sum(prev.FileSum[32*i : 32*i+32])
 	}
-	keep := func(name string) (bool, error) {
-		sum, ok := prevSum[name]
-		if !ok {
-			return false, nil
-		}
-		return w.keep(name, sum)
-	}
-	for f, fam := range familyName {
-		for s, d := range shardDirty[f] {
-			name := fam + "/" + strconv.Itoa(s)
-			if d {
-				ps := pairs[f][s]
-				if ps == nil {
-					ps = [][2]string{}
-				}
-				err = w.writeGzipJSON(name, ps)
-			} else if ok, err2 := keep(name + ".json.gz"); !ok {
-				return nil, false, err2
-			}
-			if err != nil {
-				return nil, false, err
-			}
-		}
-	}
 
-	// Documents.
+	// The changed documents' files, and from their codes, before and
+	// after, the code buckets to make again: those under the top-level
+	// keys of those codes.
 	isChanged := make(map[int32]bool, len(changed))
+	dirtyKey := make(map[string]bool)
 	for _, n := range changed {
 		isChanged[n] = true
 		df, c, err := ix.docFile(r, n)
@@ -304,23 +237,174 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 		if err := w.writeJSON("d/"+strconv.Itoa(int(n)), df); err != nil {
 			return nil, false, err
 		}
-	}
-	for n := range ix.ids {
-		if !isChanged[int32(n)] {
-			if ok, err := keep("d/" + strconv.Itoa(n) + ".json"); !ok {
-				return nil, false, err
-			}
-		}
-	}
-
-	// Code buckets: those under the top-level keys of the changed
-	// documents' codes, before and after, are made again.
-	dirtyKey := make(map[string]bool)
-	for _, n := range changed {
 		for _, c := range append(slices.Clone(prev.Cards[n].Codes), next.Cards[n].Codes...) {
 			dirtyKey[c[2:5]] = true
 		}
 	}
+
+	// Every other file is the previous export's. Taking them over is a
+	// system call or two each, 14,000 files at 10,000 articles; it runs
+	// beside the making of the dirty shards, which is computation.
+	errNotKept := errors.New("not kept")
+	kept := make(chan error, 1)
+	go func() {
+		keep := func(name string) error {
+			sum, ok := prevSum[name]
+			if !ok {
+				return errNotKept
+			}
+			ok, err := w.keep(name, sum)
+			if err == nil && !ok {
+				err = errNotKept
+			}
+			return err
+		}
+		kept <- func() error {
+			for f, fam := range familyName {
+				for s, d := range shardDirty[f] {
+					if d {
+						continue
+					}
+					if err := keep(fam + "/" + strconv.Itoa(s) + ".json.gz"); err != nil {
+						return err
+					}
+				}
+			}
+			for n := range ix.ids {
+				if isChanged[int32(n)] {
+					continue
+				}
+				if err := keep("d/" + strconv.Itoa(n) + ".json"); err != nil {
+					return err
+				}
+			}
+			for _, name := range prev.Files {
+				if strings.HasPrefix(name, "c/") && len(name) >= 5 && !dirtyKey[name[2:5]] {
+					if err := keep(name); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}()
+	}()
+	waitKept := sync.OnceValue(func() error { return <-kept })
+	defer waitKept() // the caller may remove w's directory once this returns
+
+	// The dirty shards are made from the previous export's. A term that no
+	// changed document has, before or after, keeps its postings and its
+	// document frequency, so its encoded impacts are taken as they were; a
+	// term a changed document has both before and after keeps its document
+	// frequency, so only that document's impact is computed again. Only the
+	// terms a change adds to or removes from a document, whose document
+	// frequency moves, have their postings read again. At 10,000 generated
+	// articles, reading every posting of every term in the dirty shards
+	// read 5.6 million postings after a one-article edit, 90% of them the
+	// postings of the edited article's own common terms.
+	p := shardPatch{ix: ix, r: r, m: ix.newMerger(), after: make(map[int32]map[string]bool, len(changed))}
+	for _, n := range changed {
+		p.docs = append(p.docs, n)
+		set := make(map[string]bool)
+		for _, t := range ix.fresh[ix.ids[n]] {
+			set[t] = true
+		}
+		p.after[n] = set
+	}
+	var newTerms [2]map[int][]string // fresh terms by family and shard
+	for f := range newTerms {
+		newTerms[f] = make(map[int][]string)
+	}
+	for _, t := range fresh {
+		f := family(t)
+		s := int(bucketOf(t, ix.split)) & (prev.Shards[f] - 1)
+		newTerms[f][s] = append(newTerms[f][s], t)
+	}
+	type shardOut struct {
+		f, s  int
+		pairs [][2]string
+	}
+	var outs []shardOut
+	var cands []string // the terms looked at again, in no order
+	alive := make(map[string]bool)
+	for f, fam := range familyName {
+		for s, d := range shardDirty[f] {
+			if !d {
+				continue
+			}
+			name := fam + "/" + strconv.Itoa(s) + ".json.gz"
+			sum, ok := prevSum[name]
+			if !ok {
+				return nil, false, nil
+			}
+			data, ok, err := w.previous(name, sum)
+			if !ok {
+				return nil, false, err
+			}
+			old, err := decodeShard(data)
+			if err != nil {
+				return nil, false, nil // not a shard this code wrote: export in full
+			}
+			pairs := make([][2]string, 0, len(old)+len(newTerms[f][s]))
+			seen := make(map[string]bool, len(old))
+			for _, pr := range old {
+				seen[pr[0]] = true
+				enc, touched, err := p.patch(pr[0], pr[1])
+				if err != nil {
+					return nil, false, err
+				}
+				if touched {
+					cands = append(cands, pr[0])
+					alive[pr[0]] = enc != ""
+				}
+				if enc != "" {
+					pairs = append(pairs, [2]string{pr[0], enc})
+				}
+			}
+			for _, t := range newTerms[f][s] {
+				if seen[t] {
+					continue
+				}
+				seen[t] = true
+				enc, err := p.read(t)
+				if err != nil {
+					return nil, false, err
+				}
+				cands = append(cands, t)
+				alive[t] = enc != ""
+				if enc != "" {
+					pairs = append(pairs, [2]string{t, enc})
+				}
+			}
+			slices.SortFunc(pairs, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+			for _, pr := range pairs {
+				next.Sizes[f][bucketOf(pr[0], ix.split)] += int64(len(pr[0]) + len(pr[1]) + 6)
+			}
+			outs = append(outs, shardOut{f, s, pairs})
+		}
+	}
+	ix.lastRead = p.reads
+	for f := range next.Shards {
+		var total int64
+		for _, n := range next.Sizes[f] {
+			total += n
+		}
+		if shardCount(total) != prev.Shards[f] {
+			return nil, false, nil
+		}
+	}
+	slices.Sort(cands)
+	next.Terms = mergeTerms(prev.Terms, cands, alive)
+	next.DF = dfAlong(next.Terms, ix.dfs)
+	if ix.dfs == nil && len(changed) == 0 {
+		next.DF = prev.DF // the same terms in the same documents
+	}
+	for _, o := range outs {
+		name := familyName[o.f] + "/" + strconv.Itoa(o.s) + ".json.gz"
+		if err := w.replaceGzipJSON(name, prevSum[name], o.pairs); err != nil {
+			return nil, false, err
+		}
+	}
+
 	codes, err := ix.codePostings(r, func(code string) bool { return dirtyKey[code[2:5]] })
 	if err != nil {
 		return nil, false, err
@@ -329,12 +413,11 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 	if err != nil {
 		return nil, false, err
 	}
-	for _, name := range prev.Files {
-		if strings.HasPrefix(name, "c/") && len(name) >= 5 && !dirtyKey[name[2:5]] {
-			if ok, err := keep(name); !ok {
-				return nil, false, err
-			}
+	if err := waitKept(); err != nil {
+		if err == errNotKept {
+			err = nil
 		}
+		return nil, false, err
 	}
 
 	mf := manifest{Format: formatVersion, Docs: len(ix.ids), Split: ix.stats.Split,
@@ -424,6 +507,53 @@ func (w *exportWriter) keep(name string, sum Sum) (bool, error) {
 	w.names = append(w.names, name)
 	w.sums[name] = sum
 	return true, nil
+}
+
+// previous takes over the earlier export's file name, of content sum,
+// through w's Reuse as keep does, and returns its content, leaving it to
+// the caller to record the file with replace. It reports false if the
+// Reuse could not supply the file.
+func (w *exportWriter) previous(name string, sum Sum) ([]byte, bool, error) {
+	p := filepath.Join(w.dir, filepath.FromSlash(name))
+	w.mu.Lock()
+	if d := filepath.Dir(p); !w.dirs[d] {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			w.mu.Unlock()
+			return nil, false, err
+		}
+		w.dirs[d] = true
+	}
+	ok := w.reuse(name, sum, p)
+	w.mu.Unlock()
+	if !ok {
+		return nil, false, nil
+	}
+	data, err := os.ReadFile(p)
+	return data, err == nil, err
+}
+
+// replaceGzipJSON writes v as name, a file previous took over with
+// content old, as writeGzipJSON would, keeping the file if its content is
+// the same. The file may be a link to a published export's: it is
+// removed, never written into.
+func (w *exportWriter) replaceGzipJSON(name string, old Sum, v any) error {
+	return gzipJSON(v, func(data []byte) error {
+		sum := Sum(sha256.Sum256(data))
+		if sum != old {
+			p := filepath.Join(w.dir, filepath.FromSlash(name))
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				return err
+			}
+		}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		w.names = append(w.names, name)
+		w.sums[name] = sum
+		return nil
+	})
 }
 
 // docBuckets notes, for the state of a full export, the buckets of every
@@ -597,4 +727,194 @@ func (ix *Index) dfsFrom(r index.IndexReader, prev *exportState, sums map[string
 		}
 	}
 	return out, true, nil
+}
+
+// shardPatch works out a term's encoded impacts after an edit from those
+// before it (see exportDelta).
+type shardPatch struct {
+	ix    *Index
+	r     index.IndexReader
+	m     *merger
+	docs  []int32                   // the changed documents
+	after map[int32]map[string]bool // their text terms now
+	imp   []docImpact               // reused
+	buf   []byte                    // reused
+	reads int                       // terms whose postings were read
+}
+
+// patch returns term's encoded impacts now, given enc, those of the
+// previous export, and whether the term has a changed document before or
+// after; "" if the term has no postings left.
+func (p *shardPatch) patch(term, enc string) (string, bool, error) {
+	touched, dfMoved := false, false
+	for _, n := range p.docs {
+		had, has := impactsHold(enc, n), p.after[n][term]
+		touched = touched || had || has
+		dfMoved = dfMoved || had != has
+	}
+	if !touched {
+		return enc, false, nil
+	}
+	if dfMoved || p.m.p == nil {
+		enc, err := p.read(term)
+		return enc, true, err
+	}
+	ps, err := decodeImpacts(p.imp[:0], enc)
+	p.imp = ps
+	if err != nil {
+		// Not an encoding this code wrote: read the postings.
+		enc, err := p.read(term)
+		return enc, true, err
+	}
+	for _, n := range p.docs {
+		if !p.after[n][term] {
+			continue
+		}
+		i, ok := slices.BinarySearchFunc(ps, n, func(d docImpact, n int32) int { return int(d.doc - n) })
+		tp, found, err := p.m.p.doc(term, n)
+		if err != nil {
+			return "", true, err
+		}
+		if !ok || !found {
+			// The analysis and the index disagree on the document's
+			// terms: read the postings.
+			enc, err := p.read(term)
+			return enc, true, err
+		}
+		ps[i].impact = impact(&tp, len(ps), &p.ix.stats)
+	}
+	p.buf = appendImpacts(p.buf[:0], ps)
+	return string(p.buf), true, nil
+}
+
+// read returns term's encoded impacts from its postings in the index, ""
+// if it has none.
+func (p *shardPatch) read(term string) (string, error) {
+	p.reads++
+	ps, err := p.ix.impacts(p.r, p.m, term, allFields)
+	if err != nil || len(ps) == 0 {
+		return "", err
+	}
+	p.buf = appendImpacts(p.buf[:0], ps)
+	return string(p.buf), nil
+}
+
+// decodeShard returns the pairs of a term shard as writeGzipJSON wrote
+// them.
+func decodeShard(data []byte) ([][2]string, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, err
+	}
+	var pairs [][2]string
+	return pairs, json.Unmarshal(raw, &pairs)
+}
+
+// digitOf is the value of each character of digits64, -1 for others.
+var digitOf = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	for i := range len(digits64) {
+		t[digits64[i]] = int8(i)
+	}
+	return t
+}()
+
+var errImpacts = errors.New("malformed impacts")
+
+// readVarint reads the number appendVarint wrote at s[i:] and returns it
+// and the index after it.
+func readVarint(s string, i int) (uint32, int, error) {
+	var v uint32
+	for shift := 0; i < len(s) && shift < 32; shift += 5 {
+		d := digitOf[s[i]]
+		i++
+		if d < 0 {
+			break
+		}
+		v |= uint32(d&31) << shift
+		if d < 32 {
+			return v, i, nil
+		}
+	}
+	return 0, i, errImpacts
+}
+
+// impactsHold reports whether the postings appendImpacts encoded in enc
+// hold document n.
+func impactsHold(enc string, n int32) bool {
+	if strings.HasPrefix(enc, "~") {
+		dot := strings.IndexByte(enc, '.')
+		i := 1 + int(n/6)
+		return dot > 0 && i < dot && digitOf[enc[i]] >= 0 && digitOf[enc[i]]&(1<<(n%6)) != 0
+	}
+	_, i, err := readVarint(enc, 0)
+	doc := int32(-1)
+	for err == nil && i < len(enc) {
+		var gap uint32
+		if gap, i, err = readVarint(enc, i); err != nil {
+			return false
+		}
+		if doc += int32(gap); doc >= n {
+			return doc == n
+		}
+		_, i, err = readVarint(enc, i)
+	}
+	return false
+}
+
+// decodeImpacts appends the postings appendImpacts encoded in enc to ps.
+func decodeImpacts(ps []docImpact, enc string) ([]docImpact, error) {
+	if rest, ok := strings.CutPrefix(enc, "~"); ok {
+		bitmap, tail, ok := strings.Cut(rest, ".")
+		if !ok {
+			return ps, errImpacts
+		}
+		base, i, err := readVarint(tail, 0)
+		if err != nil {
+			return ps, err
+		}
+		for c := range len(bitmap) {
+			bits := digitOf[bitmap[c]]
+			if bits < 0 {
+				return ps, errImpacts
+			}
+			for b := range 6 {
+				if bits&(1<<b) == 0 {
+					continue
+				}
+				var v uint32
+				if v, i, err = readVarint(tail, i); err != nil {
+					return ps, err
+				}
+				ps = append(ps, docImpact{doc: int32(c*6 + b), impact: int32(base + v)})
+			}
+		}
+		if i != len(tail) {
+			return ps, errImpacts
+		}
+		return ps, nil
+	}
+	base, i, err := readVarint(enc, 0)
+	doc := int32(-1)
+	for err == nil && i < len(enc) {
+		var gap, v uint32
+		if gap, i, err = readVarint(enc, i); err != nil {
+			break
+		}
+		if v, i, err = readVarint(enc, i); err != nil {
+			break
+		}
+		doc += int32(gap)
+		ps = append(ps, docImpact{doc: doc, impact: int32(base + v)})
+	}
+	if err == nil && len(ps) == 0 {
+		err = errImpacts
+	}
+	return ps, err
 }

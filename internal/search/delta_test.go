@@ -80,11 +80,13 @@ func TestExportDelta(t *testing.T) {
 	var prevDir string
 	var prevSums map[string]Sum
 	for i, step := range steps {
+		before := docs
 		docs = step.edit(slices.Clone(docs))
 		ix, err := Update(ctx, indexDir, docs)
 		if err != nil {
 			t.Fatalf("%s: %v", step.name, err)
 		}
+		moved := movedTerms(ix, before, docs)
 		version := "v" + strconv.Itoa(i)
 		reuse := func(name string, sum Sum, dst string) bool {
 			if prevSums == nil || prevSums[name] != sum {
@@ -96,13 +98,18 @@ func TestExportDelta(t *testing.T) {
 			t.Errorf("%s: Update read every term's postings, not the changed ones' (dfsFrom)", step.name)
 		}
 		sums, err := ix.ExportAs(exportDir, version, reuse)
-		delta := ix.lastDelta
+		delta, read := ix.lastDelta, ix.lastRead
 		ix.Close()
 		if err != nil {
 			t.Fatalf("%s: %v", step.name, err)
 		}
 		if delta != step.delta {
 			t.Errorf("%s: exported from the state %v, want %v", step.name, delta, step.delta)
+		}
+		// Only the terms whose document frequency moved have their
+		// postings read again; the others are patched (shardPatch).
+		if delta && read != moved {
+			t.Errorf("%s: read the postings of %d terms, want the %d whose document frequency moved", step.name, read, moved)
 		}
 		dir := filepath.Join(exportDir, version)
 		got := readTree(t, dir)
@@ -129,6 +136,39 @@ func TestExportDelta(t *testing.T) {
 		}
 		prevDir, prevSums = dir, sums
 	}
+}
+
+// movedTerms returns the number of text terms that a document changed
+// between before and after has in one version and not in the other.
+func movedTerms(ix *Index, before, after []Doc) int {
+	was := make(map[string]*Doc, len(before))
+	for i := range before {
+		was[before[i].ID] = &before[i]
+	}
+	moved := make(map[string]bool)
+	for i := range after {
+		old, ok := was[after[i].ID]
+		if !ok || old.sum() == after[i].sum() {
+			continue
+		}
+		had := make(map[string]bool)
+		for _, t := range ix.textTerms(old) {
+			had[t] = true
+		}
+		has := make(map[string]bool)
+		for _, t := range ix.textTerms(&after[i]) {
+			has[t] = true
+			if !had[t] {
+				moved[t] = true
+			}
+		}
+		for t := range had {
+			if !has[t] {
+				moved[t] = true
+			}
+		}
+	}
+	return len(moved)
 }
 
 // TestExportDeltaFallback checks that an export from the state falls back

@@ -370,6 +370,11 @@ func (w *exportWriter) writeJSON(name string, v any) error {
 //
 // Compression runs on the caller's goroutine, outside w's lock.
 func (w *exportWriter) writeGzipJSON(name string, v any) error {
+	return gzipJSON(v, func(data []byte) error { return w.write(name+".json.gz", data) })
+}
+
+// gzipJSON calls fn with v as gzip-compressed JSON, valid during the call.
+func gzipJSON(v any, fn func([]byte) error) error {
 	z := gzipWriters.Get().(*gzipWriter)
 	defer gzipWriters.Put(z)
 	z.buf.Reset()
@@ -380,7 +385,7 @@ func (w *exportWriter) writeGzipJSON(name string, v any) error {
 	if err := z.w.Close(); err != nil {
 		return err
 	}
-	return w.write(name+".json.gz", z.buf.Bytes())
+	return fn(z.buf.Bytes())
 }
 
 // gzipWriter is a gzip writer and its output buffer, reused across files:

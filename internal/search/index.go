@@ -108,6 +108,7 @@ type Index struct {
 
 	lastDelta bool // whether the last ExportAs exported from a state, for tests
 	lastDFs   bool // whether the last Update read the terms' frequencies from a state (dfsFrom), for tests
+	lastRead  int  // terms whose postings the last delta export read, for tests
 }
 
 // newMapping returns the index mapping: the custom text analyzer on the

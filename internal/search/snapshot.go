@@ -229,8 +229,9 @@ func (ix *Index) segDocs() [][]int32 {
 // merger, so one per goroutine.
 type postings struct {
 	counter
-	docs [][]int32 // see segDocs
-	it   segment.PostingsIterator
+	docs  [][]int32 // see segDocs
+	where [][2]int  // by doc number: its segment and local number there, made by doc
+	it    segment.PostingsIterator
 }
 
 // newPostings returns a postings reader of ix's pinned snapshot, or nil
@@ -274,4 +275,46 @@ func (p *postings) each(term string, f int, fn func(doc int32, freq uint64, norm
 		}
 	}
 	return nil
+}
+
+// doc returns document n's posting of term in every text field, as
+// termPostings has it, and whether n has the term: one look-up per field
+// in the segment that holds n, where termPostings reads the term's whole
+// posting list in every segment.
+func (p *postings) doc(term string, n int32) (termPosting, bool, error) {
+	if p.where == nil {
+		for i, docs := range p.docs {
+			for local, d := range docs {
+				if d < 0 {
+					continue
+				}
+				for int(d) >= len(p.where) {
+					p.where = append(p.where, [2]int{-1, -1})
+				}
+				p.where[d] = [2]int{i, local}
+			}
+		}
+	}
+	tp := termPosting{doc: n}
+	if int(n) >= len(p.where) || p.where[n][0] < 0 {
+		return tp, false, errNoDoc
+	}
+	seg, local := p.where[n][0], uint64(p.where[n][1])
+	found := false
+	for f := range p.dicts {
+		pl, err := p.dicts[f][seg].PostingsList([]byte(term), p.deleted[seg], nil)
+		if err != nil {
+			return tp, false, err
+		}
+		p.it = pl.Iterator(true, true, false, p.it)
+		post, err := p.it.Advance(local)
+		if err != nil {
+			return tp, false, err
+		}
+		if post != nil && post.Number() == local {
+			tp.fields[f] = fieldStat{tf: float64(post.Frequency()), length: normLength(float64(post.Norm()))}
+			found = true
+		}
+	}
+	return tp, found, nil
 }

@@ -285,3 +285,80 @@ func BenchmarkUpdate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkUpdateSearch measures what follows an edit in the dev server
+// once the pages are up to date: UpdateSearch and Export of one changed
+// article.
+//
+//	KBGEN_BENCH_SIZES=10000 go test ./internal/site -run '^$' -bench UpdateSearch -benchtime 10x
+func BenchmarkUpdateSearch(b *testing.B) {
+	for _, n := range benchSizes(b) {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			root := b.TempDir()
+			if _, err := corpus.Write(root, n, 1); err != nil {
+				b.Fatal(err)
+			}
+			fsys := os.DirFS(root)
+			cfg, _ := LoadConfig(fsys)
+			ctx := context.Background()
+			s, diags, err := Load(ctx, fsys, cfg)
+			if err != nil || diags.HasErrors() {
+				b.Fatalf("Load: %v %v", err, diags)
+			}
+			tmp := b.TempDir()
+			indexDir, exportDir := filepath.Join(tmp, "index"), filepath.Join(tmp, "search")
+			ix, err := s.UpdateSearch(ctx, indexDir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			prev, err := ix.Export(exportDir, nil)
+			ix.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := s.Articles[len(s.Articles)/2]
+			file := filepath.Join(root, filepath.FromSlash(p.Path))
+			orig, err := os.ReadFile(file)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var update, export time.Duration
+			i := 0
+			for b.Loop() {
+				i++
+				b.StopTimer()
+				edited := append(slices.Clone(orig), []byte("\n編集 "+strconv.Itoa(i)+"\n")...)
+				if err := os.WriteFile(file, edited, 0o644); err != nil {
+					b.Fatal(err)
+				}
+				next, _, err := s.Update(ctx, []string{p.Path})
+				if err != nil {
+					b.Fatal(err)
+				}
+				s = next
+				b.StartTimer()
+				start := time.Now()
+				ix, err := s.UpdateSearch(ctx, indexDir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				mid := time.Now()
+				e, err := ix.Export(exportDir, prev)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := ix.Close(); err != nil {
+					b.Fatal(err)
+				}
+				if err := os.RemoveAll(filepath.Join(exportDir, prev.Version())); err != nil {
+					b.Fatal(err)
+				}
+				update += mid.Sub(start)
+				export += time.Since(mid)
+				prev = e
+			}
+			b.ReportMetric(float64(update.Microseconds())/1000/float64(i), "update-ms/op")
+			b.ReportMetric(float64(export.Microseconds())/1000/float64(i), "export-ms/op")
+		})
+	}
+}
