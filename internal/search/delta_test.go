@@ -23,11 +23,7 @@ import (
 // previous export (checked by inode), and make few.
 func TestExportDelta(t *testing.T) {
 	docs := internalCorpus(t, 300)
-	steps := []struct {
-		name  string
-		edit  func([]Doc) []Doc
-		delta bool // whether ExportAs can export from its state
-	}{
+	steps := []deltaStep{
 		{"first", func(d []Doc) []Doc { return d }, false},
 		{"nothing", func(d []Doc) []Doc { return d }, true},
 		{"body", func(d []Doc) []Doc {
@@ -74,16 +70,44 @@ func TestExportDelta(t *testing.T) {
 		}, true},
 	}
 
+	// Each step either opens the index again, as kbgen build does, or
+	// updates the one kept open since the first, as kbgen serve does.
+	for _, keepOpen := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keepOpen=%v", keepOpen), func(t *testing.T) {
+			testExportDelta(t, slices.Clone(docs), steps, keepOpen)
+		})
+	}
+}
+
+type deltaStep struct {
+	name  string
+	edit  func([]Doc) []Doc
+	delta bool // whether ExportAs can export from its state
+}
+
+func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen bool) {
 	ctx := context.Background()
 	root := t.TempDir()
 	indexDir, exportDir := filepath.Join(root, "index"), filepath.Join(root, "search")
 	var prevDir string
 	var prevSums map[string]Sum
+	var ix *Index
+	defer func() {
+		if ix != nil {
+			ix.Close()
+		}
+	}()
 	for i, step := range steps {
 		before := docs
 		docs = step.edit(slices.Clone(docs))
-		ix, err := Update(ctx, indexDir, docs)
+		var err error
+		if ix != nil {
+			err = ix.Update(ctx, docs)
+		} else {
+			ix, err = Update(ctx, indexDir, docs)
+		}
 		if err != nil {
+			ix = nil
 			t.Fatalf("%s: %v", step.name, err)
 		}
 		moved := movedTerms(ix, before, docs)
@@ -99,7 +123,10 @@ func TestExportDelta(t *testing.T) {
 		}
 		sums, err := ix.ExportAs(exportDir, version, reuse)
 		delta, read := ix.lastDelta, ix.lastRead
-		ix.Close()
+		if !keepOpen {
+			ix.Close()
+			ix = nil
+		}
 		if err != nil {
 			t.Fatalf("%s: %v", step.name, err)
 		}

@@ -112,9 +112,9 @@ func (ix *Index) ExportAs(dir, version string, reuse Reuse) (map[string]Sum, err
 		return nil, fmt.Errorf("export search index: %w", err)
 	}
 	// The state goes with the index, for the next export, when it is
-	// closed.
+	// closed, or, if the index is updated while open, to that update.
 	if st != nil {
-		ix.state = st
+		ix.state, ix.prev = st, nil
 	}
 	return sums, nil
 }
@@ -131,6 +131,9 @@ func (ix *Index) exportStateful(tmp string, reuse Reuse) (map[string]Sum, *expor
 	w := newExportWriter(tmp)
 	w.reuse, w.sums = reuse, make(map[string]Sum)
 	prev := ix.prev
+	if prev == nil {
+		prev = ix.state
+	}
 	if prev == nil {
 		prev = ix.loadExportState()
 	}

@@ -100,7 +100,7 @@ type Index struct {
 	path  string       // the index's directory, or "" in memory
 	dfs   []termDF     // the terms' document frequencies, if computed (see termDFs)
 	prev  *exportState // the last export's state, if Update read it
-	state *exportState // the state of ExportAs's export, for Close to write
+	state *exportState // the state of ExportAs's last export, for Close to write and the next export to start from
 
 	segments, deleted int // the pinned snapshot's segments and deleted documents (see mergeWhen)
 	segOnce           sync.Once
@@ -461,13 +461,20 @@ func (ix *Index) Close() error {
 		if err = ix.saveExportState(ix.state); err != nil {
 			err = fmt.Errorf("save search export state: %w", err)
 		}
-		ix.state = nil
 	}
-	ix.unpin()
-	if cerr := ix.bi.Close(); err == nil {
+	if cerr := ix.Discard(); err == nil {
 		err = cerr
 	}
 	return err
+}
+
+// Discard releases the index without writing its export state, for an
+// index whose directory is about to be removed: the state of 10,000
+// generated articles takes 0.4 s to write.
+func (ix *Index) Discard() error {
+	ix.state = nil
+	ix.unpin()
+	return ix.bi.Close()
 }
 
 // loadDocTable pins the index's current snapshot (see pin) and numbers

@@ -57,11 +57,51 @@ func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
 	if err != nil {
 		return buildWithSums(ctx, dir, docs, sums)
 	}
-	fail := func(err error) (*Index, error) {
-		ix.Close()
-		return nil, fmt.Errorf("update search index: %w", err)
+	ix.sums = old
+	if err := ix.update(ctx, docs, sums); err != nil {
+		return nil, err
 	}
+	return ix, nil
+}
 
+// Update brings the index, open since an Update, up to date with docs as
+// the package's Update does with an index on disk, but from what the index
+// holds already: the documents' hashes it recorded, and the state of its
+// last export in memory. A dev server keeps its index open this way, so
+// that an edit costs neither opening the index nor reading and writing
+// the export state (0.15 s, 0.2 s and 0.4 s after a one-article edit at
+// 10,000 generated articles). On error the index is closed, and what
+// is on disk is what an interrupted Update leaves (see Update).
+func (ix *Index) Update(ctx context.Context, docs []Doc) error {
+	fail := func(err error) error {
+		ix.Close()
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if ix.sums == nil || ix.path == "" || len(docs) == 0 {
+		return fail(errors.New("update search index: not an index Update made on disk"))
+	}
+	if err := checkIDs(docs); err != nil {
+		return fail(err)
+	}
+	sums := make(map[string][sha256.Size]byte, len(docs))
+	for i := range docs {
+		sums[docs[i].ID] = docs[i].sum()
+	}
+	return ix.update(ctx, docs, sums)
+}
+
+// update makes the open index, which holds the documents whose hashes
+// are ix.sums, hold docs, whose hashes are sums, analysing only the new
+// and changed ones. On error it closes the index.
+func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256.Size]byte) error {
+	fail := func(err error) error {
+		ix.Close()
+		return fmt.Errorf("update search index: %w", err)
+	}
+	old := ix.sums
 	var gone []string
 	for id := range old {
 		if _, ok := sums[id]; !ok {
@@ -77,12 +117,17 @@ func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
 	}
 	if len(gone) == 0 && len(changed) == 0 {
 		ix.sums = sums
-		return ix, nil
+		return nil
 	}
-	// The last export's state, read beside the indexing: finish and
-	// then ExportAs work from it.
+	// The last export's state, which finish and then ExportAs work
+	// from: the one this index made, or else the one on disk, read
+	// beside the indexing.
 	prev := make(chan *exportState, 1)
-	go func() { prev <- ix.loadExportState() }()
+	if st := ix.state; st != nil {
+		prev <- st
+	} else {
+		go func() { prev <- ix.loadExportState() }()
+	}
 	// Forget the hashes and statistics first, in their own commit: from
 	// here until the end the index is not one Update or Open can trust.
 	b := ix.bi.NewBatch()
@@ -136,10 +181,11 @@ func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
 		// all.
 		ix.unpin()
 		if err := ix.bi.Close(); err != nil {
-			return nil, fmt.Errorf("update search index: %w", err)
+			return fmt.Errorf("update search index: %w", err)
 		}
-		if ix.bi, err = bleve.Open(dir); err != nil {
-			return nil, fmt.Errorf("update search index: %w", err)
+		var err error
+		if ix.bi, err = bleve.Open(ix.path); err != nil {
+			return fmt.Errorf("update search index: %w", err)
 		}
 		if err := ix.merge(ctx); err != nil {
 			return fail(err)
@@ -151,7 +197,7 @@ func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
 	if err := ix.finish(len(docs), sums); err != nil {
 		return fail(err)
 	}
-	return ix, nil
+	return nil
 }
 
 // buildWithSums builds the index from scratch, as Build does, and records

@@ -63,6 +63,12 @@ type Server struct {
 	exportMu sync.Mutex
 	closed   bool
 	export   *site.SearchExport // the last export, under exportMu
+	// index is the search index in tmp, kept open from one export to the
+	// next so that an edit costs the update of its articles only (see
+	// site.SearchIndex.Update); nil before the first export and after a
+	// failed one. buildSearch holds indexMu throughout.
+	indexMu sync.Mutex
+	index   *site.SearchIndex
 	// searching counts the goroutines of exportSearch that may still be
 	// updating the index in tmp, for Close to wait for.
 	searching sync.WaitGroup
@@ -162,6 +168,12 @@ func (s *Server) Close() error {
 	s.closed = true
 	s.exportMu.Unlock()
 	s.searching.Wait()
+	s.indexMu.Lock()
+	if s.index != nil {
+		s.index.Discard()
+		s.index = nil
+	}
+	s.indexMu.Unlock()
 	if s.tmpRoot != nil {
 		s.tmpRoot.Close()
 	}
@@ -405,21 +417,32 @@ var testHookUpdated = func() {}
 // buildSearch brings the search index in the temporary directory up to
 // date with ss (only changed articles are analysed again) and exports it
 // there, linking the files that did not change from the last export,
-// unless the server has been closed meanwhile. Calls must not overlap.
+// unless the server has been closed meanwhile.
 func (s *Server) buildSearch(ctx context.Context, ss *site.Site) (string, error) {
-	ix, err := ss.UpdateSearch(ctx, filepath.Join(s.tmp, "index"))
-	if err != nil {
-		return "", err
+	s.indexMu.Lock()
+	defer s.indexMu.Unlock()
+	if s.index != nil {
+		if err := s.index.Update(ctx, ss); err != nil {
+			s.index = nil // closed by Update: open it again below
+		}
 	}
-	defer ix.Close()
+	if s.index == nil {
+		ix, err := ss.UpdateSearch(ctx, filepath.Join(s.tmp, "index"))
+		if err != nil {
+			return "", err
+		}
+		s.index = ix
+	}
 	testHookUpdated()
 	s.exportMu.Lock()
 	defer s.exportMu.Unlock()
 	if s.closed {
 		return "", errors.New("server closed")
 	}
-	e, err := ix.Export(filepath.Join(s.tmp, "search"), s.export)
+	e, err := s.index.Export(filepath.Join(s.tmp, "search"), s.export)
 	if err != nil {
+		s.index.Discard()
+		s.index = nil
 		return "", err
 	}
 	s.export = e
