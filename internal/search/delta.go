@@ -73,6 +73,7 @@ type exportState struct {
 	DF      []uint32          // by term: its document frequency as termDFs counts it, 0 for those it leaves out
 	Buckets [][]byte          // by doc number: the buckets of the document's text terms, sorted, as uint16 little-endian
 	Cards   []card            // by doc number
+	Lens    []uint32          // by doc number, each text field's analysed length (see fieldLengths); nil if not known
 	Files   []string          // every file, by name below the version directory, sorted
 	FileSum []byte            // Files' SHA-256, 32 bytes each
 }
@@ -183,7 +184,7 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 		return nil, false, nil
 	}
 	next := &exportState{Stats: ix.stats, IDs: ix.ids, Sums: docSums(ix.ids, ix.sums), Shards: prev.Shards,
-		Sizes: prev.Sizes, Buckets: slices.Clone(prev.Buckets), Cards: slices.Clone(prev.Cards)}
+		Sizes: prev.Sizes, Buckets: slices.Clone(prev.Buckets), Cards: slices.Clone(prev.Cards), Lens: ix.lens}
 	dirty, fresh, after, ok := ix.touched(prev, ix.sums, ix.split)
 	if !ok {
 		return nil, false, nil
@@ -245,17 +246,16 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 	// Every other file is the previous export's. Taking them over is a
 	// system call or two each, 14,000 files at 10,000 articles; it runs
 	// beside the making of the dirty shards, which is computation.
-	errNotKept := errors.New("not kept")
 	kept := make(chan error, 1)
 	go func() {
 		keep := func(name string) error {
 			sum, ok := prevSum[name]
 			if !ok {
-				return errNotKept
+				return errFullExport
 			}
 			ok, err := w.keep(name, sum)
 			if err == nil && !ok {
-				err = errNotKept
+				err = errFullExport
 			}
 			return err
 		}
@@ -301,14 +301,14 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 	// articles, reading every posting of every term in the dirty shards
 	// read 5.6 million postings after a one-article edit, 90% of them the
 	// postings of the edited article's own common terms.
-	p := shardPatch{ix: ix, r: r, m: ix.newMerger(), after: make(map[int32]map[string]bool, len(changed))}
+	base := shardPatch{ix: ix, after: make(map[int32]map[string]bool, len(changed))}
 	for _, n := range changed {
-		p.docs = append(p.docs, n)
+		base.docs = append(base.docs, n)
 		set := make(map[string]bool)
 		for _, t := range ix.fresh[ix.ids[n]] {
 			set[t] = true
 		}
-		p.after[n] = set
+		base.after[n] = set
 	}
 	var newTerms [2]map[int][]string // fresh terms by family and shard
 	for f := range newTerms {
@@ -319,70 +319,59 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 		s := int(bucketOf(t, ix.split)) & (prev.Shards[f] - 1)
 		newTerms[f][s] = append(newTerms[f][s], t)
 	}
-	type shardOut struct {
-		f, s  int
-		pairs [][2]string
-	}
-	var outs []shardOut
-	var cands []string // the terms looked at again, in no order
-	alive := make(map[string]bool)
-	for f, fam := range familyName {
+	var jobs []*shardJob
+	for f := range familyName {
 		for s, d := range shardDirty[f] {
-			if !d {
-				continue
+			if d {
+				jobs = append(jobs, &shardJob{f: f, s: s, name: familyName[f] + "/" + strconv.Itoa(s) + ".json.gz"})
 			}
-			name := fam + "/" + strconv.Itoa(s) + ".json.gz"
-			sum, ok := prevSum[name]
-			if !ok {
-				return nil, false, nil
-			}
-			data, ok, err := w.previous(name, sum)
-			if !ok {
-				return nil, false, err
-			}
-			old, err := decodeShard(data)
-			if err != nil {
-				return nil, false, nil // not a shard this code wrote: export in full
-			}
-			pairs := make([][2]string, 0, len(old)+len(newTerms[f][s]))
-			seen := make(map[string]bool, len(old))
-			for _, pr := range old {
-				seen[pr[0]] = true
-				enc, touched, err := p.patch(pr[0], pr[1])
-				if err != nil {
-					return nil, false, err
-				}
-				if touched {
-					cands = append(cands, pr[0])
-					alive[pr[0]] = enc != ""
-				}
-				if enc != "" {
-					pairs = append(pairs, [2]string{pr[0], enc})
-				}
-			}
-			for _, t := range newTerms[f][s] {
-				if seen[t] {
-					continue
-				}
-				seen[t] = true
-				enc, err := p.read(t)
-				if err != nil {
-					return nil, false, err
-				}
-				cands = append(cands, t)
-				alive[t] = enc != ""
-				if enc != "" {
-					pairs = append(pairs, [2]string{t, enc})
-				}
-			}
-			slices.SortFunc(pairs, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
-			for _, pr := range pairs {
-				next.Sizes[f][bucketOf(pr[0], ix.split)] += int64(len(pr[0]) + len(pr[1]) + 6)
-			}
-			outs = append(outs, shardOut{f, s, pairs})
 		}
 	}
-	ix.lastRead = p.reads
+	var nextJob, reads atomic.Int64
+	err = ix.parallel(len(jobs), func(_ int, r index.IndexReader) error {
+		p := base
+		p.r, p.m = r, ix.newMerger()
+		defer func() { reads.Add(int64(p.reads)) }()
+		for {
+			j := int(nextJob.Add(1) - 1)
+			if j >= len(jobs) {
+				return nil
+			}
+			job := jobs[j]
+			sum, ok := prevSum[job.name]
+			if !ok {
+				return errFullExport
+			}
+			data, ok, err := w.previous(job.name, sum)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return errFullExport
+			}
+			if err := p.shard(job, data, newTerms[job.f][job.s]); err != nil {
+				return err
+			}
+		}
+	})
+	if errors.Is(err, errFullExport) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	ix.lastRead = int(reads.Load())
+	var cands []string // the terms looked at again
+	alive := make(map[string]bool)
+	for _, job := range jobs {
+		for _, pr := range job.pairs {
+			next.Sizes[job.f][bucketOf(pr[0], ix.split)] += int64(len(pr[0]) + len(pr[1]) + 6)
+		}
+		for _, t := range job.looked {
+			cands = append(cands, t)
+			alive[t] = !job.dead[t]
+		}
+	}
 	for f := range next.Shards {
 		var total int64
 		for _, n := range next.Sizes[f] {
@@ -398,9 +387,8 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 	if ix.dfs == nil && len(changed) == 0 {
 		next.DF = prev.DF // the same terms in the same documents
 	}
-	for _, o := range outs {
-		name := familyName[o.f] + "/" + strconv.Itoa(o.s) + ".json.gz"
-		if err := w.replaceGzipJSON(name, prevSum[name], o.pairs); err != nil {
+	for _, job := range jobs {
+		if err := w.replaceGzipJSON(job.name, prevSum[job.name], job.pairs); err != nil {
 			return nil, false, err
 		}
 	}
@@ -414,7 +402,7 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 		return nil, false, err
 	}
 	if err := waitKept(); err != nil {
-		if err == errNotKept {
+		if errors.Is(err, errFullExport) {
 			err = nil
 		}
 		return nil, false, err
@@ -730,7 +718,7 @@ func (ix *Index) dfsFrom(r index.IndexReader, prev *exportState, sums map[string
 }
 
 // shardPatch works out a term's encoded impacts after an edit from those
-// before it (see exportDelta).
+// before it (see exportDelta). One per goroutine.
 type shardPatch struct {
 	ix    *Index
 	r     index.IndexReader
@@ -740,6 +728,68 @@ type shardPatch struct {
 	imp   []docImpact               // reused
 	buf   []byte                    // reused
 	reads int                       // terms whose postings were read
+}
+
+// errFullExport stops a delta export that finds the export must be made
+// in full.
+var errFullExport = errors.New("the export must be made in full")
+
+// shardJob is one dirty term shard of a delta export.
+type shardJob struct {
+	f, s   int    // family and shard
+	name   string // file name
+	pairs  [][2]string
+	looked []string        // the terms looked at again
+	dead   map[string]bool // those of them left without postings
+}
+
+// shard makes job's pairs from data, its file in the previous export,
+// and added, the changed documents' terms now that belong in it.
+func (p *shardPatch) shard(job *shardJob, data []byte, added []string) error {
+	old, err := decodeShard(data)
+	if err != nil {
+		return errFullExport // not a shard this code wrote
+	}
+	job.pairs = make([][2]string, 0, len(old)+len(added))
+	look := func(term, enc string) {
+		job.looked = append(job.looked, term)
+		if enc == "" {
+			if job.dead == nil {
+				job.dead = make(map[string]bool)
+			}
+			job.dead[term] = true
+		}
+	}
+	seen := make(map[string]bool, len(old))
+	for _, pr := range old {
+		seen[pr[0]] = true
+		enc, touched, err := p.patch(pr[0], pr[1])
+		if err != nil {
+			return err
+		}
+		if touched {
+			look(pr[0], enc)
+		}
+		if enc != "" {
+			job.pairs = append(job.pairs, [2]string{pr[0], enc})
+		}
+	}
+	for _, t := range added {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		enc, err := p.read(t)
+		if err != nil {
+			return err
+		}
+		look(t, enc)
+		if enc != "" {
+			job.pairs = append(job.pairs, [2]string{t, enc})
+		}
+	}
+	slices.SortFunc(job.pairs, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	return nil
 }
 
 // patch returns term's encoded impacts now, given enc, those of the

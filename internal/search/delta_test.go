@@ -121,6 +121,25 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen bool)
 		if i > 1 && !ix.lastDFs {
 			t.Errorf("%s: Update read every term's postings, not the changed ones' (dfsFrom)", step.name)
 		}
+		// From the third step on, the state holds the field lengths,
+		// which an update keeps when the documents are the same IDs.
+		sameIDs := slices.EqualFunc(before, docs, func(a, b Doc) bool { return a.ID == b.ID })
+		if want := i > 2 && sameIDs; ix.lastLens != want {
+			t.Errorf("%s: Update took the field lengths from the state: %v, want %v (lensFrom)", step.name, ix.lastLens, want)
+		}
+		if ix.lastLens {
+			r, err := ix.reader()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, want, err := fieldLengths(r, len(docs), ix.num)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(ix.lens, want) {
+				t.Errorf("%s: field lengths from the state differ from the index's", step.name)
+			}
+		}
 		sums, err := ix.ExportAs(exportDir, version, reuse)
 		delta, read := ix.lastDelta, ix.lastRead
 		if !keepOpen {

@@ -152,7 +152,7 @@ func (ix *Index) exportStateful(tmp string, reuse Reuse) (map[string]Sum, *expor
 	w = newExportWriter(tmp)
 	w.reuse, w.sums = reuse, make(map[string]Sum)
 	if ix.sums != nil && ix.path != "" {
-		st = &exportState{Stats: ix.stats, IDs: ix.ids, Sums: docSums(ix.ids, ix.sums)}
+		st = &exportState{Stats: ix.stats, IDs: ix.ids, Sums: docSums(ix.ids, ix.sums), Lens: ix.lens}
 	}
 	if err := ix.exportWith(w, st); err != nil {
 		return nil, nil, err

@@ -100,6 +100,7 @@ type Index struct {
 	path  string       // the index's directory, or "" in memory
 	dfs   []termDF     // the terms' document frequencies, if computed (see termDFs)
 	prev  *exportState // the last export's state, if Update read it
+	lens  []uint32     // the documents' field lengths, if known (see exportState.Lens)
 	state *exportState // the state of ExportAs's last export, for Close to write and the next export to start from
 
 	segments, deleted int // the pinned snapshot's segments and deleted documents (see mergeWhen)
@@ -109,6 +110,7 @@ type Index struct {
 	lastDelta bool // whether the last ExportAs exported from a state, for tests
 	lastDFs   bool // whether the last Update read the terms' frequencies from a state (dfsFrom), for tests
 	lastRead  int  // terms whose postings the last delta export read, for tests
+	lastLens  bool // whether the last Update took the field lengths from a state (lensFrom), for tests
 }
 
 // newMapping returns the index mapping: the custom text analyzer on the
@@ -311,9 +313,7 @@ func build(ctx context.Context, dir string, docs []Doc, batch int) (*Index, erro
 
 // computeStats walks the norms of the text fields' postings to find each
 // document's field lengths (scorch stores a field's analysed length in
-// every posting as norm = 1/√length) and averages them. A field's walk
-// stops when every document has been seen, which for the body happens
-// within its first few terms. bleve keeps no
+// every posting as norm = 1/√length) and averages them. bleve keeps no
 // per-field length totals (its BM25 uses the dictionary size instead), and
 // counting tokens here ourselves would analyse the text a second time.
 //
@@ -324,11 +324,46 @@ func computeStats(r index.IndexReader, n int, dfs []termDF) (stats, []termDF, er
 	if n == 0 {
 		return st, nil, nil
 	}
+	totals, _, err := fieldLengths(r, n, nil)
+	if err != nil {
+		return st, nil, err
+	}
+	return statsFrom(r, n, totals, dfs)
+}
+
+// statsFrom makes the statistics of n documents from the totals of their
+// field lengths and the terms' document frequencies, computing these if
+// dfs is nil.
+func statsFrom(r index.IndexReader, n int, totals [len(textFields)]float64, dfs []termDF) (stats, []termDF, error) {
+	st := stats{Format: formatVersion, Docs: n}
+	for f, total := range totals {
+		st.AvgLen[f] = roundLen(total / float64(n))
+	}
+	if dfs == nil {
+		var err error
+		if dfs, err = termDFs(r); err != nil {
+			return st, nil, err
+		}
+	}
+	st.Split = splitOf(dfs)
+	return st, dfs, nil
+}
+
+// fieldLengths returns the totals, over r's n documents, of each text
+// field's analysed length, from the norm of each document's first posting
+// in the field in term order. A field's walk stops when every document has
+// been seen, which for the body happens within its first few terms. With
+// num, the doc table, it also returns each document's lengths, by doc
+// number, len(textFields) to a document (see exportState.Lens).
+func fieldLengths(r index.IndexReader, n int, num map[string]int32) ([len(textFields)]float64, []uint32, error) {
+	var totals [len(textFields)]float64
+	var lens []uint32
+	if num != nil {
+		lens = make([]uint32, len(textFields)*len(num))
+	}
 	r = unfiltered(r) // a term without live postings adds nothing below
-	var err error
 	for fi, field := range textFields {
 		seen := make(map[string]bool, n)
-		var total float64
 		err := walkField(r, field, false, func(term string, tfr index.TermFieldReader) error {
 			var tfd index.TermFieldDoc
 			for {
@@ -338,7 +373,15 @@ func computeStats(r index.IndexReader, n int, dfs []termDF) (stats, []termDF, er
 				}
 				if !seen[string(d.ID)] {
 					seen[string(d.ID)] = true
-					total += normLength(d.Norm)
+					l := normLength(d.Norm)
+					totals[fi] += l
+					if lens != nil {
+						doc, ok := num[string(d.ID)]
+						if !ok {
+							return errNoDoc
+						}
+						lens[len(textFields)*int(doc)+fi] = uint32(l)
+					}
 					if len(seen) == n {
 						return errAllSeen
 					}
@@ -346,17 +389,10 @@ func computeStats(r index.IndexReader, n int, dfs []termDF) (stats, []termDF, er
 			}
 		})
 		if err != nil && err != errAllSeen {
-			return st, nil, err
-		}
-		st.AvgLen[fi] = roundLen(total / float64(n))
-	}
-	if dfs == nil {
-		if dfs, err = termDFs(r); err != nil {
-			return st, nil, err
+			return totals, nil, err
 		}
 	}
-	st.Split = splitOf(dfs)
-	return st, dfs, nil
+	return totals, lens, nil
 }
 
 // statsOf computes the statistics of a newly built index, which has no

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -280,7 +281,15 @@ func (ix *Index) finish(n int, sums map[string][sha256.Size]byte) error {
 		return err
 	}
 	ix.lastDFs = ok
-	st, dfs, err := computeStats(r, n, dfs)
+	totals, lens, ok, err := ix.lensFrom(ix.prev, sums)
+	if err == nil && !ok {
+		totals, lens, err = fieldLengths(r, n, ix.num)
+	}
+	if err != nil {
+		return err
+	}
+	ix.lastLens, ix.lens = ok, lens
+	st, dfs, err := statsFrom(r, n, totals, dfs)
 	if err != nil {
 		return err
 	}
@@ -293,6 +302,66 @@ func (ix *Index) finish(n int, sums map[string][sha256.Size]byte) error {
 	}
 	ix.stats, ix.split, ix.sums, ix.dfs = st, newSplitSet(st.Split), sums, dfs
 	return nil
+}
+
+// lensFrom returns what fieldLengths would for the index after an
+// update, from prev, the state of the export before it: the lengths kept
+// there, with those of the documents changed since read from their
+// postings. Walking the fields' postings took 0.1 to 0.3 s after a
+// one-article edit at 10,000 generated articles, more than reading
+// anything else the update needs.
+//
+// lensFrom reports false when it cannot: there is no state or it has no
+// lengths, the documents are not those of the state, the index did not
+// (re)index a changed document itself, so that its terms are not known,
+// or the index is not read segment by segment.
+func (ix *Index) lensFrom(prev *exportState, sums map[string][32]byte) ([len(textFields)]float64, []uint32, bool, error) {
+	var totals [len(textFields)]float64
+	const nf = len(textFields)
+	if prev == nil || !slices.Equal(prev.IDs, ix.ids) || len(prev.Lens) != nf*len(ix.ids) ||
+		len(prev.Sums) != 32*len(ix.ids) {
+		return totals, nil, false, nil
+	}
+	p := ix.newPostings()
+	if p == nil {
+		return totals, nil, false, nil
+	}
+	lens := slices.Clone(prev.Lens)
+	for n, id := range ix.ids {
+		if sum := sums[id]; bytes.Equal(sum[:], prev.Sums[32*n:32*n+32]) {
+			continue
+		}
+		terms, ok := ix.fresh[id]
+		if !ok {
+			return totals, nil, false, nil
+		}
+		terms = slices.Sorted(slices.Values(terms))
+		// A field's length is in the norm of each of the document's
+		// postings in it; fieldLengths takes the first term's.
+		l := lens[nf*n : nf*n+nf]
+		clear(l)
+		var found [nf]bool
+		left := nf
+		for _, t := range terms {
+			tp, _, err := p.doc(t, int32(n))
+			if err != nil {
+				return totals, nil, false, err
+			}
+			for f := range nf {
+				if !found[f] && tp.fields[f].tf > 0 {
+					found[f], l[f] = true, uint32(tp.fields[f].length)
+					left--
+				}
+			}
+			if left == 0 {
+				break
+			}
+		}
+	}
+	for i, l := range lens {
+		totals[i%nf] += float64(l)
+	}
+	return totals, lens, true, nil
 }
 
 // mergeWhen reports whether Update merges the index's segments into one,
