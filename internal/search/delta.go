@@ -49,8 +49,10 @@ import (
 // only the shards holding a term of a changed document (before or after
 // the change), the changed documents' d/ files and the code buckets of
 // their codes (before or after) can differ. Average lengths are rounded to
-// a whole token (see computeStats), so that an edit rarely moves them;
-// when anything global does move, the export is made in full.
+// a whole token (see roundLen), so that an edit rarely moves them; when
+// anything global does move, the export is made in full. Those shards are
+// themselves made from the previous export's files, with only the terms
+// of the changed documents looked at again (see shardPatch).
 // TestExportDelta compares the result with a full export, byte for byte.
 
 // buckets is the number of term buckets: see bucketOf.
