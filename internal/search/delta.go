@@ -390,7 +390,7 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 		next.DF = prev.DF // the same terms in the same documents
 	}
 	for _, job := range jobs {
-		if err := w.replaceGzipJSON(job.name, prevSum[job.name], job.pairs); err != nil {
+		if err := w.replace(job.name, prevSum[job.name], job.data); err != nil {
 			return nil, false, err
 		}
 	}
@@ -522,28 +522,25 @@ func (w *exportWriter) previous(name string, sum Sum) ([]byte, bool, error) {
 	return data, err == nil, err
 }
 
-// replaceGzipJSON writes v as name, a file previous took over with
-// content old, as writeGzipJSON would, keeping the file if its content is
-// the same. The file may be a link to a published export's: it is
-// removed, never written into.
-func (w *exportWriter) replaceGzipJSON(name string, old Sum, v any) error {
-	return gzipJSON(v, func(data []byte) error {
-		sum := Sum(sha256.Sum256(data))
-		if sum != old {
-			p := filepath.Join(w.dir, filepath.FromSlash(name))
-			if err := os.Remove(p); err != nil {
-				return err
-			}
-			if err := os.WriteFile(p, data, 0o644); err != nil {
-				return err
-			}
+// replace writes data as name, a file previous took over with content
+// old, keeping the file if its content is the same. The file may be a
+// link to a published export's: it is removed, never written into.
+func (w *exportWriter) replace(name string, old Sum, data []byte) error {
+	sum := Sum(sha256.Sum256(data))
+	if sum != old {
+		p := filepath.Join(w.dir, filepath.FromSlash(name))
+		if err := os.Remove(p); err != nil {
+			return err
 		}
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.names = append(w.names, name)
-		w.sums[name] = sum
-		return nil
-	})
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return err
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.names = append(w.names, name)
+	w.sums[name] = sum
+	return nil
 }
 
 // docBuckets notes, for the state of a full export, the buckets of every
@@ -741,6 +738,7 @@ type shardJob struct {
 	f, s   int    // family and shard
 	name   string // file name
 	pairs  [][2]string
+	data   []byte          // the pairs as writeGzipJSON writes them
 	looked []string        // the terms looked at again
 	dead   map[string]bool // those of them left without postings
 }
@@ -791,7 +789,10 @@ func (p *shardPatch) shard(job *shardJob, data []byte, added []string) error {
 		}
 	}
 	slices.SortFunc(job.pairs, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
-	return nil
+	return gzipJSON(job.pairs, func(data []byte) error {
+		job.data = bytes.Clone(data)
+		return nil
+	})
 }
 
 // patch returns term's encoded impacts now, given enc, those of the
