@@ -111,6 +111,9 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen bool)
 			t.Fatalf("%s: %v", step.name, err)
 		}
 		moved := movedTerms(ix, before, docs)
+		if v, want := ix.Version(), Version(docs); v != want {
+			t.Errorf("%s: index version %q, want Version's %q", step.name, v, want)
+		}
 		version := "v" + strconv.Itoa(i)
 		reuse := func(name string, sum Sum, dst string) bool {
 			if prevSums == nil || prevSums[name] != sum {

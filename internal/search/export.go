@@ -20,7 +20,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	index "github.com/blevesearch/bleve_index_api"
 )
@@ -273,26 +272,31 @@ func writeEntry(dir, version string) error {
 }
 
 // Version returns the version ExportAs should use for an index of docs: a
-// hash of everything the export is derived from (every field of every
-// document, in order) and of the format. The same documents always give
-// the same version, and different documents a different one.
+// hash of the documents' hashes (see Doc.sum, which covers every field),
+// in ID order, and of the format. The same documents always give the
+// same version, whatever their order, and different documents a different
+// one. An index Update made knows its version without hashing the
+// documents again (Index.Version).
 func Version(docs []Doc) string {
+	return docsVersion(docSumsOf(docs))
+}
+
+// Version returns Version of the documents the index holds, if Update
+// made it or brought it up to date, or "".
+func (ix *Index) Version() string {
+	if ix.sums == nil {
+		return ""
+	}
+	return docsVersion(ix.sums)
+}
+
+func docsVersion(sums map[string][sha256.Size]byte) string {
 	h := sha256.New()
-	str := func(s string) { writeString(h, s) }
-	str(fmt.Sprintf("kbgen search export format %d", formatVersion))
-	for _, d := range docs {
-		str(d.ID)
-		str(d.Title)
-		str(d.ErrorText)
-		str(d.Lang)
-		str(strings.Join(d.Tags, "\x00"))
-		for _, c := range d.Codes {
-			str(string(c))
-		}
-		str(strings.Join(d.Headings, "\x00"))
-		str(d.Body)
-		str(d.Summary)
-		str(d.UpdatedAt.UTC().Format(time.RFC3339Nano))
+	writeString(h, fmt.Sprintf("kbgen search export format %d", formatVersion))
+	for _, id := range sortedKeys(sums) {
+		writeString(h, id)
+		sum := sums[id]
+		h.Write(sum[:])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }

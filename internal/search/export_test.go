@@ -462,6 +462,14 @@ func TestVersion(t *testing.T) {
 	if Version(moved) == v {
 		t.Errorf("Version did not change when text moved between fields")
 	}
+	// The export numbers documents in ID order, whatever the order given.
+	two := []Doc{docs[0], {ID: "en/b/", Title: "Activation", Lang: "en", Body: "text"}}
+	if Version(two) != Version([]Doc{two[1], two[0]}) {
+		t.Errorf("Version depends on the documents' order")
+	}
+	if Version(two) == v {
+		t.Errorf("Version did not change with a document added")
+	}
 }
 
 // TestExportBytes pins the export of a generated corpus. Export's version

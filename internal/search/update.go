@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -50,10 +51,7 @@ func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
 	if err := checkIDs(docs); err != nil {
 		return nil, err
 	}
-	sums := make(map[string][sha256.Size]byte, len(docs))
-	for i := range docs {
-		sums[docs[i].ID] = docs[i].sum()
-	}
+	sums := docSumsOf(docs)
 	ix, old, err := openForUpdate(dir)
 	if err != nil {
 		return buildWithSums(ctx, dir, docs, sums)
@@ -87,11 +85,7 @@ func (ix *Index) Update(ctx context.Context, docs []Doc) error {
 	if err := checkIDs(docs); err != nil {
 		return fail(err)
 	}
-	sums := make(map[string][sha256.Size]byte, len(docs))
-	for i := range docs {
-		sums[docs[i].ID] = docs[i].sum()
-	}
-	return ix.update(ctx, docs, sums)
+	return ix.update(ctx, docs, docSumsOf(docs))
 }
 
 // update makes the open index, which holds the documents whose hashes
@@ -380,6 +374,27 @@ func mergeWhen(segments, deleted, docs int) bool {
 // A built index has a few (bleve merges as Build adds its batches; three
 // at 10,000 generated articles), and each update adds one.
 const maxSegments = 16
+
+// docSumsOf returns the documents' hashes by ID, computed on every core:
+// hashing the 10,000 generated articles takes 60 ms on one.
+func docSumsOf(docs []Doc) map[string][sha256.Size]byte {
+	all := make([][sha256.Size]byte, len(docs))
+	var next atomic.Int64
+	parallelN(len(docs), func(int) error {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= len(docs) {
+				return nil
+			}
+			all[i] = docs[i].sum()
+		}
+	})
+	sums := make(map[string][sha256.Size]byte, len(docs))
+	for i := range docs {
+		sums[docs[i].ID] = all[i]
+	}
+	return sums
+}
 
 // sum is a hash of everything the index holds of d.
 func (d *Doc) sum() [sha256.Size]byte {

@@ -256,7 +256,11 @@ func (s *Site) UpdateSearch(ctx context.Context, dir string) (*SearchIndex, erro
 	if err != nil {
 		return nil, err
 	}
-	return &SearchIndex{ix: ix, version: search.Version(docs)}, nil
+	version := ix.Version() // without hashing every document again
+	if version == "" {
+		version = search.Version(docs)
+	}
+	return &SearchIndex{ix: ix, version: version}, nil
 }
 
 // Update brings x, open since UpdateSearch made it, up to date with s as
@@ -269,7 +273,7 @@ func (x *SearchIndex) Update(ctx context.Context, s *Site) error {
 	if err := x.ix.Update(ctx, docs); err != nil {
 		return err
 	}
-	x.version = search.Version(docs)
+	x.version = x.ix.Version()
 	return nil
 }
 
