@@ -177,7 +177,7 @@ type Sum = [sha256.Size]byte
 // content it would write, and the path it would write it at. If Reuse
 // knows a file of exactly that content, it links or moves it to dst and
 // reports true; otherwise, or if that fails, it reports false and the
-// export writes the file. Calls are not concurrent.
+// export writes the file. Calls may be concurrent, for different names.
 type Reuse func(name string, sum Sum, dst string) bool
 
 // sumsOf returns the SHA-256 of every file below dir, by slash-separated
@@ -473,15 +473,15 @@ func (ix *Index) exportWith(w *exportWriter, st *exportState) error {
 	if err != nil {
 		return err
 	}
-	codes, err := ix.codePostings(r, nil)
+	codes, err := ix.codePostings(r, "")
 	if err != nil {
 		return err
 	}
-	if m.Codes, err = writeCodeBuckets(w, codes, cards, nil); err != nil {
+	if m.Codes, err = writeCodeBuckets(w, codes, cards); err != nil {
 		return err
 	}
 	if st != nil {
-		st.Cards = cards
+		st.Cards, st.Codes = cards, m.Codes
 	}
 	return ix.writeRest(r, w, &m)
 }
@@ -826,20 +826,19 @@ type codePosting struct {
 	primary bool
 }
 
-// codePostings returns the carriers of every code, by canonical code; of
-// those codes want reports true for, if want is not nil, and only the
-// others' names, with no carriers.
-func (ix *Index) codePostings(r index.IndexReader, want func(code string) bool) (map[string][]codePosting, error) {
+// codePostings returns the carriers of the codes that start with one of
+// prefixes ("" for every code), by canonical code.
+func (ix *Index) codePostings(r index.IndexReader, prefixes ...string) (map[string][]codePosting, error) {
 	out := make(map[string][]codePosting)
-	codes, err := dictPrefix(r, fCodes, "")
-	if err != nil {
-		return nil, err
+	var codes []string
+	for _, p := range prefixes {
+		cs, err := dictPrefix(r, fCodes, p)
+		if err != nil {
+			return nil, err
+		}
+		codes = append(codes, cs...)
 	}
 	for _, c := range codes {
-		if want != nil && !want(c) {
-			out[c] = nil
-			continue
-		}
 		docs, err := ix.termDocs(r, c, fCodes)
 		if err != nil {
 			return nil, err
@@ -889,11 +888,7 @@ func (ix *Index) codePostings(r index.IndexReader, want func(code string) bool) 
 // The bitmap is 684 bytes whatever the corpus; listing the bucket keys in
 // the manifest, as format 1 did, grew it to 57 KB at 100,000 generated
 // articles (8,192 keys), and every search downloads the manifest.
-//
-// With skip not nil, the files of the three-digit keys skip reports true
-// for are not written (their codes are still in the bitmap): the caller
-// has them from an earlier export.
-func writeCodeBuckets(w *exportWriter, codes map[string][]codePosting, cards []card, skip func(key string) bool) (string, error) {
+func writeCodeBuckets(w *exportWriter, codes map[string][]codePosting, cards []card) (string, error) {
 	type entry struct {
 		code, postings string
 		ps             []codePosting
@@ -951,9 +946,7 @@ func writeCodeBuckets(w *exportWriter, codes map[string][]codePosting, cards []c
 		for j < len(all) && strings.HasPrefix(all[j].code[2:], key) {
 			j++
 		}
-		if skip == nil || !skip(key) {
-			write(key, all[i:j])
-		}
+		write(key, all[i:j])
 		n, err := strconv.ParseUint(key, 16, 12)
 		if err != nil {
 			return "", fmt.Errorf("code %s: %v", all[i].code, err)

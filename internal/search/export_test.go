@@ -239,7 +239,7 @@ func TestCodeBuckets(t *testing.T) {
 			}
 			dir := t.TempDir()
 			w := newExportWriter(dir)
-			bitmap, err := writeCodeBuckets(w, codes, cards, nil)
+			bitmap, err := writeCodeBuckets(w, codes, cards)
 			if err != nil {
 				t.Fatal(err)
 			}
