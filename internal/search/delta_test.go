@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -384,5 +385,51 @@ func TestDFsFromSplit(t *testing.T) {
 		if !slices.Equal(got, want) || slices.Contains(want, "srv") != step.split {
 			t.Errorf("step %d: split %q, a clean build's %q; want \"srv\" in it %v", i, got, want, step.split)
 		}
+	}
+}
+
+// TestExportStateFile writes a state with every field set, some longer
+// than a chunk, and reads it back; a truncated file reads as none.
+func TestExportStateFile(t *testing.T) {
+	n := stateChunk + 10
+	st := &exportState{Stats: stats{Format: formatVersion, Docs: n, AvgLen: [4]float64{3, 4, 5, 100}, Split: []string{"ab", "cd"}},
+		Shards: [2]int{64, 16}, Codes: "AAEC"}
+	st.Sizes[0][7], st.Sizes[1][3] = 1234, 56
+	for i := range n {
+		id := fmt.Sprintf("ja/a%05d/", i)
+		st.IDs = append(st.IDs, id)
+		st.Terms = append(st.Terms, fmt.Sprintf("term%d", i))
+		st.DF = append(st.DF, uint32(i))
+		st.Buckets = append(st.Buckets, []byte{byte(i), byte(i >> 8)})
+		st.Cards = append(st.Cards, card{ID: id, Title: "題名", Lang: "ja", Codes: []string{"0xC004F074"}})
+		st.Lens = append(st.Lens, uint32(i), 1, 2, 3)
+		st.Files = append(st.Files, "d/"+strconv.Itoa(i)+".json")
+	}
+	st.Sums = make([]byte, 32*n)
+	st.FileSum = make([]byte, 32*n)
+	for i := range st.Sums {
+		st.Sums[i], st.FileSum[i] = byte(i), byte(i*7)
+	}
+	ix := &Index{path: filepath.Join(t.TempDir(), "index")}
+	if err := ix.saveExportState(st); err != nil {
+		t.Fatal(err)
+	}
+	got := ix.loadExportState()
+	if got == nil {
+		t.Fatal("the state written reads as none")
+	}
+	if !reflect.DeepEqual(got, st) {
+		t.Errorf("the state read differs from the one written")
+	}
+	name := statePath(ix.path)
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, data[:len(data)*2/3], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if ix.loadExportState() != nil {
+		t.Errorf("a truncated state reads as a state")
 	}
 }
