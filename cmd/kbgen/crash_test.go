@@ -705,11 +705,11 @@ func TestServeLoad(t *testing.T) {
 			resp.Body.Close()
 			page = string(b)
 		}
-		if strings.Contains(log, "rebuilt after ") && strings.Contains(log, "search index rebuilt") && strings.Contains(page, last) {
+		if strings.Contains(log, "rebuilt after ") && strings.Contains(log, "search index updated") && strings.Contains(page, last) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Errorf("90 s after the last save, kbgen serve has not rebuilt (want %q in the page, \"rebuilt after\" and \"search index rebuilt\" in the log):\n%s", last, log)
+			t.Errorf("90 s after the last save, kbgen serve has not rebuilt (want %q in the page, \"rebuilt after\" and \"search index updated\" in the log):\n%s", last, log)
 			break
 		}
 		time.Sleep(200 * time.Millisecond)

@@ -398,7 +398,7 @@ func (s *Server) exportSearch(ctx context.Context) {
 	next.search, next.searchOf = version, st.site
 	s.cur.Store(&next)
 	s.mu.Unlock()
-	fmt.Fprintf(s.log, "search index rebuilt in %v\n", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(s.log, "search index updated in %v\n", time.Since(start).Round(time.Millisecond))
 	dir := filepath.Join(s.tmp, "search")
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
