@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,7 +70,7 @@ import (
 
 // cacheFormat changes whenever the cache file or the way keys are
 // computed changes; a cache file of another format is ignored.
-const cacheFormat = 2
+const cacheFormat = 3
 
 // cacheKey is the hash of a file's inputs. The zero key means "not known"
 // and never matches.
@@ -106,16 +105,15 @@ type buildCache struct {
 
 // readCache returns the cache file at name if it describes out, or nil.
 func readCache(name, out string) *buildCache {
-	f, err := os.Open(name)
+	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil
 	}
-	defer f.Close()
-	var c buildCache
-	if err := gob.NewDecoder(f).Decode(&c); err != nil || c.Format != cacheFormat || c.Out != out {
+	c, ok := decodeCache(data)
+	if !ok || c.Out != out {
 		return nil
 	}
-	return &c
+	return c
 }
 
 // writeCache replaces the cache file at name with c, by a rename so that
@@ -125,14 +123,7 @@ func writeCache(name string, c *buildCache) error {
 		return err
 	}
 	tmp := name + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	err = gob.NewEncoder(f).Encode(c)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
+	err := os.WriteFile(tmp, encodeCache(c), 0o644)
 	if err == nil {
 		err = os.Rename(tmp, name)
 	}
@@ -140,6 +131,109 @@ func writeCache(name string, c *buildCache) error {
 		os.Remove(tmp)
 	}
 	return err
+}
+
+// cacheMagic starts every build cache file.
+const cacheMagic = "kbgen build cache\n"
+
+// encodeCache encodes c for its file, with the parse cache's encoder: a
+// flat list of names and descriptions. As gob maps, reading and writing
+// the 340,000 files of a 100,000-article site cost 4.5 s and 1.7 s of
+// CPU, and 0.1 s and 0.26 s at 10,000 articles, at the start and the
+// end of every build. The files come in map order: the file is not
+// output, and sorting them would cost more than the rest.
+func encodeCache(c *buildCache) []byte {
+	e := encoder{buf: make([]byte, 0, 128+90*(len(c.Files)+len(c.Spare)))}
+	e.buf = append(e.buf, cacheMagic...)
+	e.uint(cacheFormat)
+	e.bytes([]byte(c.Out))
+	e.file(c.Exe)
+	e.buf = append(e.buf, c.ExeSum[:]...)
+	e.bytes([]byte(c.Search))
+	e.files(c.Files)
+	e.files(c.Spare)
+	return e.buf
+}
+
+func (e *encoder) files(m map[string]cachedFile) {
+	e.count(len(m), m == nil)
+	for name, c := range m {
+		e.uint(uint64(len(name)))
+		e.buf = append(e.buf, name...)
+		e.file(c)
+	}
+}
+
+func (e *encoder) file(c cachedFile) {
+	e.buf = append(e.buf, c.Key[:]...)
+	e.buf = append(e.buf, c.Sum[:]...)
+	e.buf = binary.AppendVarint(e.buf, c.Size)
+	e.buf = binary.AppendVarint(e.buf, c.MTime)
+	e.uint(c.Inode)
+}
+
+// decodeCache decodes what encodeCache encoded; false if data is not
+// that, of this cacheFormat.
+func decodeCache(data []byte) (*buildCache, bool) {
+	rest, ok := bytes.CutPrefix(data, []byte(cacheMagic))
+	if !ok {
+		return nil, false
+	}
+	d := decoder{buf: rest}
+	if d.uint() != cacheFormat {
+		return nil, false
+	}
+	c := &buildCache{Format: cacheFormat}
+	c.Out = string(d.bytes())
+	c.Exe = d.file()
+	copy(c.ExeSum[:], d.next(len(c.ExeSum)))
+	c.Search = string(d.bytes())
+	c.Files = d.files()
+	c.Spare = d.files()
+	if d.bad || len(d.buf) != 0 {
+		return nil, false
+	}
+	return c, true
+}
+
+func (d *decoder) files() map[string]cachedFile {
+	n, ok := d.slice()
+	if !ok {
+		return nil
+	}
+	// A file takes at least 68 bytes: a corrupt count must not size the
+	// map.
+	m := make(map[string]cachedFile, min(n, len(d.buf)/68))
+	for range n {
+		name := string(d.bytes())
+		m[name] = d.file()
+		if d.bad {
+			return nil
+		}
+	}
+	return m
+}
+
+func (d *decoder) file() cachedFile {
+	var c cachedFile
+	copy(c.Key[:], d.next(len(c.Key)))
+	copy(c.Sum[:], d.next(len(c.Sum)))
+	c.Size = d.varint()
+	c.MTime = d.varint()
+	c.Inode = d.uint()
+	return c
+}
+
+// varint reads an int64 as binary.AppendVarint wrote it.
+func (d *decoder) varint() int64 {
+	i, n := binary.Varint(d.buf)
+	if n <= 0 {
+		d.bad = true
+		d.buf = nil
+		return 0
+	}
+	d.buf = d.buf[n:]
+	return i
 }
 
 // describe returns the cachedFile of the file at name, with key and sum.

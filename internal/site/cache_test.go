@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"maps"
 	"os"
@@ -511,5 +512,42 @@ func tamperSearch(t *testing.T, dir, name string) {
 	}
 	if err := os.WriteFile(p, append(data, " "...), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCacheFile writes a cache file and reads it back; a truncated one,
+// or one of another output directory, reads as none.
+func TestCacheFile(t *testing.T) {
+	c := &buildCache{Format: cacheFormat, Out: "/srv/kb/public", Search: "0123456789abcdef",
+		Exe: cachedFile{Size: 1 << 25, MTime: -1, Inode: 42}, Files: map[string]cachedFile{}}
+	c.ExeSum[0] = 7
+	for i := range 300 {
+		f := cachedFile{Size: int64(i), MTime: 1_700_000_000_000_000_000 + int64(i), Inode: uint64(i) << 40}
+		f.Key[i%32], f.Sum[31-i%32] = byte(i), byte(i+1)
+		c.Files[fmt.Sprintf("ja/a%03d/index.html", i)] = f
+	}
+	for _, spare := range []map[string]cachedFile{nil, {"index.html": {Size: 3}}} {
+		c.Spare = spare
+		name := filepath.Join(t.TempDir(), "build-cache")
+		if err := writeCache(name, c); err != nil {
+			t.Fatal(err)
+		}
+		got := readCache(name, c.Out)
+		if !reflect.DeepEqual(got, c) {
+			t.Errorf("spare %v: the cache read differs from the one written", spare != nil)
+		}
+		if readCache(name, "/srv/other") != nil {
+			t.Errorf("a cache of another output directory was read")
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(name, data[:len(data)-5], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if readCache(name, c.Out) != nil {
+			t.Errorf("a truncated cache was read")
+		}
 	}
 }
