@@ -147,9 +147,8 @@ type stateHeader struct {
 
 // stateChunk is the number of elements per value of an export state
 // file. gob makes each value whole in a buffer that grows as it goes:
-// the state of 100,000 generated articles as one value, about 170 MB,
-// cost 6.6 s of CPU to write, most of it copying and faulting in the
-// buffer as it grew.
+// the state of 100,000 generated articles (155 MB) as one value cost
+// 6.6 s of CPU to write, most of it in copying that buffer as it grew.
 const stateChunk = 4096
 
 func (st *exportState) encode(enc *gob.Encoder) error {
@@ -277,13 +276,13 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 	}
 	next := &exportState{Stats: ix.stats, IDs: ix.ids, Sums: docSums(ix.ids, ix.sums), Shards: prev.Shards,
 		Sizes: prev.Sizes, Buckets: slices.Clone(prev.Buckets), Cards: slices.Clone(prev.Cards), Lens: ix.lens}
-	dirty, fresh, after, ok := ix.touched(prev, ix.sums, ix.split)
-	if !ok {
+	e := ix.touched(prev, ix.sums, ix.split)
+	if e == nil {
 		return nil, false, nil
 	}
 	var changed []int32
 	for n, id := range ix.ids {
-		if b, ok := after[id]; ok {
+		if b, ok := e.after[id]; ok {
 			changed = append(changed, int32(n))
 			next.Buckets[n] = b
 		}
@@ -293,7 +292,7 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 	var shardDirty [2][]bool
 	for f := range shardDirty {
 		shardDirty[f] = make([]bool, prev.Shards[f])
-		for b, d := range dirty {
+		for b, d := range e.dirty {
 			if d {
 				shardDirty[f][b&(prev.Shards[f]-1)] = true
 			}
@@ -413,7 +412,7 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 	for f := range newTerms {
 		newTerms[f] = make(map[int][]string)
 	}
-	for _, t := range fresh {
+	for _, t := range e.fresh {
 		f := family(t)
 		s := int(bucketOf(t, ix.split)) & (prev.Shards[f] - 1)
 		newTerms[f][s] = append(newTerms[f][s], t)
@@ -737,21 +736,28 @@ func dfAlong(terms []string, dfs []termDF) []uint32 {
 	return out
 }
 
+// edit is what changed in the index since the state of an earlier
+// export (see touched).
+type edit struct {
+	dirty [buckets]bool     // the buckets of the changed, added and removed documents' terms, before and after
+	fresh []string          // the changed and added documents' terms
+	after map[string][]byte // those documents' buckets, encoded, by ID
+}
+
 // touched returns what changed in the index since prev, the state of an
-// earlier export, given the documents' hashes now: the buckets, under
-// split, of the terms of every document changed, added or removed, before
-// and after the change; the changed and added documents' terms; and their
-// buckets, encoded, by ID. A term in no such bucket is in none of those
-// documents, before or after. It reports false if prev is not a whole
-// state, or if the index did not (re)index one of those documents itself,
-// so that its terms are not known.
-func (ix *Index) touched(prev *exportState, sums map[string][32]byte, split splitSet) (dirty [buckets]bool, fresh []string, after map[string][]byte, ok bool) {
-	if len(prev.Sums) != 32*len(prev.IDs) || len(prev.Buckets) != len(prev.IDs) {
-		return dirty, nil, nil, false
+// earlier export, given the documents' hashes now, with buckets under
+// split. A term in no dirty bucket is in none of those documents, before
+// or after. It returns nil if prev is not a whole state, or if the index
+// did not (re)index one of those documents itself, so that its terms are
+// not known.
+func (ix *Index) touched(prev *exportState, sums map[string][32]byte, split splitSet) *edit {
+	if prev == nil || len(prev.Sums) != 32*len(prev.IDs) || len(prev.Buckets) != len(prev.IDs) {
+		return nil
 	}
+	e := &edit{after: make(map[string][]byte)}
 	mark := func(b []byte) {
 		for i := 0; i+1 < len(b); i += 2 {
-			dirty[binary.LittleEndian.Uint16(b[i:])] = true
+			e.dirty[binary.LittleEndian.Uint16(b[i:])] = true
 		}
 	}
 	before := make(map[string]int, len(prev.IDs))
@@ -761,40 +767,35 @@ func (ix *Index) touched(prev *exportState, sums map[string][32]byte, split spli
 			mark(prev.Buckets[n]) // removed or changed
 		}
 	}
-	after = make(map[string][]byte)
 	for id, s := range sums {
 		if n, ok := before[id]; ok && bytes.Equal(s[:], prev.Sums[32*n:32*n+32]) {
 			continue
 		}
 		terms, ok := ix.fresh[id]
 		if !ok {
-			return dirty, nil, nil, false
+			return nil
 		}
-		fresh = append(fresh, terms...)
-		after[id] = encodeBuckets(bucketsOf(terms, split))
-		mark(after[id])
+		e.fresh = append(e.fresh, terms...)
+		e.after[id] = encodeBuckets(bucketsOf(terms, split))
+		mark(e.after[id])
 	}
-	return dirty, fresh, after, true
+	return e
 }
 
 // dfsFrom returns what termDFs would for the index after an update, from
-// prev, the state of the export before it: the terms' document
-// frequencies there, with only those of the terms the update can have
-// touched read again. On 10,000 generated articles, termDFs reads every
-// term's postings, about 170,000 terms, most of an update's time after an
-// edit.
+// prev, the state of the export before it, and e, what changed since
+// under prev's split: the terms' document frequencies there, with only
+// those of the terms the update can have touched read again. On 10,000
+// generated articles, termDFs reads every term's postings, about 170,000
+// terms, most of an update's time after an edit.
 //
-// dfsFrom reports false when it cannot: there is no state, or touched
-// reports false.
-func (ix *Index) dfsFrom(r index.IndexReader, prev *exportState, sums map[string][32]byte) ([]termDF, bool, error) {
-	if prev == nil || len(prev.DF) != len(prev.Terms) {
+// dfsFrom reports false when it cannot: there is no state or edit, or the
+// state has no frequencies.
+func (ix *Index) dfsFrom(r index.IndexReader, prev *exportState, e *edit) ([]termDF, bool, error) {
+	if prev == nil || e == nil || len(prev.DF) != len(prev.Terms) {
 		return nil, false, nil
 	}
 	split := newSplitSet(prev.Stats.Split)
-	dirty, fresh, _, ok := ix.touched(prev, sums, split)
-	if !ok {
-		return nil, false, nil
-	}
 	c, err := newCounter(r)
 	if err != nil || c == nil {
 		return nil, false, err
@@ -805,13 +806,13 @@ func (ix *Index) dfsFrom(r index.IndexReader, prev *exportState, sums map[string
 	kept := make([]termDF, 0, len(prev.Terms))
 	for i, t := range prev.Terms {
 		switch {
-		case dirty[bucketOf(t, split)]:
+		case e.dirty[bucketOf(t, split)]:
 			cands = append(cands, t)
 		case prev.DF[i] > 0:
 			kept = append(kept, termDF{t, uint64(prev.DF[i])})
 		}
 	}
-	cands = append(cands, fresh...)
+	cands = append(cands, e.fresh...)
 	slices.Sort(cands)
 	cands = slices.Compact(cands)
 	var read []termDF
