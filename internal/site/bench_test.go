@@ -31,6 +31,16 @@ func benchSizes(b *testing.B) []int {
 	return sizes
 }
 
+// benchCorpus writes a generated corpus of n articles into a temporary
+// directory and returns it.
+func benchCorpus(b *testing.B, n int) string {
+	root := b.TempDir()
+	if _, err := corpus.Write(root, n, 1); err != nil {
+		b.Fatal(err)
+	}
+	return root
+}
+
 // BenchmarkBuild measures what kbgen build does, in process: load (read,
 // parse and check every article, resolve links) and Build (templates,
 // search index and export, articles, lists, publish) of a generated corpus
@@ -43,10 +53,7 @@ func benchSizes(b *testing.B) []int {
 func BenchmarkBuild(b *testing.B) {
 	for _, n := range benchSizes(b) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			root := b.TempDir()
-			if _, err := corpus.Write(root, n, 1); err != nil {
-				b.Fatal(err)
-			}
+			root := benchCorpus(b, n)
 			fsys := os.DirFS(root)
 			opts := BuildOptions{
 				Out:       filepath.Join(root, "public"),

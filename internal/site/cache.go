@@ -167,8 +167,8 @@ func (e *encoder) files(m map[string]cachedFile) {
 func (e *encoder) file(c cachedFile) {
 	e.buf = append(e.buf, c.Key[:]...)
 	e.buf = append(e.buf, c.Sum[:]...)
-	e.buf = binary.AppendVarint(e.buf, c.Size)
-	e.buf = binary.AppendVarint(e.buf, c.MTime)
+	e.int64(c.Size)
+	e.int64(c.MTime)
 	e.uint(c.Inode)
 }
 
@@ -218,22 +218,10 @@ func (d *decoder) file() cachedFile {
 	var c cachedFile
 	copy(c.Key[:], d.next(len(c.Key)))
 	copy(c.Sum[:], d.next(len(c.Sum)))
-	c.Size = d.varint()
-	c.MTime = d.varint()
+	c.Size = d.int64()
+	c.MTime = d.int64()
 	c.Inode = d.uint()
 	return c
-}
-
-// varint reads an int64 as binary.AppendVarint wrote it.
-func (d *decoder) varint() int64 {
-	i, n := binary.Varint(d.buf)
-	if n <= 0 {
-		d.bad = true
-		d.buf = nil
-		return 0
-	}
-	d.buf = d.buf[n:]
-	return i
 }
 
 // describe returns the cachedFile of the file at name, with key and sum.

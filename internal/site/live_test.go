@@ -12,8 +12,6 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
-
-	"github.com/kbgen/kbgen/internal/corpus"
 )
 
 // searchVersion returns the version directory of the search export in a
@@ -225,6 +223,32 @@ func urls(pages []*Page) []string {
 	return out
 }
 
+// benchEdits writes a generated corpus of n articles and loads it. It
+// returns the site, the article in its middle, and edit, which appends a
+// line naming i to that article's file and returns the line.
+func benchEdits(b *testing.B, n int) (s *Site, p *Page, edit func(i int) string) {
+	root := benchCorpus(b, n)
+	fsys := os.DirFS(root)
+	cfg, _ := LoadConfig(fsys)
+	s, diags, err := Load(context.Background(), fsys, cfg)
+	if err != nil || diags.HasErrors() {
+		b.Fatalf("Load: %v %v", err, diags)
+	}
+	p = s.Articles[len(s.Articles)/2]
+	file := filepath.Join(root, filepath.FromSlash(p.Path))
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, p, func(i int) string {
+		line := "編集 " + strconv.Itoa(i)
+		if err := os.WriteFile(file, append(slices.Clone(orig), "\n"+line+"\n"...), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		return line
+	}
+}
+
 // BenchmarkUpdate measures the dev server's work after an author saves one
 // article: Update (re-parse that file, rebuild the indexes, check every
 // link) and rendering the changed article's page. The target is
@@ -234,23 +258,8 @@ func urls(pages []*Page) []string {
 func BenchmarkUpdate(b *testing.B) {
 	for _, n := range benchSizes(b) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			root := b.TempDir()
-			if _, err := corpus.Write(root, n, 1); err != nil {
-				b.Fatal(err)
-			}
-			fsys := os.DirFS(root)
-			cfg, _ := LoadConfig(fsys)
-			s, diags, err := Load(context.Background(), fsys, cfg)
-			if err != nil || diags.HasErrors() {
-				b.Fatalf("Load: %v %v", err, diags)
-			}
+			s, p, edit := benchEdits(b, n)
 			theme, err := s.LoadTheme()
-			if err != nil {
-				b.Fatal(err)
-			}
-			p := s.Articles[len(s.Articles)/2]
-			file := filepath.Join(root, filepath.FromSlash(p.Path))
-			orig, err := os.ReadFile(file)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -259,10 +268,7 @@ func BenchmarkUpdate(b *testing.B) {
 			i := 0
 			for b.Loop() {
 				i++
-				edited := append(slices.Clone(orig), []byte("\n編集 "+strconv.Itoa(i)+"\n")...)
-				if err := os.WriteFile(file, edited, 0o644); err != nil {
-					b.Fatal(err)
-				}
+				line := edit(i)
 				start := time.Now()
 				next, _, err := s.Update(context.Background(), []string{p.Path})
 				if err != nil {
@@ -273,7 +279,7 @@ func BenchmarkUpdate(b *testing.B) {
 				if found, err := next.RenderPage(&out, p.URL, opts); err != nil || !found {
 					b.Fatalf("RenderPage(%q) = %v, %v", p.URL, found, err)
 				}
-				if !bytes.Contains(out.Bytes(), []byte("編集 "+strconv.Itoa(i))) {
+				if !bytes.Contains(out.Bytes(), []byte(line)) {
 					b.Fatalf("rendered page lacks the edit")
 				}
 				update += mid.Sub(start)
@@ -294,17 +300,8 @@ func BenchmarkUpdate(b *testing.B) {
 func BenchmarkUpdateSearch(b *testing.B) {
 	for _, n := range benchSizes(b) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
-			root := b.TempDir()
-			if _, err := corpus.Write(root, n, 1); err != nil {
-				b.Fatal(err)
-			}
-			fsys := os.DirFS(root)
-			cfg, _ := LoadConfig(fsys)
 			ctx := context.Background()
-			s, diags, err := Load(ctx, fsys, cfg)
-			if err != nil || diags.HasErrors() {
-				b.Fatalf("Load: %v %v", err, diags)
-			}
+			s, p, edit := benchEdits(b, n)
 			tmp := b.TempDir()
 			exportDir := filepath.Join(tmp, "search")
 			ix, err := s.UpdateSearch(ctx, filepath.Join(tmp, "index"))
@@ -316,21 +313,12 @@ func BenchmarkUpdateSearch(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			p := s.Articles[len(s.Articles)/2]
-			file := filepath.Join(root, filepath.FromSlash(p.Path))
-			orig, err := os.ReadFile(file)
-			if err != nil {
-				b.Fatal(err)
-			}
 			var update, export time.Duration
 			i := 0
 			for b.Loop() {
 				i++
 				b.StopTimer()
-				edited := append(slices.Clone(orig), []byte("\n編集 "+strconv.Itoa(i)+"\n")...)
-				if err := os.WriteFile(file, edited, 0o644); err != nil {
-					b.Fatal(err)
-				}
+				edit(i)
 				next, _, err := s.Update(ctx, []string{p.Path})
 				if err != nil {
 					b.Fatal(err)

@@ -519,7 +519,8 @@ type encoder struct {
 }
 
 func (e *encoder) uint(u uint64) { e.buf = binary.AppendUvarint(e.buf, u) }
-func (e *encoder) int(i int)     { e.buf = binary.AppendVarint(e.buf, int64(i)) }
+func (e *encoder) int(i int)     { e.int64(int64(i)) }
+func (e *encoder) int64(i int64) { e.buf = binary.AppendVarint(e.buf, i) }
 
 func (e *encoder) bool(b bool) {
 	if b {
@@ -615,7 +616,9 @@ func (d *decoder) uint() uint64 {
 	return u
 }
 
-func (d *decoder) int() int {
+func (d *decoder) int() int { return int(d.int64()) }
+
+func (d *decoder) int64() int64 {
 	i, n := binary.Varint(d.buf)
 	if n <= 0 {
 		d.bad = true
@@ -623,11 +626,8 @@ func (d *decoder) int() int {
 		return 0
 	}
 	d.buf = d.buf[n:]
-	return int(i)
+	return i
 }
-
-// int64 for the cache file's header, whose fields are int64 everywhere.
-func (d *decoder) int64() int64 { return int64(d.int()) }
 
 func (d *decoder) bool() bool {
 	b := d.next(1)
