@@ -505,8 +505,8 @@ func (ix *Index) Close() error {
 }
 
 // Discard releases the index without writing its export state, for an
-// index whose directory is about to be removed: the state of 10,000
-// generated articles takes 0.4 s to write.
+// index whose directory is about to be removed: the state is 17 MB at
+// 10,000 generated articles, 155 MB at 100,000.
 func (ix *Index) Discard() error {
 	ix.state = nil
 	ix.unpin()
