@@ -125,6 +125,11 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen bool)
 		if i > 1 && !ix.lastDFs {
 			t.Errorf("%s: Update read every term's postings, not the changed ones' (dfsFrom)", step.name)
 		}
+		// Kept open, the index knows the documents before the edit and
+		// reads the frequencies of only their terms, before and after.
+		if touched := touchedTerms(ix, before, docs); keepOpen && i > 1 && ix.lastDFs && ix.lastCounted > touched {
+			t.Errorf("%s: Update read the frequencies of %d terms, want at most the %d of the changed documents", step.name, ix.lastCounted, touched)
+		}
 		// From the third step on, the state holds the field lengths,
 		// which an update keeps when the documents are the same IDs.
 		sameIDs := slices.EqualFunc(before, docs, func(a, b Doc) bool { return a.ID == b.ID })
@@ -145,7 +150,10 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen bool)
 			}
 		}
 		sums, err := ix.ExportAs(exportDir, version, reuse)
-		delta, read := ix.lastDelta, ix.lastRead
+		delta, read, remade := ix.lastDelta, ix.lastRead, slices.Clone(ix.lastShards)
+		if err == nil {
+			checkCounts(t, step.name, ix)
+		}
 		if !keepOpen {
 			ix.Close()
 			ix = nil
@@ -168,6 +176,15 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen bool)
 			t.Fatalf("%s: export differs from a full export: %s", step.name, d)
 		}
 		checkSums(t, got, sums)
+		// Kept open, the index knows what it held of the changed
+		// documents before, and makes again only the shards that change.
+		if keepOpen && delta && i > 1 {
+			for _, name := range remade {
+				if sums[name] == prevSums[name] {
+					t.Errorf("%s: made the shard %s again, which did not change", step.name, name)
+				}
+			}
+		}
 
 		if prevSums != nil {
 			written := 0
@@ -219,6 +236,63 @@ func movedTerms(ix *Index, before, after []Doc) int {
 		}
 	}
 	return len(moved)
+}
+
+// checkCounts checks that the state of ix's last export counts, for every
+// term, the documents the index has it in.
+func checkCounts(t *testing.T, step string, ix *Index) {
+	t.Helper()
+	st := ix.state
+	if st == nil || len(st.Count) != len(st.Terms) {
+		t.Errorf("%s: the export's state has no counts", step)
+		return
+	}
+	r, err := ix.reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ix.newMerger()
+	for i, term := range st.Terms {
+		ps, err := ix.impacts(r, m, term, allFields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(st.Count[i]) != len(ps) {
+			t.Errorf("%s: the state counts %d documents with %q, the index %d", step, st.Count[i], term, len(ps))
+			return
+		}
+	}
+}
+
+// touchedTerms returns the number of distinct text terms that the
+// documents changed, added or removed between before and after have in
+// either version.
+func touchedTerms(ix *Index, before, after []Doc) int {
+	now := make(map[string]*Doc, len(after))
+	for i := range after {
+		now[after[i].ID] = &after[i]
+	}
+	was := make(map[string]*Doc, len(before))
+	terms := make(map[string]bool)
+	add := func(d *Doc) {
+		for _, t := range ix.textTerms(d) {
+			terms[t] = true
+		}
+	}
+	for i := range before {
+		d := &before[i]
+		was[d.ID] = d
+		if n, ok := now[d.ID]; !ok || n.sum() != d.sum() {
+			add(d)
+		}
+	}
+	for i := range after {
+		d := &after[i]
+		if o, ok := was[d.ID]; !ok || o.sum() != d.sum() {
+			add(d)
+		}
+	}
+	return len(terms)
 }
 
 // TestExportDeltaFallback checks that an export from the state falls back
@@ -400,6 +474,7 @@ func TestExportStateFile(t *testing.T) {
 		st.IDs = append(st.IDs, id)
 		st.Terms = append(st.Terms, fmt.Sprintf("term%d", i))
 		st.DF = append(st.DF, uint32(i))
+		st.Count = append(st.Count, uint32(i+1))
 		st.Buckets = append(st.Buckets, []byte{byte(i), byte(i >> 8)})
 		st.Cards = append(st.Cards, card{ID: id, Title: "題名", Lang: "ja", Codes: []string{"0xC004F074"}})
 		st.Lens = append(st.Lens, uint32(i), 1, 2, 3)

@@ -661,8 +661,10 @@ func (ix *Index) exportTerms(r index.IndexReader, w *exportWriter, m *manifest, 
 		bucket[i] = bucketOf(t, ix.split)
 	}
 	var marks docBuckets
+	var count []uint32
 	if st != nil {
 		marks = newDocBuckets(len(ix.ids))
+		count = make([]uint32, len(terms))
 	}
 	f, err := os.CreateTemp(w.dir, ".postings-")
 	if err != nil {
@@ -696,6 +698,7 @@ func (ix *Index) exportTerms(r index.IndexReader, w *exportWriter, m *manifest, 
 					for _, p := range ps {
 						marks.mark(p.doc, bucket[lo+i])
 					}
+					count[lo+i] = uint32(len(ps))
 				}
 				chunk[i] = appendImpacts(chunk[i][:0], ps)
 			}
@@ -739,6 +742,7 @@ func (ix *Index) exportTerms(r index.IndexReader, w *exportWriter, m *manifest, 
 		st.Sizes = sizes
 		st.Terms = terms
 		st.DF = dfAlong(terms, ix.dfs)
+		st.Count = count
 		st.Buckets = marks.lists()
 	}
 	return nil

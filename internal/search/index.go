@@ -97,20 +97,31 @@ type Index struct {
 	// (re)indexed, by ID.
 	sums  map[string][32]byte
 	fresh map[string][]string
-	path  string       // the index's directory, or "" in memory
-	dfs   []termDF     // the terms' document frequencies, if computed (see termDFs)
-	prev  *exportState // the last export's state, if Update read it
-	lens  []uint32     // the documents' field lengths, if known (see exportState.Lens)
-	state *exportState // the state of ExportAs's last export, for Close to write and the next export to start from
+	// last holds the documents the index was last built or updated
+	// with, as given, and byID their positions, made when first needed.
+	// before holds, after an update kept open (Index.Update) that
+	// changed or removed a few documents, what the index held of them
+	// before, by ID (see priors): with it the export knows exactly which
+	// terms' frequencies and impacts moved (see edit.stale and narrow).
+	last   []Doc
+	byID   map[string]int
+	before map[string]*prior
+	path   string       // the index's directory, or "" in memory
+	dfs    []termDF     // the terms' document frequencies, if computed (see termDFs)
+	prev   *exportState // the last export's state, if Update read it
+	lens   []uint32     // the documents' field lengths, if known (see exportState.Lens)
+	state  *exportState // the state of ExportAs's last export, for Close to write and the next export to start from
 
 	segments, deleted int // the pinned snapshot's segments and deleted documents (see mergeWhen)
 	segOnce           sync.Once
 	segs              [][]int32 // see segDocs
 
-	lastDelta bool // whether the last ExportAs exported from a state, for tests
-	lastDFs   bool // whether the last Update read the terms' frequencies from a state (dfsFrom), for tests
-	lastRead  int  // terms whose postings the last delta export read, for tests
-	lastLens  bool // whether the last Update took the field lengths from a state (lensFrom), for tests
+	lastDelta   bool     // whether the last ExportAs exported from a state, for tests
+	lastDFs     bool     // whether the last Update read the terms' frequencies from a state (dfsFrom), for tests
+	lastRead    int      // terms whose postings the last delta export read, for tests
+	lastLens    bool     // whether the last Update took the field lengths from a state (lensFrom), for tests
+	lastCounted int      // terms whose document frequency the last Update read (dfsFrom), for tests
+	lastShards  []string // the term shards the last delta export made again, for tests
 }
 
 // newMapping returns the index mapping: the custom text analyzer on the

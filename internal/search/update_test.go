@@ -256,10 +256,22 @@ func TestSums(t *testing.T) {
 	} {
 		c := d
 		c.Tags, c.Headings = slices.Clone(d.Tags), slices.Clone(d.Headings)
+		if !sameDoc(&c, &d) {
+			t.Errorf("change %d: a copy of the same strings is not the same document", i)
+		}
 		change(&c)
 		if c.sum() == d.sum() {
 			t.Errorf("change %d leaves the hash as it was", i)
 		}
+		// Index.sumsOf takes the last hash over only for the same strings.
+		if sameDoc(&c, &d) {
+			t.Errorf("change %d leaves the document the same (sameDoc)", i)
+		}
+	}
+	c := d
+	c.Body = strings.Clone(d.Body)
+	if sameDoc(&c, &d) && len(d.Body) > 0 {
+		t.Error("a body of the same text elsewhere in memory counts as the same string")
 	}
 }
 
