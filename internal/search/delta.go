@@ -649,14 +649,20 @@ func sameStats(a, b stats) bool {
 // keep takes the file name, of content sum, over from an earlier export
 // through w's Reuse, and reports whether it could.
 func (w *exportWriter) keep(name string, sum Sum) (bool, error) {
-	p, err := w.dirFor(name)
-	if err != nil || !w.reuse(name, sum, p) {
+	if w.over != nil {
+		if !w.reuse(name, sum, "") {
+			return false, nil
+		}
+	} else if p, err := w.dirFor(name); err != nil || !w.reuse(name, sum, p) {
 		return false, err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.names = append(w.names, name)
 	w.sums[name] = sum
+	if w.over != nil {
+		w.kept[name] = true
+	}
 	return true, nil
 }
 
@@ -681,6 +687,13 @@ func (w *exportWriter) dirFor(name string) (string, error) {
 // the caller to record the file with replace. It reports false if the
 // Reuse could not supply the file.
 func (w *exportWriter) previous(name string, sum Sum) ([]byte, bool, error) {
+	if w.over != nil {
+		if !w.reuse(name, sum, "") {
+			return nil, false, nil
+		}
+		data, err := os.ReadFile(w.over[name].Path)
+		return data, err == nil, err
+	}
 	p, err := w.dirFor(name)
 	if err != nil || !w.reuse(name, sum, p) {
 		return nil, false, err
@@ -700,7 +713,13 @@ func (w *exportWriter) replace(name string, old Sum, data []byte) error {
 	}
 	if sum != old {
 		p := filepath.Join(w.dir, filepath.FromSlash(name))
-		if err := os.Remove(p); err != nil {
+		var err error
+		if w.over != nil {
+			_, err = w.dirFor(name) // previous left the file where it was
+		} else {
+			err = os.Remove(p)
+		}
+		if err != nil {
 			return err
 		}
 		if err := os.WriteFile(p, data, 0o644); err != nil {
@@ -711,6 +730,9 @@ func (w *exportWriter) replace(name string, old Sum, data []byte) error {
 	defer w.mu.Unlock()
 	w.names = append(w.names, name)
 	w.sums[name] = sum
+	if w.over != nil && sum == old {
+		w.kept[name] = true
+	}
 	return nil
 }
 

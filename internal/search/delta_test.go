@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -72,10 +73,11 @@ func TestExportDelta(t *testing.T) {
 	}
 
 	// Each step either opens the index again, as kbgen build does, or
-	// updates the one kept open since the first, as kbgen serve does.
-	for _, keepOpen := range []bool{false, true} {
-		t.Run(fmt.Sprintf("keepOpen=%v", keepOpen), func(t *testing.T) {
-			testExportDelta(t, slices.Clone(docs), steps, keepOpen)
+	// updates the one kept open since the first, as kbgen serve does,
+	// exporting with ExportAs or, as kbgen serve does, ExportOver.
+	for _, mode := range []struct{ keepOpen, over bool }{{false, false}, {true, false}, {true, true}} {
+		t.Run(fmt.Sprintf("keepOpen=%v,over=%v", mode.keepOpen, mode.over), func(t *testing.T) {
+			testExportDelta(t, slices.Clone(docs), steps, mode.keepOpen, mode.over)
 		})
 	}
 }
@@ -86,12 +88,13 @@ type deltaStep struct {
 	delta bool // whether ExportAs can export from its state
 }
 
-func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen bool) {
+func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen, over bool) {
 	ctx := context.Background()
 	root := t.TempDir()
 	indexDir, exportDir := filepath.Join(root, "index"), filepath.Join(root, "search")
 	var prevDir string
 	var prevSums map[string]Sum
+	var prevFiles map[string]File // with over
 	var ix *Index
 	defer func() {
 		if ix != nil {
@@ -149,7 +152,13 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen bool)
 				t.Errorf("%s: field lengths from the state differ from the index's", step.name)
 			}
 		}
-		sums, err := ix.ExportAs(exportDir, version, reuse)
+		var sums map[string]Sum
+		var files map[string]File
+		if over {
+			files, err = ix.ExportOver(filepath.Join(exportDir, version), prevFiles)
+		} else {
+			sums, err = ix.ExportAs(exportDir, version, reuse)
+		}
 		delta, read, remade := ix.lastDelta, ix.lastRead, slices.Clone(ix.lastShards)
 		if err == nil {
 			checkCounts(t, step.name, ix)
@@ -170,7 +179,12 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen bool)
 			t.Errorf("%s: read the postings of %d terms, want the %d whose document frequency moved", step.name, read, moved)
 		}
 		dir := filepath.Join(exportDir, version)
-		got := readTree(t, dir)
+		var got map[string][]byte
+		if over {
+			got, sums = readFiles(t, files, dir, prevFiles)
+		} else {
+			got = readTree(t, dir)
+		}
 		want := cleanExport(t, docs)
 		if d := treeDifference(got, want); d != "" {
 			t.Fatalf("%s: export differs from a full export: %s", step.name, d)
@@ -186,7 +200,7 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen bool)
 			}
 		}
 
-		if prevSums != nil {
+		if prevSums != nil && !over {
 			written := 0
 			for name := range got {
 				fi, err1 := os.Stat(filepath.Join(dir, filepath.FromSlash(name)))
@@ -201,8 +215,42 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen bool)
 			}
 			t.Logf("%s: %d of %d files made", step.name, written, len(got))
 		}
-		prevDir, prevSums = dir, sums
+		prevDir, prevSums, prevFiles = dir, sums, files
 	}
+}
+
+// readFiles reads the files of an export ExportOver made in dir over
+// prev, checking that it wrote into dir all the files prev has not with
+// the same content and only those, and the manifest, and returns them
+// and their hashes.
+func readFiles(t *testing.T, files map[string]File, dir string, prev map[string]File) (map[string][]byte, map[string]Sum) {
+	t.Helper()
+	got := make(map[string][]byte, len(files))
+	sums := make(map[string]Sum, len(files))
+	for name, f := range files {
+		data, err := os.ReadFile(f.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[name], sums[name] = data, f.Sum
+		own := f.Path == filepath.Join(dir, filepath.FromSlash(name))
+		old, had := prev[name]
+		switch {
+		case !own && (!had || old != f):
+			t.Errorf("%s is at %s, neither in the export's directory nor the earlier export's file", name, f.Path)
+		case own && had && old.Sum == f.Sum && name != "index.json":
+			t.Errorf("%s is unchanged but was written again", name)
+		}
+	}
+	written := 0
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			written++
+		}
+		return err
+	})
+	t.Logf("%d of %d files written", written, len(files))
+	return got, sums
 }
 
 // movedTerms returns the number of text terms that a document changed

@@ -127,8 +127,23 @@ func (ix *Index) exportStateful(tmp string, reuse Reuse) (map[string]Sum, *expor
 	if reuse == nil {
 		return nil, nil, ix.exportWith(newExportWriter(tmp), nil)
 	}
-	w := newExportWriter(tmp)
-	w.reuse, w.sums = reuse, make(map[string]Sum)
+	w, st, err := ix.exportFrom(tmp, func() *exportWriter {
+		w := newExportWriter(tmp)
+		w.reuse, w.sums = reuse, make(map[string]Sum)
+		return w
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return w.sums, st, nil
+}
+
+// exportFrom writes the export with a writer that newWriter makes, which
+// has a Reuse, from the last export's state if it applies, and returns
+// the writer used and the new export's state (nil for an index that does
+// not know its documents' hashes: one made by Build rather than Update).
+func (ix *Index) exportFrom(tmp string, newWriter func() *exportWriter) (*exportWriter, *exportState, error) {
+	w := newWriter()
 	prev := ix.prev
 	if prev == nil {
 		prev = ix.state
@@ -139,7 +154,7 @@ func (ix *Index) exportStateful(tmp string, reuse Reuse) (map[string]Sum, *expor
 	st, ok, err := ix.exportDelta(w, prev)
 	ix.lastDelta = ok
 	if err != nil || ok {
-		return w.sums, st, err
+		return w, st, err
 	}
 	// Start again in full, in an empty directory.
 	if err := os.RemoveAll(tmp); err != nil {
@@ -148,8 +163,7 @@ func (ix *Index) exportStateful(tmp string, reuse Reuse) (map[string]Sum, *expor
 	if err := os.Mkdir(tmp, 0o755); err != nil {
 		return nil, nil, err
 	}
-	w = newExportWriter(tmp)
-	w.reuse, w.sums = reuse, make(map[string]Sum)
+	w = newWriter()
 	if ix.sums != nil && ix.path != "" {
 		st = &exportState{Stats: ix.stats, IDs: ix.ids, Sums: docSums(ix.ids, ix.sums), Lens: ix.lens}
 	}
@@ -159,7 +173,75 @@ func (ix *Index) exportStateful(tmp string, reuse Reuse) (map[string]Sum, *expor
 	if st != nil {
 		st.setFiles(w.sums)
 	}
-	return w.sums, st, nil
+	return w, st, nil
+}
+
+// File is a file of an export made by ExportOver: where it is, and the
+// SHA-256 of its content.
+type File struct {
+	Path string
+	Sum  Sum
+}
+
+// ExportOver makes the export for a caller that serves it file by file,
+// as a dev server does, rather than as a directory: it writes into dir,
+// which it creates and which must not exist, only the files that over
+// (the files of an earlier export as ExportOver returned them, or nil)
+// does not have with the same name and content, and returns every file
+// of the export by name, those it wrote and those of over it kept where
+// they are. The caller must keep over's files that the result names.
+// The manifest, index.json, is always written; Entry makes the entry
+// from it.
+//
+// After a one-article edit at 10,000 generated articles, taking the
+// 15,600 unchanged files over by link, as ExportAs does with a Reuse,
+// was half of the export's time.
+func (ix *Index) ExportOver(dir string, over map[string]File) (map[string]File, error) {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, fmt.Errorf("export search index: %w", err)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("export search index: %w", err)
+	}
+	reuse := func(name string, sum Sum, _ string) bool {
+		f, ok := over[name]
+		return ok && f.Sum == sum && name != "index.json"
+	}
+	w, st, err := ix.exportFrom(dir, func() *exportWriter {
+		w := newExportWriter(dir)
+		w.reuse, w.sums = reuse, make(map[string]Sum)
+		w.over, w.kept = over, make(map[string]bool)
+		return w
+	})
+	if err != nil {
+		return nil, fmt.Errorf("export search index: %w", err)
+	}
+	if st != nil {
+		ix.state, ix.prev = st, nil
+	}
+	files := make(map[string]File, len(w.sums))
+	for name, sum := range w.sums {
+		if w.kept[name] {
+			files[name] = over[name]
+		} else {
+			files[name] = File{Path: filepath.Join(dir, filepath.FromSlash(name)), Sum: sum}
+		}
+	}
+	return files, nil
+}
+
+// Entry returns the entry, search/index.json, of the export whose files
+// ExportOver returned, under version (see writeEntry).
+func Entry(files map[string]File, version string) ([]byte, error) {
+	f, ok := files["index.json"]
+	if !ok {
+		return nil, errors.New("export has no manifest")
+	}
+	b, err := os.ReadFile(f.Path)
+	if err != nil {
+		return nil, err
+	}
+	return entryOf(b, version)
 }
 
 // Sum is the SHA-256 of an exported file's content.
@@ -259,16 +341,25 @@ func writeEntry(dir, version string) error {
 	if err != nil {
 		return err
 	}
-	var m manifest
-	if err := json.Unmarshal(b, &m); err != nil {
+	entry, err := entryOf(b, version)
+	if err != nil {
 		return err
 	}
-	m.Version = version
 	tmp := filepath.Join(dir, ".index.json.tmp")
-	if err := os.WriteFile(tmp, marshal(m), 0o644); err != nil {
+	if err := os.WriteFile(tmp, entry, 0o644); err != nil {
 		return err
 	}
 	return os.Rename(tmp, filepath.Join(dir, "index.json"))
+}
+
+// entryOf returns the entry for the manifest b of the export version.
+func entryOf(b []byte, version string) ([]byte, error) {
+	var m manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	m.Version = version
+	return marshal(m), nil
 }
 
 // Version returns the version ExportAs should use for an index of docs: a
@@ -345,6 +436,11 @@ type docFile struct {
 type exportWriter struct {
 	dir   string
 	reuse Reuse // or nil
+	// over, for ExportOver, holds the earlier export's files: a file
+	// reuse accepts is left where it is there, not taken into dir, and
+	// noted in kept.
+	over map[string]File
+	kept map[string]bool // under mu
 
 	mu    sync.Mutex
 	names []string        // slash-separated, as written
@@ -427,6 +523,8 @@ func (w *exportWriter) write(name string, data []byte) error {
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			return err
 		}
+	} else if w.over != nil {
+		w.kept[name] = true
 	}
 	w.names = append(w.names, name)
 	if w.sums != nil {

@@ -86,11 +86,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if rel == "search/index.json" || strings.HasPrefix(rel, "search/") && strings.Count(rel, "/") > 1 {
-		if data, err := s.tmpRoot.ReadFile(rel); err == nil {
-			s.write(w, r, &response{status: http.StatusOK, ctype: contentType(rel), body: data})
-			return
-		}
+	if data, ok := st.searchFile(rel); ok {
+		s.write(w, r, &response{status: http.StatusOK, ctype: contentType(rel), body: data})
+		return
 	}
 	if st.site != nil {
 		if name, ok := st.site.ContentFile(rel); ok {

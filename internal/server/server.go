@@ -48,8 +48,7 @@ type Server struct {
 	log      io.Writer
 	root     *os.Root // the site root; every read of the site goes through it
 	fsys     fs.FS    // root.FS()
-	tmp      string   // holds index/, the search index, and search/<version>/, its exports
-	tmpRoot  *os.Root
+	tmp      string   // holds index/, the search index, and search/, its exports (see site.SearchIndex.Export)
 	basePath string
 
 	mu  sync.Mutex // serialises rebuilds and publishing search exports
@@ -80,14 +79,37 @@ type Server struct {
 // loads the current state once and uses it throughout, so it never sees a
 // half-done rebuild.
 type state struct {
-	gen      uint64     // rebuild number, announced to browsers
-	site     *site.Site // nil when the site could not be loaded at all
-	theme    *site.Theme
-	diags    diag.List // of the whole site
-	err      error     // what stops the site from being served besides diagnostics
-	search   string    // version of the search export the pages name
-	cache    *pageCache
-	searchOf *site.Site // the site search was exported from
+	gen   uint64     // rebuild number, announced to browsers
+	site  *site.Site // nil when the site could not be loaded at all
+	theme *site.Theme
+	diags diag.List // of the whole site
+	err   error     // what stops the site from being served besides diagnostics
+	cache *pageCache
+	// search is the search export served, whose entry search/index.json
+	// is; searchPrev the one before, still served to the tabs that loaded
+	// its entry. searchOf is the site search was exported from.
+	search, searchPrev *site.SearchExport
+	searchOf           *site.Site
+}
+
+// searchFile returns the search file at rel, a path below the base path:
+// the entry, search/index.json, or a file of the export served or of the
+// one before, below search/<version>/.
+func (st *state) searchFile(rel string) ([]byte, bool) {
+	rest, ok := strings.CutPrefix(rel, "search/")
+	if !ok || st.search == nil {
+		return nil, false
+	}
+	if rest == "index.json" {
+		return st.search.Entry(), true
+	}
+	version, name, ok := strings.Cut(rest, "/")
+	for _, e := range []*site.SearchExport{st.search, st.searchPrev} {
+		if ok && e != nil && e.Version() == version {
+			return e.ReadFile(name)
+		}
+	}
+	return nil, false
 }
 
 // broken reports whether pages must show the error page.
@@ -133,10 +155,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.root.Close()
 		return nil, err
 	}
-	if s.tmpRoot, err = os.OpenRoot(s.tmp); err != nil {
-		s.Close()
-		return nil, err
-	}
 
 	start := time.Now()
 	st := s.load(ctx)
@@ -146,10 +164,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	st.gen = 1
 	if st.site != nil {
-		if v, err := s.buildSearch(ctx, st.site); err != nil {
+		if e, err := s.buildSearch(ctx, st.site); err != nil {
 			fmt.Fprintf(s.log, "kbgen serve: search: %v\n", err)
 		} else {
-			st.search, st.searchOf = v, st.site
+			st.search, st.searchOf = e, st.site
 		}
 	}
 	s.cur.Store(st)
@@ -174,9 +192,6 @@ func (s *Server) Close() error {
 		s.index = nil
 	}
 	s.indexMu.Unlock()
-	if s.tmpRoot != nil {
-		s.tmpRoot.Close()
-	}
 	if s.root != nil {
 		s.root.Close()
 	}
@@ -237,7 +252,7 @@ func (s *Server) apply(ctx context.Context, changed []string) *state {
 	old := s.cur.Load()
 	next := s.rebuild(ctx, old, config, templates, content)
 	next.gen = old.gen + 1
-	next.search, next.searchOf = old.search, old.searchOf
+	next.search, next.searchPrev, next.searchOf = old.search, old.searchPrev, old.searchOf
 	s.cur.Store(next)
 	if next.site != nil && next.site != next.searchOf {
 		select {
@@ -350,7 +365,8 @@ func (s *Server) report(st *state, changed []string, took time.Duration) {
 
 // exportSearch brings the search index up to date with the current site,
 // if it is not yet, exports it and publishes the export. Old exports are
-// removed, but for the one before, which open tabs may still be using.
+// removed, but for what the one before, which open tabs may still be
+// using, needs.
 //
 // When ctx is cancelled, exportSearch returns at once and drops the
 // result; the index update stops soon after (search.Update checks ctx
@@ -364,8 +380,8 @@ func (s *Server) exportSearch(ctx context.Context) {
 	}
 	start := time.Now()
 	type result struct {
-		version string
-		err     error
+		export *site.SearchExport
+		err    error
 	}
 	done := make(chan result, 1)
 	s.exportMu.Lock()
@@ -377,8 +393,8 @@ func (s *Server) exportSearch(ctx context.Context) {
 	s.exportMu.Unlock()
 	go func() {
 		defer s.searching.Done()
-		v, err := s.buildSearch(ctx, st.site)
-		done <- result{v, err}
+		e, err := s.buildSearch(ctx, st.site)
+		done <- result{e, err}
 	}()
 	var r result
 	select {
@@ -386,28 +402,27 @@ func (s *Server) exportSearch(ctx context.Context) {
 		return
 	case r = <-done:
 	}
-	version, err := r.version, r.err
-	if err != nil {
-		fmt.Fprintf(s.log, "kbgen serve: search: %v\n", err)
+	if r.err != nil {
+		fmt.Fprintf(s.log, "kbgen serve: search: %v\n", r.err)
 		return
 	}
 	s.mu.Lock()
 	cur := s.cur.Load()
-	prev := cur.search
 	next := *cur
-	next.search, next.searchOf = version, st.site
+	if r.export != cur.search {
+		next.searchPrev = cur.search
+	}
+	next.search, next.searchOf = r.export, st.site
 	s.cur.Store(&next)
 	s.mu.Unlock()
 	fmt.Fprintf(s.log, "search index updated in %v\n", time.Since(start).Round(time.Millisecond))
-	dir := filepath.Join(s.tmp, "search")
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		// index.json, the entry, names version now; prev stays for the
-		// tabs that loaded the entry before.
-		if e.Name() != version && e.Name() != prev && e.Name() != "index.json" {
-			os.RemoveAll(filepath.Join(dir, e.Name()))
-		}
+	// Under exportMu, so that no export is being made meanwhile: the
+	// last one made is kept too, as the next one is made over it.
+	s.exportMu.Lock()
+	if !s.closed {
+		_ = site.PruneExports(filepath.Join(s.tmp, "search"), s.export, next.search, next.searchPrev)
 	}
+	s.exportMu.Unlock()
 }
 
 // testHookUpdated is called by buildSearch after the index is updated;
@@ -416,9 +431,9 @@ var testHookUpdated = func() {}
 
 // buildSearch brings the search index in the temporary directory up to
 // date with ss (only changed articles are analysed again) and exports it
-// there, linking the files that did not change from the last export,
-// unless the server has been closed meanwhile.
-func (s *Server) buildSearch(ctx context.Context, ss *site.Site) (string, error) {
+// there over the last export, whose files that did not change it serves
+// where they are, unless the server has been closed meanwhile.
+func (s *Server) buildSearch(ctx context.Context, ss *site.Site) (*site.SearchExport, error) {
 	s.indexMu.Lock()
 	defer s.indexMu.Unlock()
 	if s.index != nil {
@@ -429,7 +444,7 @@ func (s *Server) buildSearch(ctx context.Context, ss *site.Site) (string, error)
 	if s.index == nil {
 		ix, err := ss.UpdateSearch(ctx, filepath.Join(s.tmp, "index"))
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		s.index = ix
 	}
@@ -437,16 +452,16 @@ func (s *Server) buildSearch(ctx context.Context, ss *site.Site) (string, error)
 	s.exportMu.Lock()
 	defer s.exportMu.Unlock()
 	if s.closed {
-		return "", errors.New("server closed")
+		return nil, errors.New("server closed")
 	}
 	e, err := s.index.Export(filepath.Join(s.tmp, "search"), s.export)
 	if err != nil {
 		s.index.Discard()
 		s.index = nil
-		return "", err
+		return nil, err
 	}
 	s.export = e
-	return e.Version(), nil
+	return e, nil
 }
 
 // Serve serves the site on ln and watches it for changes until ctx is

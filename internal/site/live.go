@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/kbgen/kbgen/internal/render"
@@ -277,40 +278,129 @@ func (x *SearchIndex) Update(ctx context.Context, s *Site) error {
 	return nil
 }
 
-// SearchExport is a search export written by SearchIndex.Export: its
-// version and the hashes of its files, which let the next export into the
-// same directory link the files that did not change.
+// SearchExport is a search export made by SearchIndex.Export, for a
+// server to serve file by file: its version, its entry (search/index.json)
+// and where each of its files is.
 type SearchExport struct {
 	dir, version string
-	sums         map[string]search.Sum
+	entry        []byte
+	files        map[string]search.File
+	dirs         []string // the directories below dir its files are in, by name
 }
 
-// Version is the export's version, the directory below the export
-// directory that holds its files.
+// Version is the export's version, which the entry names: the browser
+// asks for the export's files below search/<version>/.
 func (e *SearchExport) Version() string { return e.version }
 
-// Export writes the files the browser searches into dir/<version>/, as
-// Build does under search/. A file that prev, an earlier export into dir
-// (or nil), has with the same name and content is linked from it rather
-// than written: after one edit, that is all but a few dozen of some
-// 15,700 files at 10,000 articles. Files of prev must not have been
-// changed since.
-func (x *SearchIndex) Export(dir string, prev *SearchExport) (*SearchExport, error) {
-	// Always a Reuse, so that the export returns the hashes the next
-	// one takes files by.
-	reuse := func(name string, sum search.Sum, dst string) bool {
-		if prev == nil || prev.dir != dir {
-			return false
-		}
-		old, ok := prev.sums[name]
-		return ok && old == sum &&
-			os.Link(filepath.Join(dir, prev.version, filepath.FromSlash(name)), dst) == nil
+// Entry returns the content of search/index.json for the export.
+func (e *SearchExport) Entry() []byte { return e.entry }
+
+// ReadFile returns the content of the export's file name, a
+// slash-separated path below search/<version>/, and whether it has one.
+func (e *SearchExport) ReadFile(name string) ([]byte, bool) {
+	f, ok := e.files[name]
+	if !ok {
+		return nil, false
 	}
-	sums, err := x.ix.ExportAs(dir, x.version, reuse)
+	data, err := os.ReadFile(f.Path)
+	return data, err == nil
+}
+
+// Export makes the export of the index's current version in a new
+// directory below dir, unless prev, an earlier export into dir (or nil),
+// is of that version: then it returns prev. The files prev has with the
+// same name and content are not written again but served from where
+// they are (see search.Index.ExportOver): after one edit, all but a few
+// dozen of some 15,700 files at 10,000 articles. The directories of prev
+// that the new export uses must be kept as long as it is served; see
+// PruneExports.
+func (x *SearchIndex) Export(dir string, prev *SearchExport) (*SearchExport, error) {
+	var over map[string]search.File
+	if prev != nil && prev.dir == dir {
+		if prev.version == x.version {
+			return prev, nil
+		}
+		over = prev.files
+	}
+	// A directory of this version may be in use still, by files of the
+	// exports served: each export writes into a directory of its own.
+	own := filepath.Join(dir, x.version)
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(own); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		own = filepath.Join(dir, x.version+"-"+strconv.Itoa(n))
+	}
+	files, err := x.ix.ExportOver(own, over)
 	if err != nil {
+		os.RemoveAll(own)
 		return nil, err
 	}
-	return &SearchExport{dir: dir, version: x.version, sums: sums}, nil
+	entry, err := search.Entry(files, x.version)
+	if err != nil {
+		os.RemoveAll(own)
+		return nil, fmt.Errorf("export search index: %w", err)
+	}
+	e := &SearchExport{dir: dir, version: x.version, entry: entry, files: files}
+	candidates := []string{filepath.Base(own)}
+	if over != nil {
+		candidates = append(candidates, prev.dirs...)
+	}
+	used := make([]bool, len(candidates))
+	last := 0
+	for _, f := range files {
+		// Most files are in the directory of the one before.
+		if !under(f.Path, dir, candidates[last]) {
+			for i, c := range candidates {
+				if under(f.Path, dir, c) {
+					last = i
+					break
+				}
+			}
+		}
+		used[last] = true
+	}
+	for i, c := range candidates {
+		if used[i] {
+			e.dirs = append(e.dirs, c)
+		}
+	}
+	return e, nil
+}
+
+// under reports whether the file at path is in the directory name below
+// dir.
+func under(path, dir, name string) bool {
+	rest, ok := strings.CutPrefix(path, dir)
+	if !ok || len(rest) < len(name)+2 || !os.IsPathSeparator(rest[0]) {
+		return false
+	}
+	rest, ok = strings.CutPrefix(rest[1:], name)
+	return ok && os.IsPathSeparator(rest[0])
+}
+
+// PruneExports removes every entry of dir, the directory exports are made
+// in, that none of the exports keep has its files in.
+func PruneExports(dir string, keep ...*SearchExport) error {
+	used := make(map[string]bool)
+	for _, e := range keep {
+		if e != nil && e.dir == dir {
+			for _, d := range e.dirs {
+				used[d] = true
+			}
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, en := range entries {
+		if !used[en.Name()] {
+			errs = append(errs, os.RemoveAll(filepath.Join(dir, en.Name())))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Close releases the index, writing the state its next export in the

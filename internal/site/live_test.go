@@ -12,6 +12,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/kbgen/kbgen/internal/corpus"
 )
 
 // searchVersion returns the version directory of the search export in a
@@ -336,7 +338,7 @@ func BenchmarkUpdateSearch(b *testing.B) {
 				}
 				update += mid.Sub(start)
 				export += time.Since(mid)
-				if err := os.RemoveAll(filepath.Join(exportDir, prev.Version())); err != nil {
+				if err := PruneExports(exportDir, e); err != nil {
 					b.Fatal(err)
 				}
 				prev = e
@@ -344,5 +346,98 @@ func BenchmarkUpdateSearch(b *testing.B) {
 			b.ReportMetric(float64(update.Microseconds())/1000/float64(i), "update-ms/op")
 			b.ReportMetric(float64(export.Microseconds())/1000/float64(i), "export-ms/op")
 		})
+	}
+}
+
+// TestSearchExportOver follows a dev server's search through two edits:
+// each export serves what the index holds byte for byte, writes only the
+// files that changed, and PruneExports keeps exactly the directories the
+// export served reads from.
+func TestSearchExportOver(t *testing.T) {
+	ctx := context.Background()
+	fsys, _ := corpus.Generate(40, 1)
+	cfg, _ := LoadConfig(fsys)
+	s, diags, err := Load(ctx, fsys, cfg)
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("Load: %v %v", err, diags)
+	}
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "search")
+	ix, err := s.UpdateSearch(ctx, filepath.Join(tmp, "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Discard()
+	e, err := ix.Export(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := e
+	p := s.Articles[7]
+	for i := range 2 {
+		prev := e
+		f := fsys[p.Path]
+		f.Data = append(slices.Clone(f.Data), "\n追記 "+strconv.Itoa(i)+"\n"...)
+		if s, _, err = s.Update(ctx, []string{p.Path}); err != nil {
+			t.Fatal(err)
+		}
+		if err := ix.Update(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+		if e, err = ix.Export(dir, prev); err != nil {
+			t.Fatal(err)
+		}
+		if again, err := ix.Export(dir, e); err != nil || again != e {
+			t.Errorf("edit %d: an export of the same version is a new one (%v)", i, err)
+		}
+		if err := os.Mkdir(filepath.Join(dir, "stray"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := PruneExports(dir, e); err != nil {
+			t.Fatal(err)
+		}
+
+		// What a fresh index exports for the site.
+		fresh, err := s.UpdateSearch(ctx, filepath.Join(t.TempDir(), "index"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := fresh.Export(t.TempDir(), nil)
+		fresh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Version() != want.Version() || !bytes.Equal(e.Entry(), want.Entry()) {
+			t.Fatalf("edit %d: version %s, entry %.60q; a fresh export's %s, %.60q", i, e.Version(), e.Entry(), want.Version(), want.Entry())
+		}
+		written := 0
+		for name := range want.files {
+			got, ok := e.ReadFile(name)
+			data, _ := want.ReadFile(name)
+			if !ok || !bytes.Equal(got, data) {
+				t.Errorf("edit %d: %s differs from a fresh export's", i, name)
+			}
+			old, _ := prev.ReadFile(name)
+			if e.files[name].Path == filepath.Join(dir, e.Version(), filepath.FromSlash(name)) {
+				written++
+				if bytes.Equal(old, data) && name != "index.json" {
+					t.Errorf("edit %d: %s is unchanged but was written again", i, name)
+				}
+			}
+		}
+		if len(e.files) != len(want.files) || written == 0 || written == len(want.files) {
+			t.Errorf("edit %d: %d files, %d written; want %d, some written", i, len(e.files), written, len(want.files))
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var left []string
+		for _, en := range entries {
+			left = append(left, en.Name())
+		}
+		if !slices.Equal(left, slices.Sorted(slices.Values(e.dirs))) || !slices.Contains(left, first.Version()) {
+			t.Errorf("edit %d: left %q after pruning, want the export's directories %q, the first's among them", i, left, e.dirs)
+		}
 	}
 }
