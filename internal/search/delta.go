@@ -277,6 +277,13 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 		len(prev.Buckets) != len(ix.ids) || len(prev.Cards) != len(ix.ids) || len(prev.FileSum) != 32*len(prev.Files) {
 		return nil, false, nil
 	}
+	if w.over != nil {
+		// The few files a delta export over an earlier one makes are
+		// kept in memory, not written: creating a file cost 0.3 ms and
+		// more here, and an edit that changes the article's length
+		// changes a few hundred shards.
+		w.mem = make(map[string][]byte)
+	}
 	next := &exportState{Stats: ix.stats, IDs: ix.ids, Sums: docSums(ix.ids, ix.sums), Shards: prev.Shards,
 		Sizes: prev.Sizes, Buckets: slices.Clone(prev.Buckets), Cards: slices.Clone(prev.Cards), Lens: ix.lens}
 	e := ix.touched(prev, ix.sums, ix.split)
@@ -466,6 +473,12 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 			if err := p.shard(job, data, newTerms[job.f][job.s]); err != nil {
 				return err
 			}
+			// Written here, on the workers: creating a file is the
+			// costliest part of a shard on some file systems. A full
+			// export that follows starts in an empty directory.
+			if err := w.replace(job.name, sum, job.data); err != nil {
+				return err
+			}
 		}
 	})
 	if errors.Is(err, errFullExport) {
@@ -504,12 +517,6 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 		next.DF = prev.DF // the same terms in the same documents
 	}
 	next.Count = countAlong(next.Terms, prev.Terms, prev.Count, count)
-	for _, job := range jobs {
-		if err := w.replace(job.name, prevSum[job.name], job.data); err != nil {
-			return nil, false, err
-		}
-	}
-
 	// The code buckets of the dirty keys, and the manifest's bitmap of
 	// the keys: the previous export's for the others. Listing every code
 	// to make the bitmap took 30 to 160 ms at 10,000 articles, while the
@@ -691,7 +698,7 @@ func (w *exportWriter) previous(name string, sum Sum) ([]byte, bool, error) {
 		if !w.reuse(name, sum, "") {
 			return nil, false, nil
 		}
-		data, err := os.ReadFile(w.over[name].Path)
+		data, err := w.over[name].Content()
 		return data, err == nil, err
 	}
 	p, err := w.dirFor(name)
@@ -711,15 +718,9 @@ func (w *exportWriter) replace(name string, old Sum, data []byte) error {
 	if data != nil {
 		sum = sha256.Sum256(data)
 	}
-	if sum != old {
+	if sum != old && w.mem == nil {
 		p := filepath.Join(w.dir, filepath.FromSlash(name))
-		var err error
-		if w.over != nil {
-			_, err = w.dirFor(name) // previous left the file where it was
-		} else {
-			err = os.Remove(p)
-		}
-		if err != nil {
+		if err := os.Remove(p); err != nil {
 			return err
 		}
 		if err := os.WriteFile(p, data, 0o644); err != nil {
@@ -730,8 +731,11 @@ func (w *exportWriter) replace(name string, old Sum, data []byte) error {
 	defer w.mu.Unlock()
 	w.names = append(w.names, name)
 	w.sums[name] = sum
-	if w.over != nil && sum == old {
+	switch {
+	case w.over != nil && sum == old:
 		w.kept[name] = true
+	case w.mem != nil:
+		w.mem[name] = data
 	}
 	return nil
 }
@@ -1069,7 +1073,7 @@ func (p *shardPatch) shard(job *shardJob, data []byte, added []string) error {
 	}
 	job.pairs = make([][2]string, 0, len(old)+len(added))
 	job.count = make(map[string]uint32)
-	look := func(term, enc string) error {
+	look := func(term, enc string, count int) {
 		job.looked = append(job.looked, term)
 		if enc == "" {
 			if job.dead == nil {
@@ -1077,22 +1081,18 @@ func (p *shardPatch) shard(job *shardJob, data []byte, added []string) error {
 			}
 			job.dead[term] = true
 		}
-		n, err := impactCount(enc)
-		job.count[term] = uint32(n)
-		return err
+		job.count[term] = uint32(count)
 	}
 	seen := make(map[string]bool, len(old))
 	same := true // whether the pairs are old's
 	for _, pr := range old {
 		seen[pr[0]] = true
-		enc, touched, err := p.patch(pr[0], pr[1])
+		enc, count, touched, err := p.patch(pr[0], pr[1])
 		if err != nil {
 			return err
 		}
 		if touched {
-			if err := look(pr[0], enc); err != nil {
-				return err
-			}
+			look(pr[0], enc, count)
 			same = same && enc == pr[1]
 		}
 		if enc != "" {
@@ -1104,13 +1104,11 @@ func (p *shardPatch) shard(job *shardJob, data []byte, added []string) error {
 			continue
 		}
 		seen[t] = true
-		enc, err := p.read(t)
+		enc, count, err := p.read(t)
 		if err != nil {
 			return err
 		}
-		if err := look(t, enc); err != nil {
-			return err
-		}
+		look(t, enc, count)
 		if enc != "" {
 			job.pairs = append(job.pairs, [2]string{t, enc})
 			same = false
@@ -1130,9 +1128,10 @@ func (p *shardPatch) shard(job *shardJob, data []byte, added []string) error {
 }
 
 // patch returns term's encoded impacts now, given enc, those of the
-// previous export, and whether the term has a changed document before or
-// after; "" if the term has no postings left.
-func (p *shardPatch) patch(term, enc string) (string, bool, error) {
+// previous export, with the number of documents in them, and whether the
+// term has a changed document before or after; "" if the term has no
+// postings left.
+func (p *shardPatch) patch(term, enc string) (string, int, bool, error) {
 	touched, dfMoved := false, false
 	for _, n := range p.docs {
 		had, has := impactsHold(enc, n), p.after[n][term]
@@ -1140,18 +1139,18 @@ func (p *shardPatch) patch(term, enc string) (string, bool, error) {
 		dfMoved = dfMoved || had != has
 	}
 	if !touched {
-		return enc, false, nil
+		return enc, 0, false, nil
 	}
 	if dfMoved || p.m.p == nil {
-		enc, err := p.read(term)
-		return enc, true, err
+		enc, n, err := p.read(term)
+		return enc, n, true, err
 	}
 	ps, err := decodeImpacts(p.imp[:0], enc)
 	p.imp = ps
 	if err != nil {
 		// Not an encoding this code wrote: read the postings.
-		enc, err := p.read(term)
-		return enc, true, err
+		enc, n, err := p.read(term)
+		return enc, n, true, err
 	}
 	for _, n := range p.docs {
 		if !p.after[n][term] {
@@ -1160,40 +1159,30 @@ func (p *shardPatch) patch(term, enc string) (string, bool, error) {
 		i, ok := slices.BinarySearchFunc(ps, n, func(d docImpact, n int32) int { return int(d.doc - n) })
 		tp, found, err := p.m.p.doc(term, n)
 		if err != nil {
-			return "", true, err
+			return "", 0, true, err
 		}
 		if !ok || !found {
 			// The analysis and the index disagree on the document's
 			// terms: read the postings.
-			enc, err := p.read(term)
-			return enc, true, err
+			enc, n, err := p.read(term)
+			return enc, n, true, err
 		}
 		ps[i].impact = impact(&tp, len(ps), &p.ix.stats)
 	}
 	p.buf = appendImpacts(p.buf[:0], ps)
-	return string(p.buf), true, nil
+	return string(p.buf), len(ps), true, nil
 }
 
 // read returns term's encoded impacts from its postings in the index, ""
-// if it has none.
-func (p *shardPatch) read(term string) (string, error) {
+// if it has none, and the number of documents in them.
+func (p *shardPatch) read(term string) (string, int, error) {
 	p.reads++
 	ps, err := p.ix.impacts(p.r, p.m, term, allFields)
 	if err != nil || len(ps) == 0 {
-		return "", err
+		return "", 0, err
 	}
 	p.buf = appendImpacts(p.buf[:0], ps)
-	return string(p.buf), nil
-}
-
-// impactCount returns the number of documents in the postings
-// appendImpacts encoded in enc.
-func impactCount(enc string) (int, error) {
-	if enc == "" {
-		return 0, nil
-	}
-	ps, err := decodeImpacts(nil, enc)
-	return len(ps), err
+	return string(p.buf), len(ps), nil
 }
 
 // decodeShard returns the pairs of a term shard as writeGzipJSON wrote

@@ -176,11 +176,20 @@ func (ix *Index) exportFrom(tmp string, newWriter func() *exportWriter) (*export
 	return w, st, nil
 }
 
-// File is a file of an export made by ExportOver: where it is, and the
-// SHA-256 of its content.
+// File is a file of an export made by ExportOver: where it is, a file at
+// Path or, if Data is not nil, in memory, and the SHA-256 of its content.
 type File struct {
 	Path string
+	Data []byte
 	Sum  Sum
+}
+
+// Content returns the file's content.
+func (f File) Content() ([]byte, error) {
+	if f.Data != nil {
+		return f.Data, nil
+	}
+	return os.ReadFile(f.Path)
 }
 
 // ExportOver makes the export for a caller that serves it file by file,
@@ -221,9 +230,12 @@ func (ix *Index) ExportOver(dir string, over map[string]File) (map[string]File, 
 	}
 	files := make(map[string]File, len(w.sums))
 	for name, sum := range w.sums {
-		if w.kept[name] {
+		switch data, ok := w.mem[name]; {
+		case w.kept[name]:
 			files[name] = over[name]
-		} else {
+		case ok:
+			files[name] = File{Data: data, Sum: sum}
+		default:
 			files[name] = File{Path: filepath.Join(dir, filepath.FromSlash(name)), Sum: sum}
 		}
 	}
@@ -237,7 +249,7 @@ func Entry(files map[string]File, version string) ([]byte, error) {
 	if !ok {
 		return nil, errors.New("export has no manifest")
 	}
-	b, err := os.ReadFile(f.Path)
+	b, err := f.Content()
 	if err != nil {
 		return nil, err
 	}
@@ -438,9 +450,11 @@ type exportWriter struct {
 	reuse Reuse // or nil
 	// over, for ExportOver, holds the earlier export's files: a file
 	// reuse accepts is left where it is there, not taken into dir, and
-	// noted in kept.
+	// noted in kept. mem, if not nil, holds the files made instead of
+	// dir (see exportDelta).
 	over map[string]File
-	kept map[string]bool // under mu
+	kept map[string]bool   // under mu
+	mem  map[string][]byte // under mu
 
 	mu    sync.Mutex
 	names []string        // slash-separated, as written
@@ -513,18 +527,23 @@ func (w *exportWriter) write(name string, data []byte) error {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if d := filepath.Dir(p); !w.dirs[d] {
+	if d := filepath.Dir(p); !w.dirs[d] && w.mem == nil {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
 		w.dirs[d] = true
 	}
-	if w.reuse == nil || !w.reuse(name, sum, p) {
+	switch {
+	case w.reuse != nil && w.reuse(name, sum, p):
+		if w.over != nil {
+			w.kept[name] = true
+		}
+	case w.mem != nil:
+		w.mem[name] = bytes.Clone(data)
+	default:
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			return err
 		}
-	} else if w.over != nil {
-		w.kept[name] = true
 	}
 	w.names = append(w.names, name)
 	if w.sums != nil {

@@ -236,7 +236,20 @@ func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256
 		return fail(err)
 	}
 	ix.prev = <-prev
-	if err := ix.finish(len(docs), sums); err != nil {
+	// The documents replaced, when none was added or removed: the doc
+	// table then changes for them only.
+	var replaced []string
+	for _, i := range changed {
+		if _, ok := old[docs[i].ID]; !ok {
+			replaced = nil
+			break
+		}
+		replaced = append(replaced, docs[i].ID)
+	}
+	if len(gone) > 0 {
+		replaced = nil
+	}
+	if err := ix.finish(len(docs), sums, replaced); err != nil {
 		return fail(err)
 	}
 	ix.remember(docs)
@@ -381,10 +394,18 @@ func (ix *Index) merge(ctx context.Context) error {
 }
 
 // finish recomputes the statistics and the doc table after an update and
-// records them with the documents' hashes, in one commit.
-func (ix *Index) finish(n int, sums map[string][sha256.Size]byte) error {
-	if err := ix.loadDocTable(); err != nil {
+// records them with the documents' hashes, in one commit. replaced, if
+// not nil, are the documents the update replaced, having added and removed
+// none.
+func (ix *Index) finish(n int, sums map[string][sha256.Size]byte, replaced []string) error {
+	ok, err := ix.updateDocTable(replaced)
+	if err != nil {
 		return err
+	}
+	if ix.lastTable = ok; !ok {
+		if err := ix.loadDocTable(); err != nil {
+			return err
+		}
 	}
 	r, err := ix.reader()
 	if err != nil {

@@ -302,18 +302,18 @@ func (e *SearchExport) ReadFile(name string) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
-	data, err := os.ReadFile(f.Path)
+	data, err := f.Content()
 	return data, err == nil
 }
 
-// Export makes the export of the index's current version in a new
-// directory below dir, unless prev, an earlier export into dir (or nil),
-// is of that version: then it returns prev. The files prev has with the
-// same name and content are not written again but served from where
-// they are (see search.Index.ExportOver): after one edit, all but a few
-// dozen of some 15,700 files at 10,000 articles. The directories of prev
-// that the new export uses must be kept as long as it is served; see
-// PruneExports.
+// Export makes the export of the index's current version, in a new
+// directory below dir or in memory, unless prev, an earlier export into
+// dir (or nil), is of that version: then it returns prev. The files prev
+// has with the same name and content are not made again but served from
+// where they are (see search.Index.ExportOver): after one edit, all but a
+// few hundred of some 15,700 files at 10,000 articles. The directories
+// of prev that the new export uses must be kept as long as it is served;
+// see PruneExports.
 func (x *SearchIndex) Export(dir string, prev *SearchExport) (*SearchExport, error) {
 	var over map[string]search.File
 	if prev != nil && prev.dir == dir {
@@ -349,6 +349,9 @@ func (x *SearchIndex) Export(dir string, prev *SearchExport) (*SearchExport, err
 	used := make([]bool, len(candidates))
 	last := 0
 	for _, f := range files {
+		if f.Data != nil {
+			continue // in memory
+		}
 		// Most files are in the directory of the one before.
 		if !under(f.Path, dir, candidates[last]) {
 			for i, c := range candidates {
