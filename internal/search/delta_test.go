@@ -96,6 +96,7 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen, over
 	var prevDir string
 	var prevSums map[string]Sum
 	var prevFiles map[string]File // with over
+	cached := 0                   // shards taken decoded from the export before
 	var ix *Index
 	defer func() {
 		if ix != nil {
@@ -175,6 +176,7 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen, over
 			sums, err = ix.ExportAs(exportDir, version, reuse)
 		}
 		delta, read, remade := ix.lastDelta, ix.lastRead, slices.Clone(ix.lastShards)
+		cached += int(ix.lastCached.Load())
 		if err == nil {
 			checkCounts(t, step.name, ix)
 		}
@@ -231,6 +233,9 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen, over
 			t.Logf("%s: %d of %d files made", step.name, written, len(got))
 		}
 		prevDir, prevSums, prevFiles = dir, sums, files
+	}
+	if over != (cached > 0) {
+		t.Errorf("%d shards taken decoded from the export before; want some over an earlier export, none otherwise", cached)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -107,6 +108,9 @@ type Index struct {
 	last   []Doc
 	byID   map[string]int
 	before map[string]*prior
+	// shards holds term shards the last delta exports over earlier ones
+	// made again, decoded, by name (see previousShard).
+	shards map[string]cachedShard
 	path   string       // the index's directory, or "" in memory
 	dfs    []termDF     // the terms' document frequencies, if computed (see termDFs)
 	prev   *exportState // the last export's state, if Update read it
@@ -118,13 +122,14 @@ type Index struct {
 	segOnce           sync.Once
 	segs              [][]int32 // see segDocs
 
-	lastDelta   bool     // whether the last ExportAs exported from a state, for tests
-	lastDFs     bool     // whether the last Update read the terms' frequencies from a state (dfsFrom), for tests
-	lastRead    int      // terms whose postings the last delta export read, for tests
-	lastLens    bool     // whether the last Update took the field lengths from a state (lensFrom), for tests
-	lastCounted int      // terms whose document frequency the last Update read (dfsFrom), for tests
-	lastShards  []string // the term shards the last delta export made again, for tests
-	lastTable   bool     // whether the last Update updated the doc table rather than listing it (updateDocTable), for tests
+	lastDelta   bool         // whether the last ExportAs exported from a state, for tests
+	lastDFs     bool         // whether the last Update read the terms' frequencies from a state (dfsFrom), for tests
+	lastRead    int          // terms whose postings the last delta export read, for tests
+	lastLens    bool         // whether the last Update took the field lengths from a state (lensFrom), for tests
+	lastCounted int          // terms whose document frequency the last Update read (dfsFrom), for tests
+	lastShards  []string     // the term shards the last delta export made again, for tests
+	lastTable   bool         // whether the last Update updated the doc table rather than listing it (updateDocTable), for tests
+	lastCached  atomic.Int64 // term shards the last delta export took decoded from the one before (previousShard), for tests
 }
 
 // newMapping returns the index mapping: the custom text analyzer on the

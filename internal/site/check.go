@@ -60,6 +60,18 @@ func (s *Site) Check(now time.Time) diag.List {
 		}
 	}
 
+	// The articles each links to, for the pages with a duplicate only,
+	// each found once: a code shared by a hundred articles made ten
+	// thousand pairs to look at.
+	links := make(map[*Page]map[string]bool)
+	linked := func(p *Page) map[string]bool {
+		if l, ok := links[p]; ok {
+			return l
+		}
+		l := linkedFiles(p)
+		links[p] = l
+		return l
+	}
 	for _, f := range files {
 		p := s.byFile[f]
 		keys := s.files[f].keys
@@ -68,7 +80,7 @@ func (s *Site) Check(now time.Time) diag.List {
 		} else if dups := byPrimary[key{p.Lang, p.Codes[0]}]; len(dups) > 1 {
 			var others []string
 			for _, d := range dups {
-				if d != p && !linksTo(p, d) && !linksTo(d, p) {
+				if d != p && !linked(p)[d.Path] && !linked(d)[p.Path] {
 					others = append(others, fmt.Sprintf("%q", d.Path))
 				}
 			}
@@ -94,9 +106,10 @@ func (s *Site) Check(now time.Time) diag.List {
 	return diags
 }
 
-// linksTo reports whether p has a link to the article q, by q's file, as
-// links are written ("../ja/x.md#fix", "/ja/x.md"); see links.go.
-func linksTo(p, q *Page) bool {
+// linkedFiles returns the files of the articles p links to, as links are
+// written ("../ja/x.md#fix", "/ja/x.md"); see links.go.
+func linkedFiles(p *Page) map[string]bool {
+	files := make(map[string]bool)
 	for _, l := range p.Doc.Links {
 		u, err := url.Parse(strings.TrimSpace(l.Dest))
 		if err != nil || u.Scheme != "" || u.Host != "" || !strings.HasSuffix(strings.ToLower(u.Path), ".md") {
@@ -106,11 +119,9 @@ func linksTo(p, q *Page) bool {
 		if strings.HasPrefix(u.Path, "/") {
 			file = path.Join(ContentDir, u.Path)
 		}
-		if file == q.Path {
-			return true
-		}
+		files[file] = true
 	}
-	return false
+	return files
 }
 
 // schemaChecks reports whether the schema checks the sections of articles
