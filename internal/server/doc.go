@@ -19,7 +19,10 @@
 // Search works exactly as on the published site: the server builds the
 // search index, exports the browser's search files into a temporary
 // directory and serves them at search/<version>/, with the entry
-// search/index.json naming the current version. After a content change the
+// search/index.json naming the current version. Each export after an
+// edit is made over the one before: the files that did not change are
+// served from where they are, and the few that did are kept in memory
+// (see site.SearchIndex.Export). After a content change the
 // index is rebuilt in the background (it takes seconds for a large site);
 // until it is done, the entry names the previous export, so search may
 // briefly miss the latest edit.
