@@ -451,13 +451,14 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 	}
 	// Over an earlier export, the shards made now are kept decoded for the
 	// next export, which is likely to make many of the same ones again: an
-	// author edits one article save after save. Those kept before stay,
-	// up to maxCachedShards; one that changed since is only not found.
+	// author edits one article save after save. Those kept before stay
+	// while they take up to half of maxCachedBytes; one that changed since
+	// is only not found.
 	var shards map[string]cachedShard
 	var shardsMu sync.Mutex
 	if w.over != nil {
 		shards = make(map[string]cachedShard, len(ix.shards)+len(jobs))
-		if len(ix.shards)+len(jobs) <= maxCachedShards {
+		if cachedBytes(ix.shards) <= maxCachedBytes/2 {
 			maps.Copy(shards, ix.shards)
 		}
 	}
@@ -491,9 +492,12 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 				return err
 			}
 			if shards != nil {
-				next := cachedShard{sum, old}
+				next := cachedShard{sum: sum, pairs: old}
 				if job.data != nil {
-					next = cachedShard{sha256.Sum256(job.data), job.pairs}
+					next = cachedShard{sum: sha256.Sum256(job.data), pairs: job.pairs}
+				}
+				for _, pr := range next.pairs {
+					next.size += len(pr[0]) + len(pr[1])
 				}
 				shardsMu.Lock()
 				shards[job.name] = next
@@ -503,6 +507,9 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 	})
 	if shards != nil && err == nil {
 		ix.shards = shards
+		if cachedBytes(shards) > maxCachedBytes {
+			ix.shards = nil // a site too large for it to pay
+		}
 	}
 	if errors.Is(err, errFullExport) {
 		return nil, false, nil
@@ -1087,15 +1094,26 @@ type shardJob struct {
 	count  map[string]uint32 // the documents each of them has now (see exportState.Count)
 }
 
-// maxCachedShards bounds the term shards an index keeps decoded (see
-// Index.shards): the 450 an edit to a 10,000-article site can make again
-// hold about 7 MB.
-const maxCachedShards = 2048
+// maxCachedBytes bounds the text of the term shards an index keeps
+// decoded (see Index.shards): the 450 an edit to a 10,000-article site can
+// make again hold 4.9 MB of text (476 shards over sixteen edits).
+const maxCachedBytes = 32 << 20
 
-// cachedShard is a term shard's file, as its SHA-256, and its pairs.
+// cachedShard is a term shard's file, as its SHA-256, its pairs, and
+// their size in bytes.
 type cachedShard struct {
 	sum   Sum
 	pairs [][2]string
+	size  int
+}
+
+// cachedBytes returns the size of the pairs of shards.
+func cachedBytes(shards map[string]cachedShard) int {
+	n := 0
+	for _, c := range shards {
+		n += c.size
+	}
+	return n
 }
 
 // previousShard returns the pairs of the term shard name, of content sum,
