@@ -859,8 +859,8 @@ type edit struct {
 // every term a changed document has, before or after, since a change of
 // its length can move the impacts of all of them; but impacts are
 // rounded: after a one-line edit to one of 10,000 generated articles,
-// 1,231 shards were made again, of which 2 to 450 changed, as the
-// article's length moved less or more. narrow reports false when it
+// 1,231 shards were made again, of which one or two to 451 changed, as
+// the article's length moved less or more. narrow reports false when it
 // cannot tell: a document was added or removed, or what the index held
 // of a changed one before is not known (see Index.before).
 func (ix *Index) narrow(prev *exportState, e *edit, changed []int32) ([2][buckets]bool, bool, error) {
@@ -930,10 +930,10 @@ func (ix *Index) narrow(prev *exportState, e *edit, changed []int32) ([2][bucket
 }
 
 // maxExact is the most changed and removed documents whose earlier terms
-// an update analyses again (see edit.stale and Index.before): an edit or two in a dev
-// server, where that spares reading the frequencies of every term in
-// their buckets (some 37,000 after a one-article edit at 10,000
-// generated articles, 60 ms). Past it the buckets cover most terms
+// an update analyses again (see edit.stale and Index.before): an edit or
+// two in a dev server, where that spares reading the frequencies of
+// every term in their buckets (some 37,000 after a one-article edit at 10,000
+// generated articles, 60 to 70 ms). Past it the buckets cover most terms
 // anyway.
 const maxExact = 64
 

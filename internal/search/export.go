@@ -197,20 +197,21 @@ func (f File) Content() ([]byte, error) {
 // files that over (the files of an earlier export as ExportOver returned
 // them, or nil) does not have with the same name and content: in memory
 // when it exports from the last export's state (a few hundred files
-// after an edit), else into dir, which it creates and which must not
-// exist. It returns every file of the export by name, those it made and
-// those of over it kept where they are; the caller must keep over's
-// files that the result names. The manifest, index.json, is always made;
-// Entry makes the entry from it.
+// after an edit), else into dir, which must not exist and which it
+// creates only then. It returns every file of the export by name, those
+// it made and those of over it kept where they are; the caller must keep
+// over's files that the result names. The manifest, index.json, is
+// always made; Entry makes the entry from it.
 //
 // After a one-article edit at 10,000 generated articles, taking the
 // 15,600 unchanged files over by link, as ExportAs does with a Reuse,
-// was half of the export's time.
+// took three quarters of the export's time (165-175 ms against 42-44 ms
+// without).
 func (ix *Index) ExportOver(dir string, over map[string]File) (map[string]File, error) {
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		return nil, fmt.Errorf("export search index: %w", err)
+	if _, err := os.Lstat(dir); !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("export search index: %s exists", dir)
 	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return nil, fmt.Errorf("export search index: %w", err)
 	}
 	reuse := func(name string, sum Sum, _ string) bool {

@@ -582,22 +582,21 @@ func (ix *Index) loadDocTable() error {
 	return nil
 }
 
-// updateDocTable brings the doc table up to date after an update that
-// replaced the documents ids, adding and removing none, without listing
-// every document again (a quarter of an update's time after a one-article
-// edit at 10,000 generated articles). The others keep their doc numbers;
-// a document's internal ID is its segment's offset plus its number there
-// (see segDocs), so those in segments the new snapshot still has move by
-// the change of their segment's offset, and only the replaced ones and
-// those of segments bleve merged meanwhile (in the background, mostly the
-// small ones of recent updates) are looked up. It reports false, having
-// changed nothing, when it cannot tell.
+// updateDocTable brings the doc table up to date, for the snapshot the
+// update pinned, after an update that replaced the documents ids, adding
+// and removing none, without listing every document again (a quarter of
+// an update's time after a one-article edit at 10,000 generated
+// articles). The others keep their doc numbers; a document's internal ID
+// is its segment's offset plus its number there (see segDocs), so those
+// in segments the new snapshot still has move by the change of their
+// segment's offset, and only the replaced ones and those of segments
+// bleve merged meanwhile (in the background, mostly the small ones of
+// recent updates) are looked up, as loadDocTable looks up every one (so
+// that at worst, every segment merged, it costs what listing does). It
+// reports false, having changed nothing, when it cannot tell.
 func (ix *Index) updateDocTable(ids []string) (bool, error) {
-	if ids == nil || len(ids) > maxExact || ix.tableSegs == nil {
+	if ids == nil || len(ids) > maxExact || ix.tableSegs == nil || ix.snap == nil {
 		return false, nil
-	}
-	if err := ix.pin(); err != nil {
-		return false, err
 	}
 	now := segmentsOf(ix.snap)
 	if now == nil {
@@ -638,8 +637,8 @@ func (ix *Index) updateDocTable(ids []string) (bool, error) {
 		}
 		if to, ok := newOff[old[k].id]; ok {
 			num[string(index.NewIndexInternalID(nil, g-oldOff[k]+to))] = n
-		} else if lookup = append(lookup, n); len(lookup) > maxLookups {
-			return false, nil
+		} else {
+			lookup = append(lookup, n)
 		}
 	}
 	for _, n := range lookup {
@@ -652,10 +651,6 @@ func (ix *Index) updateDocTable(ids []string) (bool, error) {
 	ix.num, ix.tableSegs = num, now
 	return true, nil
 }
-
-// maxLookups is the most documents whose internal IDs updateDocTable
-// looks up one by one; listing them all takes about as long as 10,000.
-const maxLookups = 2000
 
 // segInfo is a segment of a scorch snapshot: its ID, and its number of
 // documents, deleted ones too.

@@ -158,17 +158,21 @@ func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256
 	} else {
 		go func() { prev <- ix.loadExportState() }()
 	}
+	// The documents replaced, and whether any is new.
+	var replaced []string
+	added := false
+	for _, i := range changed {
+		if _, ok := old[docs[i].ID]; ok {
+			replaced = append(replaced, docs[i].ID)
+		} else {
+			added = true
+		}
+	}
 	// What the index holds of the documents about to change, read before
 	// they do.
 	ix.before = nil
 	if ix.last != nil && len(gone)+len(changed) <= maxExact {
-		ids := slices.Clone(gone)
-		for _, i := range changed {
-			if _, ok := old[docs[i].ID]; ok {
-				ids = append(ids, docs[i].ID)
-			}
-		}
-		ix.before = ix.priors(old, ids)
+		ix.before = ix.priors(old, append(slices.Clone(gone), replaced...))
 	}
 	// Forget the hashes and statistics first, in their own commit: from
 	// here until the end the index is not one Update or Open can trust.
@@ -236,20 +240,13 @@ func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256
 		return fail(err)
 	}
 	ix.prev = <-prev
-	// The documents replaced, when none was added or removed: the doc
-	// table then changes for them only.
-	var replaced []string
-	for _, i := range changed {
-		if _, ok := old[docs[i].ID]; !ok {
-			replaced = nil
-			break
-		}
-		replaced = append(replaced, docs[i].ID)
+	// When no document was added or removed, the doc table changes for
+	// the replaced ones only.
+	sameIDs := replaced
+	if added || len(gone) > 0 {
+		sameIDs = nil
 	}
-	if len(gone) > 0 {
-		replaced = nil
-	}
-	if err := ix.finish(len(docs), sums, replaced); err != nil {
+	if err := ix.finish(len(docs), sums, sameIDs); err != nil {
 		return fail(err)
 	}
 	ix.remember(docs)

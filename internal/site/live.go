@@ -286,7 +286,7 @@ type SearchExport struct {
 	dir, version string
 	entry        []byte
 	files        map[string]search.File
-	dirs         []string // the directories below dir its files are in, by name
+	dirs         map[string]bool // the directories below dir its files are in, by name
 }
 
 // Version is the export's version, which the entry names: the browser
@@ -342,45 +342,16 @@ func (x *SearchIndex) Export(dir string, prev *SearchExport) (*SearchExport, err
 		os.RemoveAll(own)
 		return nil, fmt.Errorf("export search index: %w", err)
 	}
-	e := &SearchExport{dir: dir, version: x.version, entry: entry, files: files}
-	candidates := []string{filepath.Base(own)}
-	if over != nil {
-		candidates = append(candidates, prev.dirs...)
-	}
-	used := make([]bool, len(candidates))
-	last := 0
+	// The directories below dir the files on disk are in: this export's
+	// own, if it wrote a directory, and those of earlier ones.
+	in := make(map[string]bool)
 	for _, f := range files {
-		if f.Data != nil {
-			continue // in memory
-		}
-		// Most files are in the directory of the one before.
-		if !under(f.Path, dir, candidates[last]) {
-			for i, c := range candidates {
-				if under(f.Path, dir, c) {
-					last = i
-					break
-				}
-			}
-		}
-		used[last] = true
-	}
-	for i, c := range candidates {
-		if used[i] {
-			e.dirs = append(e.dirs, c)
+		if rel, ok := strings.CutPrefix(f.Path, dir+string(filepath.Separator)); ok {
+			top, _, _ := strings.Cut(rel, string(filepath.Separator))
+			in[top] = true
 		}
 	}
-	return e, nil
-}
-
-// under reports whether the file at path is in the directory name below
-// dir.
-func under(path, dir, name string) bool {
-	rest, ok := strings.CutPrefix(path, dir)
-	if !ok || len(rest) < len(name)+2 || !os.IsPathSeparator(rest[0]) {
-		return false
-	}
-	rest, ok = strings.CutPrefix(rest[1:], name)
-	return ok && os.IsPathSeparator(rest[0])
+	return &SearchExport{dir: dir, version: x.version, entry: entry, files: files, dirs: in}, nil
 }
 
 // PruneExports removes every entry of dir, the directory exports are made
@@ -389,9 +360,7 @@ func PruneExports(dir string, keep ...*SearchExport) error {
 	used := make(map[string]bool)
 	for _, e := range keep {
 		if e != nil && e.dir == dir {
-			for _, d := range e.dirs {
-				used[d] = true
-			}
+			maps.Copy(used, e.dirs)
 		}
 	}
 	entries, err := os.ReadDir(dir)

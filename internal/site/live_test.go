@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -306,17 +307,8 @@ func BenchmarkUpdateSearch(b *testing.B) {
 		b.Run(strconv.Itoa(n), func(b *testing.B) {
 			ctx := context.Background()
 			s, p, edit := benchEdits(b, n)
-			tmp := b.TempDir()
-			exportDir := filepath.Join(tmp, "search")
-			ix, err := s.UpdateSearch(ctx, filepath.Join(tmp, "index"))
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer ix.Discard()
-			prev, err := ix.Export(exportDir, nil)
-			if err != nil {
-				b.Fatal(err)
-			}
+			exportDir := filepath.Join(b.TempDir(), "search")
+			ix, prev := exportSearch(b, s, exportDir)
 			var update, export time.Duration
 			i := 0
 			for b.Loop() {
@@ -351,6 +343,23 @@ func BenchmarkUpdateSearch(b *testing.B) {
 	}
 }
 
+// exportSearch builds the search index of s afresh, in a directory of its
+// own that goes with the test, and exports it into dir, as the dev server
+// does at start.
+func exportSearch(tb testing.TB, s *Site, dir string) (*SearchIndex, *SearchExport) {
+	tb.Helper()
+	ix, err := s.UpdateSearch(context.Background(), filepath.Join(tb.TempDir(), "index"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { ix.Discard() })
+	e, err := ix.Export(dir, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ix, e
+}
+
 // TestSearchExportOver follows a dev server's search through two edits:
 // each export serves what the index holds byte for byte, writes only the
 // files that changed, and PruneExports keeps exactly the directories the
@@ -363,17 +372,8 @@ func TestSearchExportOver(t *testing.T) {
 	if err != nil || diags.HasErrors() {
 		t.Fatalf("Load: %v %v", err, diags)
 	}
-	tmp := t.TempDir()
-	dir := filepath.Join(tmp, "search")
-	ix, err := s.UpdateSearch(ctx, filepath.Join(tmp, "index"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ix.Discard()
-	e, err := ix.Export(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir := filepath.Join(t.TempDir(), "search")
+	ix, e := exportSearch(t, s, dir)
 	first := e
 	p := s.Articles[7]
 	for i := range 2 {
@@ -400,15 +400,7 @@ func TestSearchExportOver(t *testing.T) {
 		}
 
 		// What a fresh index exports for the site.
-		fresh, err := s.UpdateSearch(ctx, filepath.Join(t.TempDir(), "index"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := fresh.Export(t.TempDir(), nil)
-		fresh.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, want := exportSearch(t, s, t.TempDir())
 		if e.Version() != want.Version() || !bytes.Equal(e.Entry(), want.Entry()) {
 			t.Fatalf("edit %d: version %s, entry %.60q; a fresh export's %s, %.60q", i, e.Version(), e.Entry(), want.Version(), want.Entry())
 		}
@@ -438,8 +430,8 @@ func TestSearchExportOver(t *testing.T) {
 		for _, en := range entries {
 			left = append(left, en.Name())
 		}
-		if !slices.Equal(left, slices.Sorted(slices.Values(e.dirs))) || !slices.Contains(left, first.Version()) || slices.Contains(left, "stray") {
-			t.Errorf("edit %d: left %q after pruning, want the export's directories %q, the first's among them", i, left, e.dirs)
+		if dirs := slices.Sorted(maps.Keys(e.dirs)); !slices.Equal(left, dirs) || !slices.Contains(left, first.Version()) || slices.Contains(left, "stray") {
+			t.Errorf("edit %d: left %q after pruning, want the export's directories %q, the first's among them", i, left, dirs)
 		}
 	}
 }
