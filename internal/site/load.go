@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io/fs"
+	"math"
 	"path"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/kbgen/kbgen/internal/article"
 	"github.com/kbgen/kbgen/internal/diag"
@@ -87,7 +89,12 @@ func Load(ctx context.Context, fsys fs.FS, cfg Config) (*Site, diag.List, error)
 // parsecache.go). The Site and the diagnostics are the same with or without
 // the cache; a cache file that cannot be read or written only costs time.
 func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Site, diag.List, error) {
-	var files []string
+	start := time.Now()
+	type mdFile struct {
+		path  string
+		stamp fileStamp // as the walk found it
+	}
+	var found []mdFile
 	var total int64 // bytes of Markdown
 	err := fs.WalkDir(fsys, ContentDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -101,17 +108,24 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 			return nil
 		}
 		if !d.IsDir() && strings.HasSuffix(name, ".md") {
-			files = append(files, p)
+			f := mdFile{path: p}
 			if fi, err := d.Info(); err == nil {
 				total += fi.Size()
+				f.stamp = stampOf(fi)
 			}
+			found = append(found, f)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	slices.Sort(files)
+	// The walk's order is not sorted order ("ja-x/" comes after "ja/").
+	slices.SortFunc(found, func(a, b mdFile) int { return strings.Compare(a.path, b.path) })
+	files, stamps := make([]string, len(found)), make([]fileStamp, len(found))
+	for i, f := range found {
+		files[i], stamps[i] = f.path, f.stamp
+	}
 
 	var langs []string
 	for _, l := range cfg.Languages {
@@ -146,7 +160,13 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 	if lo.ParseCache != "" {
 		cache = s.openParseCache(lo.ParseCache, len(files))
 	}
-	results, err := s.parseFiles(ctx, files, cache)
+	if cache != nil {
+		cache.cutoff = start.Add(-stampSettle).UnixNano()
+		if lo.trustNew {
+			cache.cutoff = math.MaxInt64
+		}
+	}
+	results, err := s.parseFiles(ctx, files, stamps, cache)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -169,15 +189,26 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 func (s *Site) LoadStats() LoadStats { return s.stats }
 
 // parseFiles reads, parses and checks files in parallel, restoring those
-// that cache (which may be nil) holds unchanged. Results land at the
+// that cache (which may be nil) holds unchanged: without reading them if
+// their stamps (nil: none known) are the cache's. Results land at the
 // file's index so that the outcome does not depend on scheduling.
-func (s *Site) parseFiles(ctx context.Context, files []string, cache *parseCache) ([]parsed, error) {
+func (s *Site) parseFiles(ctx context.Context, files []string, stamps []fileStamp, cache *parseCache) ([]parsed, error) {
 	results := make([]parsed, len(files))
 	var firstErr error
 	var errOnce sync.Once
 	parallel(len(files), func(i int) {
 		if ctx.Err() != nil {
 			return
+		}
+		var stamp fileStamp
+		if stamps != nil {
+			stamp = stamps[i]
+		}
+		if cache != nil {
+			if p, ok := cache.restoreStamped(s, i, files[i], stamp); ok {
+				results[i] = p
+				return
+			}
 		}
 		src, err := fs.ReadFile(s.FS, files[i])
 		if err != nil {
@@ -186,7 +217,7 @@ func (s *Site) parseFiles(ctx context.Context, files []string, cache *parseCache
 		}
 		restored := false
 		if cache != nil {
-			results[i], restored = cache.restore(s, i, files[i], src)
+			results[i], restored = cache.restore(s, i, files[i], src, stamp.settled(cache.cutoff))
 		}
 		if !restored {
 			results[i] = s.parse(files[i], src)
@@ -293,7 +324,7 @@ func compact(a *article.Article) {
 // treeBudget, keeping its length and hash: rendering reads the file again
 // (Site.renderable). Sources are a fifth of such a site's live heap.
 func release(p *Page) {
-	if p == nil {
+	if p == nil || p.Doc.Released() {
 		return
 	}
 	src := p.Doc.Source()

@@ -3,13 +3,16 @@ package site
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 	"unsafe"
 
@@ -66,14 +69,19 @@ func editFile(t *testing.T, name, old, new string) {
 	}
 }
 
-// rewriteCache rewrites the cache file's bytes with f.
+// rewriteCache replaces the cache file with one of its bytes rewritten by
+// f. It renames, as kbgen does: the loads before have the file mapped, and
+// their Sites' strings are its bytes (see openParseCache).
 func rewriteCache(t *testing.T, name string, f func([]byte) []byte) {
 	t.Helper()
 	b, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(name, f(b), 0o644); err != nil {
+	if err := os.WriteFile(name+".new", f(b), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(name+".new", name); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -159,8 +167,13 @@ func TestParseCache(t *testing.T) {
 		}, -1, false},
 		{"nothing at the end", func(*testing.T, string, string) {}, 0, true},
 	}
-	for _, compact := range []bool{false, true} {
-		t.Run(fmt.Sprintf("compact=%v", compact), func(t *testing.T) {
+	// With stamps trusted however recent (trustNew), the files a step
+	// did not touch are restored without being read; the steps that
+	// edit a file change its size too, so that an edit within the
+	// file system clock's tick of the last read still tells.
+	for _, mode := range []struct{ compact, trustNew bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		compact := mode.compact
+		t.Run(fmt.Sprintf("compact=%v,stamps=%v", compact, mode.trustNew), func(t *testing.T) {
 			root := t.TempDir()
 			writeSite(t, root, parseCacheSite())
 			cache := filepath.Join(root, ".kbgen", "parse-cache")
@@ -173,7 +186,7 @@ func TestParseCache(t *testing.T) {
 					if cdiags.HasErrors() {
 						t.Fatalf("LoadConfig: %v", cdiags)
 					}
-					got, gotDiags, err := LoadWith(t.Context(), fsys, cfg, LoadOptions{ParseCache: cache, compact: compact})
+					got, gotDiags, err := LoadWith(t.Context(), fsys, cfg, LoadOptions{ParseCache: cache, compact: compact, trustNew: mode.trustNew})
 					if err != nil {
 						t.Fatalf("LoadWith with the cache: %v", err)
 					}
@@ -236,8 +249,8 @@ func compareSites(t *testing.T, got *Site, gotDiags diag.List, want *Site, wantD
 		t.Fatalf("files with the cache %q, without %q", g, w)
 	}
 	for f, w := range want.files {
-		if g := got.files[f]; !reflect.DeepEqual(parsedView(g), parsedView(w)) {
-			t.Errorf("%s with the cache:\n%+v\nwithout:\n%+v", f, parsedView(g), parsedView(w))
+		if g, w := parsedView(t, got, got.files[f]), parsedView(t, want, w); !reflect.DeepEqual(g, w) {
+			t.Errorf("%s with the cache:\n%+v\nwithout:\n%+v", f, g, w)
 		}
 	}
 	dir := t.TempDir()
@@ -252,7 +265,8 @@ func compareSites(t *testing.T, got *Site, gotDiags diag.List, want *Site, wantD
 	}
 }
 
-// docView is what a markdown.Doc shows: its exported fields and source.
+// docView is what a markdown.Doc shows: its exported fields and the source
+// it renders.
 type docView struct {
 	Parts  markdown.Doc // exported fields only
 	Source string
@@ -268,13 +282,19 @@ type pageView struct {
 	Keys    keyPositions
 }
 
-func parsedView(p parsed) pageView {
+// parsedView returns what p, a parsed of s, shows. The source of a
+// released Doc is the one s reads again to render it.
+func parsedView(t *testing.T, s *Site, p parsed) pageView {
+	t.Helper()
 	v := pageView{Diags: p.diags, Keys: p.keys}
 	if p.page != nil {
 		v.URL = p.page.URL
 		v.Article = *p.page.Article
 		v.Article.Doc = nil
-		d := p.page.Doc
+		d, err := s.renderable(p.page)
+		if err != nil {
+			t.Fatalf("%s: %v", p.page.Path, err)
+		}
 		v.Doc = docView{markdown.Doc{Headings: d.Headings, Links: d.Links, CodeBlocks: d.CodeBlocks, Text: d.Text}, string(d.Source())}
 	}
 	return v
@@ -326,7 +346,7 @@ func TestParsedCodec(t *testing.T) {
 	name := "content/ja/x.md"
 	body := "## body\n"
 	src := []byte("\uFEFF---\r\ntitle: x\r\n---\r\n" + strings.ReplaceAll(body, "\n", "\r\n"))
-	s := &Site{md: markdown.New(markdown.Config{})}
+	s := &Site{md: markdown.New(markdown.Config{}), FS: fstest.MapFS{name: {Data: src}}}
 
 	// The encoder knows these fields of the site's own types, which fill
 	// cannot reach.
@@ -363,8 +383,20 @@ func TestParsedCodec(t *testing.T) {
 	if !ok {
 		t.Fatal("decodeParsed cannot decode what encodeParsed wrote")
 	}
-	if g, w := parsedView(got), parsedView(p); !reflect.DeepEqual(g, w) {
+	if g, w := parsedView(t, s, got), parsedView(t, s, p); !reflect.DeepEqual(g, w) {
 		t.Errorf("decodeParsed(encodeParsed(p)) =\n%+v\nwant\n%+v", g, w)
+	}
+	// Decoded without the source, for a file restored by its stamp, the
+	// page is released and reads the file again to render.
+	released, ok := s.decodeParsed(name, nil, blob)
+	if !ok {
+		t.Fatal("decodeParsed cannot decode what encodeParsed wrote without the source")
+	}
+	if !released.page.Doc.Released() {
+		t.Error("decodeParsed without the source gives a Doc that is not released")
+	}
+	if g, w := parsedView(t, s, released), parsedView(t, s, p); !reflect.DeepEqual(g, w) {
+		t.Errorf("decodeParsed(encodeParsed(p)) without the source =\n%+v\nwant\n%+v", g, w)
 	}
 	shares := func(s, in string) bool {
 		p, q := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(in)))
@@ -386,15 +418,17 @@ func TestParsedCodec(t *testing.T) {
 	nop := parsed{diags: diag.List{{Pos: diag.Pos{File: name, Line: 1, Col: 1}, Msg: "missing frontmatter"}}}
 	if b, ok := encodeParsed(name, src, nop); !ok {
 		t.Error("encodeParsed cannot encode a parsed without a page")
-	} else if got, ok := s.decodeParsed(name, src, b); !ok || !reflect.DeepEqual(parsedView(got), parsedView(nop)) {
-		t.Errorf("decodeParsed(encodeParsed(%+v)) = %+v, %v", nop, parsedView(got), ok)
+	} else if got, ok := s.decodeParsed(name, src, b); !ok || !reflect.DeepEqual(parsedView(t, s, got), parsedView(t, s, nop)) {
+		t.Errorf("decodeParsed(encodeParsed(%+v)) = %+v, %v", nop, parsedView(t, s, got), ok)
 	}
 
 	for i := range blob {
 		s.decodeParsed(name, src, blob[:i]) // must not panic
+		s.decodeParsed(name, nil, blob[:i])
 		b := slices.Clone(blob)
 		b[i] ^= 0xFF
 		s.decodeParsed(name, src, b)
+		s.decodeParsed(name, nil, b)
 	}
 	if _, ok := s.decodeParsed(name, src, append(slices.Clone(blob), 0)); ok {
 		t.Error("decodeParsed accepts trailing bytes")
@@ -423,5 +457,91 @@ func TestEncodeParsedRefuses(t *testing.T) {
 				t.Errorf("encodeParsed(%q with body %q) = _, true; want false", tc.src, tc.body)
 			}
 		})
+	}
+}
+
+// openCounter is a directory's fs.FS that counts the Markdown files opened.
+// Its ReadDir is the directory's, so the walk sees the files' stamps.
+type openCounter struct {
+	fsys   fs.FS
+	opened atomic.Int64
+}
+
+func (o *openCounter) Open(name string) (fs.File, error) {
+	if strings.HasSuffix(name, ".md") {
+		o.opened.Add(1)
+	}
+	return o.fsys.Open(name)
+}
+
+func (o *openCounter) ReadDir(name string) ([]fs.DirEntry, error) {
+	return fs.ReadDir(o.fsys, name)
+}
+
+// TestParseCacheStamps checks which files a load with the parse cache
+// reads: none whose stamp the cache holds; every one written too recently
+// for its stamp to be recorded (stampSettle), again on every load; one
+// whose stamp alone changed once, restored by its content, and then no
+// more.
+func TestParseCacheStamps(t *testing.T) {
+	root := t.TempDir()
+	writeSite(t, root, parseCacheSite())
+	cache := filepath.Join(root, ".kbgen", "parse-cache")
+	fsys := &openCounter{fsys: os.DirFS(root)}
+	cfg, cdiags := LoadConfig(fsys)
+	if cdiags.HasErrors() {
+		t.Fatalf("LoadConfig: %v", cdiags)
+	}
+	const files = 6 // the Markdown files of parseCacheSite
+	steps := []struct {
+		name             string
+		change           func(t *testing.T)
+		trustNew         bool
+		opened, restored int
+	}{
+		{"cold", func(*testing.T) {}, false, files, 0},
+		// Just written: no stamp recorded, every file read again.
+		{"recent files", func(*testing.T) {}, false, files, files},
+		{"stamps recorded", func(*testing.T) {}, true, files, files},
+		{"nothing changed", func(*testing.T) {}, true, 0, files},
+		{"one file touched", func(t *testing.T) {
+			when := time.Now().Add(-time.Hour)
+			if err := os.Chtimes(filepath.Join(root, "content/ja/time.md"), when, when); err != nil {
+				t.Fatal(err)
+			}
+		}, true, 1, files},
+		{"nothing after the touch", func(*testing.T) {}, true, 0, files},
+		{"one file edited", func(t *testing.T) {
+			editFile(t, filepath.Join(root, "content/ja/time.md"), "要約の本文。", "要約の本文、書き直し。")
+		}, true, 1, files - 1},
+		{"one file replaced by a rename", func(t *testing.T) {
+			// Same content, so the same size; a new inode.
+			name := filepath.Join(root, "content/ja/kms.md")
+			b, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(name+".tmp", b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Rename(name+".tmp", name); err != nil {
+				t.Fatal(err)
+			}
+		}, true, 1, files},
+		{"nothing at the end", func(*testing.T) {}, true, 0, files},
+	}
+	for _, st := range steps {
+		st.change(t)
+		fsys.opened.Store(0)
+		s, _, err := LoadWith(t.Context(), fsys, cfg, LoadOptions{ParseCache: cache, trustNew: st.trustNew})
+		if err != nil {
+			t.Fatalf("%s: LoadWith: %v", st.name, err)
+		}
+		if got := fsys.opened.Load(); got != int64(st.opened) {
+			t.Errorf("%s: the load opened %d Markdown files, want %d", st.name, got, st.opened)
+		}
+		if ls := s.LoadStats(); ls.Files != files || ls.Restored != st.restored {
+			t.Errorf("%s: LoadStats() = %+v, want %d files of which %d restored", st.name, ls, files, st.restored)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package site
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"syscall"
 
@@ -64,4 +65,42 @@ func inode(fi os.FileInfo) uint64 {
 		return st.Ino
 	}
 	return 0
+}
+
+// changeTime returns fi's inode change time in nanoseconds, which every
+// write, rename, chmod and utime sets to the clock's time, so that no
+// program can give a changed file its old value. It reports false when fi
+// does not come from the operating system.
+func changeTime(fi fs.FileInfo) (int64, bool) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Ctim.Nano(), true
+	}
+	return 0, false
+}
+
+// mapFile maps the regular file name into memory, read-only, and returns
+// its bytes, which stay mapped for the life of the process. The file must
+// not be truncated meanwhile (kbgen replaces its cache files by renaming,
+// which leaves a mapped file whole): reading a byte past the end would
+// crash the process.
+func mapFile(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", name)
+	}
+	size := fi.Size()
+	if size == 0 || size != int64(int(size)) {
+		return nil, fmt.Errorf("%s: cannot map %d bytes", name, size)
+	}
+	// MAP_POPULATE maps the whole file at once, rather than page by page
+	// as it is read.
+	return unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_POPULATE)
 }

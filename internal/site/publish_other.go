@@ -4,6 +4,7 @@ package site
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"time"
 )
@@ -38,3 +39,9 @@ func lockStale(dir string) (unlock func(), ok bool) {
 // inode returns 0: without inode numbers the build cache goes by size and
 // modification time.
 func inode(fi os.FileInfo) uint64 { return 0 }
+
+// changeTime reports false: the parse cache reads every file here.
+func changeTime(fi fs.FileInfo) (int64, bool) { return 0, false }
+
+// mapFile reads the file name: it is not mapped here.
+func mapFile(name string) ([]byte, error) { return os.ReadFile(name) }
