@@ -173,7 +173,7 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen, over
 		if over {
 			files, err = ix.ExportOver(filepath.Join(exportDir, version), prevFiles)
 		} else {
-			sums, err = ix.ExportAs(exportDir, version, reuse)
+			sums, err = ix.ExportAs(exportDir, version, "", reuse)
 		}
 		delta, read, remade := ix.lastDelta, ix.lastRead, slices.Clone(ix.lastShards)
 		cached += int(ix.lastCached.Load())
@@ -391,7 +391,7 @@ func TestExportDeltaFallback(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ix.Close()
-		if prevSums, err = ix.ExportAs(exportDir, version, reuse); err != nil {
+		if prevSums, err = ix.ExportAs(exportDir, version, "", reuse); err != nil {
 			t.Fatal(err)
 		}
 		return ix.lastDelta
@@ -451,7 +451,7 @@ func TestExportDeltaShardCount(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ix.Close()
-		if prevSums, err = ix.ExportAs(exportDir, version, reuse); err != nil {
+		if prevSums, err = ix.ExportAs(exportDir, version, "", reuse); err != nil {
 			t.Fatal(err)
 		}
 		return ix.stats, ix.lastDelta
@@ -519,7 +519,7 @@ func TestDFsFromSplit(t *testing.T) {
 			t.Errorf("step %d: Update read every term's postings, not the changed ones' (dfsFrom)", i)
 		}
 		got := ix.stats.Split
-		_, err = ix.ExportAs(filepath.Join(root, "search"), "v"+strconv.Itoa(i), reuse)
+		_, err = ix.ExportAs(filepath.Join(root, "search"), "v"+strconv.Itoa(i), "", reuse)
 		ix.Close()
 		if err != nil {
 			t.Fatal(err)

@@ -517,7 +517,7 @@ func TestExportBytes(t *testing.T) {
 	if terms, _ := ix.allTerms(mustReader(t, ix)); m.Terms < 2 || m.Chars < 2 || len(terms) <= termChunk {
 		t.Errorf("corpus too small for the test: %d and %d shards, %d terms", m.Terms, m.Chars, len(terms))
 	}
-	sums, err := ix.ExportAs(dir, "as", nil)
+	sums, err := ix.ExportAs(dir, "as", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -578,7 +578,7 @@ func TestExportReuse(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ix.Close()
-		sums, err := ix.ExportAs(dir, version, reuse)
+		sums, err := ix.ExportAs(dir, version, "", reuse)
 		if err != nil {
 			t.Fatal(err)
 		}

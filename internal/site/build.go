@@ -331,7 +331,7 @@ func (s *Site) searchOutput(ctx context.Context, w *writer, indexDir string, doc
 				return err
 			}
 			if w.reuseSearch(version) {
-				return nil
+				return w.removeOtherExports(version)
 			}
 		}
 		if err := os.Remove(marker); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -341,6 +341,11 @@ func (s *Site) searchOutput(ctx context.Context, w *writer, indexDir string, doc
 	sums, err := s.writeSearch(ctx, w, indexDir, docs, version)
 	if err != nil {
 		return err
+	}
+	if w.next != nil {
+		if err := w.removeOtherExports(version); err != nil {
+			return err
+		}
 	}
 	if err := w.recordSearch(version, sums); err != nil {
 		return err
@@ -375,7 +380,8 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 	}
 	var sums map[string]search.Sum
 	if err == nil {
-		sums, err = ix.ExportAs(filepath.Join(w.dir, "search"), version, w.exportReuse())
+		reuse, base := w.exportReuse(version)
+		sums, err = ix.ExportAs(filepath.Join(w.dir, "search"), version, base, reuse)
 	}
 	if err != nil {
 		ix.Close()
@@ -456,6 +462,9 @@ type writer struct {
 	search  string   // version of the search export written
 	dirs    sync.Map // directories created: string → true
 	moved   sync.Map // files of the spare moved by the search export: string → true
+	// export is the version of the search export once the directories
+	// of the others are removed (removeOtherExports), else "".
+	export string
 
 	// surveyed is closed when survey is done, and surveyErr is its
 	// error; the search export, which starts before it, waits for it

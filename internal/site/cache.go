@@ -556,39 +556,61 @@ func (w *writer) checkSpareExport(version string) error {
 	return os.RemoveAll(filepath.Join(w.dir, "search", version))
 }
 
-// exportReuse returns the search.Reuse of a build with the cache: it
-// puts in place the file of the spare's search export or else of the
-// previous build's that has the name and content asked for and is still
-// as described. The spare's is moved, since the sweep would remove it;
-// the previous build's, published, is only ever linked. A file described
-// with no content hash (as an older kbgen recorded them) is not taken.
-// Without the cache it is nil, and the export hashes nothing; with it and
-// no previous build, it takes nothing, but the export's hashes are
-// recorded for the next build.
-func (w *writer) exportReuse() search.Reuse {
+// exportReuse returns the search.Reuse of a build with the cache, for an
+// export of version: it puts in place the file of the spare's search
+// export or else of the previous build's that has the name and content
+// asked for and is still as described. The spare's is kept, or moved,
+// since the sweep would remove it; the previous build's, published, is
+// only ever linked. A file described with no content hash (as an older
+// kbgen recorded them) is not taken. Without the cache it is nil, and the
+// export hashes nothing; with it and no previous build, it takes nothing,
+// but the export's hashes are recorded for the next build.
+//
+// It also returns the base to give search.Index.ExportAs: the directory
+// of the spare's export, if it is of another version, so that the new
+// export is made over it and its unchanged files stay where they are.
+// Once ExportAs has moved it, none of its files is where the spare's
+// description has it, and the sweep must pass them by (otherExport).
+func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
 	if w.next == nil {
-		return nil
+		return nil, ""
 	}
 	if w.prev == nil {
-		return func(string, search.Sum, string) bool { return false }
+		return func(string, search.Sum, string) bool { return false }, ""
 	}
 	// The spare holds one site, so one export: its files by their name
 	// below its version.
 	spare := make(map[string]string)
+	old, several := "", false
 	for name, c := range w.spare {
 		rest, ok := strings.CutPrefix(name, "search/")
 		if !ok || c.Sum == (cacheKey{}) {
 			continue
 		}
-		if _, rest, ok = strings.Cut(rest, "/"); ok {
-			spare[rest] = name
+		v, rest, ok := strings.Cut(rest, "/")
+		if !ok {
+			continue
 		}
+		spare[rest] = name
+		several = several || (old != "" && v != old)
+		old = v
+	}
+	if old != "" && old != version && !several && w.present["search/"+old+"/index.json"] {
+		base = filepath.Join(w.dir, "search", old)
 	}
 	prefix := "search/" + w.prev.Search + "/"
 	return func(name string, sum search.Sum, dst string) bool {
 		if full, ok := spare[name]; ok && w.present[full] {
-			c, p := w.spare[full], filepath.Join(w.dir, filepath.FromSlash(full))
-			if c.Sum == sum && c.unchanged(p) && os.Rename(p, dst) == nil {
+			c := w.spare[full]
+			if base != "" {
+				// Moved to dst with the base, if ExportAs could.
+				if c.Sum == sum && c.unchanged(dst) {
+					return true
+				}
+				if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return false
+				}
+			} else if p := filepath.Join(w.dir, filepath.FromSlash(full)); c.Sum == sum && c.unchanged(p) && os.Rename(p, dst) == nil {
 				w.moved.Store(full, true)
 				return true
 			}
@@ -599,7 +621,39 @@ func (w *writer) exportReuse() search.Reuse {
 		}
 		p := filepath.Join(w.prevDir, filepath.FromSlash(prefix+name))
 		return c.unchanged(p) && os.Link(p, dst) == nil
+	}, base
+}
+
+// removeOtherExports removes the directories below search/ other than
+// that of version, the export just made: the spare's export, if ExportAs
+// did not take it as its base, and those of other versions an earlier
+// kbgen left behind empty. The sweep then passes their files by.
+func (w *writer) removeOtherExports(version string) error {
+	dir := filepath.Join(w.dir, "search")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
 	}
+	for _, e := range ents {
+		if e.IsDir() && e.Name() != version {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	w.export = version
+	return nil
+}
+
+// otherExport reports whether name is a file of a search export of
+// another version than the one removeOtherExports kept.
+func (w *writer) otherExport(name string) bool {
+	rest, ok := strings.CutPrefix(name, "search/")
+	if !ok || w.export == "" {
+		return false
+	}
+	v, _, ok := strings.Cut(rest, "/")
+	return ok && v != w.export
 }
 
 // link links the published file name into w's directory if the previous
@@ -750,8 +804,8 @@ func (w *writer) sweep() error {
 		if _, ok := w.next[name]; ok {
 			continue
 		}
-		if _, ok := w.moved.Load(name); ok {
-			continue // into the search export, by exportReuse
+		if _, ok := w.moved.Load(name); ok || w.otherExport(name) {
+			continue // into the search export, or removed with its directory
 		}
 		full := filepath.Join(w.dir, filepath.FromSlash(name))
 		if _, ok := w.dirs.Load(full); ok {

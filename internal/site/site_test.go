@@ -173,8 +173,16 @@ func hashTree(t *testing.T, dir string) map[string]string {
 	t.Helper()
 	sums := make(map[string]string)
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil {
 			return err
+		}
+		if d.IsDir() {
+			// Directories too: a build must not leave empty ones
+			// behind that a clean build would not make.
+			if rel, _ := filepath.Rel(dir, p); rel != "." {
+				sums[filepath.ToSlash(rel)+"/"] = "dir"
+			}
+			return nil
 		}
 		data, err := os.ReadFile(p)
 		if err != nil {
