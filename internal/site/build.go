@@ -462,6 +462,9 @@ type writer struct {
 	search  string   // version of the search export written
 	dirs    sync.Map // directories created: string → true
 	moved   sync.Map // files of the spare moved by the search export: string → true
+	// taken holds the files exportReuse put in place, by name below
+	// the export's version, as described: string → cachedFile.
+	taken sync.Map
 	// export is the version of the search export once the directories
 	// of the others are removed (removeOtherExports), else "".
 	export string

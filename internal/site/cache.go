@@ -491,45 +491,43 @@ func (w *writer) unlink(name string) {
 // the export wrote without w, and records them for the next build, with
 // their content hashes: sums, by name below search/<version>/, as the
 // export returned them, and the entry's, the one file whose name is not
-// the version's.
+// the version's. A file exportReuse put in place is recorded as it was
+// described, which it checked; only the files the export wrote are looked
+// at (a few hundred of 15,600 after a one-article edit at 10,000
+// articles).
 func (w *writer) recordSearch(version string, sums map[string]search.Sum) error {
-	record := func(p string, sum cacheKey) error {
-		rel, err := filepath.Rel(w.dir, p)
-		if err != nil {
-			return err
-		}
-		c, err := describe(p, cacheKey{}, sum)
-		if err != nil {
-			return err
-		}
+	record := func(name string, c cachedFile) {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		if w.next != nil {
-			w.next[filepath.ToSlash(rel)] = c
+			w.next[name] = c
 		}
 		w.files++
 		w.bytes += c.Size
-		return nil
 	}
 	entry := filepath.Join(w.dir, "search", "index.json")
 	data, err := os.ReadFile(entry)
 	if err != nil {
 		return err
 	}
-	if err := record(entry, sha256.Sum256(data)); err != nil {
+	c, err := describe(entry, cacheKey{}, sha256.Sum256(data))
+	if err != nil {
 		return err
 	}
-	root := filepath.Join(w.dir, "search", version)
-	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	record("search/index.json", c)
+	for name, sum := range sums {
+		if c, ok := w.taken.Load(name); ok && c.(cachedFile).Sum == sum {
+			record("search/"+version+"/"+name, c.(cachedFile))
+			continue
 		}
-		rel, err := filepath.Rel(root, p)
+		p := filepath.Join(w.dir, "search", version, filepath.FromSlash(name))
+		c, err := describe(p, cacheKey{}, sum)
 		if err != nil {
 			return err
 		}
-		return record(p, sums[filepath.ToSlash(rel)])
-	})
+		record("search/"+version+"/"+name, c)
+	}
+	return nil
 }
 
 // checkSpareExport removes the spare's search export of version unless
@@ -599,28 +597,41 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
 		base = filepath.Join(w.dir, "search", old)
 	}
 	prefix := "search/" + w.prev.Search + "/"
-	return func(name string, sum search.Sum, dst string) bool {
+	// take puts the file in place and returns its description.
+	take := func(name string, sum search.Sum, dst string) (cachedFile, bool) {
 		if full, ok := spare[name]; ok && w.present[full] {
 			c := w.spare[full]
 			if base != "" {
 				// Moved to dst with the base, if ExportAs could.
 				if c.Sum == sum && c.unchanged(dst) {
-					return true
+					return c, true
 				}
 				if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return false
+					return cachedFile{}, false
 				}
 			} else if p := filepath.Join(w.dir, filepath.FromSlash(full)); c.Sum == sum && c.unchanged(p) && os.Rename(p, dst) == nil {
 				w.moved.Store(full, true)
-				return true
+				return c, true
 			}
 		}
 		c, ok := w.prev.Files[prefix+name]
 		if !ok || w.prev.Search == "" || c.Sum != sum {
-			return false
+			return cachedFile{}, false
 		}
 		p := filepath.Join(w.prevDir, filepath.FromSlash(prefix+name))
-		return c.unchanged(p) && os.Link(p, dst) == nil
+		// A link has the file's inode, size and time: c describes it.
+		return c, c.unchanged(p) && os.Link(p, dst) == nil
+	}
+	return func(name string, sum search.Sum, dst string) bool {
+		// The last answer for a name is the one that holds: an export
+		// that starts again in full asks again.
+		c, ok := take(name, sum, dst)
+		if ok {
+			w.taken.Store(name, c)
+		} else {
+			w.taken.Delete(name)
+		}
+		return ok
 	}, base
 }
 
