@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -23,7 +25,11 @@ import (
 // fresh index of the same documents, byte for byte: whether ExportAs
 // exported from its state (delta) or in full, as each step expects.
 // A delta export must take every file it does not make again from the
-// previous export (checked by inode), and make few.
+// previous export (checked by inode), and make few. Made over a base (as
+// kbgen build makes it over the spare's export), a copy of the previous
+// export by links with a stray file added, the export must keep the
+// base's unchanged files where they are, remove the rest, and never write
+// into a file of the base, which is a link to a published one.
 func TestExportDelta(t *testing.T) {
 	docs := internalCorpus(t, 300)
 	steps := []deltaStep{
@@ -75,13 +81,16 @@ func TestExportDelta(t *testing.T) {
 
 	// Each step either opens the index again, as kbgen build does, or
 	// updates the one kept open since the first, as kbgen serve does,
-	// exporting with ExportAs or, as kbgen serve does, ExportOver.
-	for _, mode := range []struct{ keepOpen, over bool }{{false, false}, {true, false}, {true, true}} {
-		t.Run(fmt.Sprintf("keepOpen=%v,over=%v", mode.keepOpen, mode.over), func(t *testing.T) {
-			testExportDelta(t, slices.Clone(docs), steps, mode.keepOpen, mode.over)
+	// exporting with ExportAs (over a base, as kbgen build does) or, as
+	// kbgen serve does, ExportOver.
+	for _, mode := range []deltaMode{{false, false, false}, {false, false, true}, {true, false, false}, {true, true, false}} {
+		t.Run(fmt.Sprintf("keepOpen=%v,over=%v,based=%v", mode.keepOpen, mode.over, mode.based), func(t *testing.T) {
+			testExportDelta(t, slices.Clone(docs), steps, mode)
 		})
 	}
 }
+
+type deltaMode struct{ keepOpen, over, based bool }
 
 type deltaStep struct {
 	name  string
@@ -89,7 +98,8 @@ type deltaStep struct {
 	delta bool // whether ExportAs can export from its state
 }
 
-func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen, over bool) {
+func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, mode deltaMode) {
+	keepOpen, over := mode.keepOpen, mode.over
 	ctx := context.Background()
 	root := t.TempDir()
 	indexDir, exportDir := filepath.Join(root, "index"), filepath.Join(root, "search")
@@ -170,10 +180,20 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen, over
 		}
 		var sums map[string]Sum
 		var files map[string]File
+		base := ""
+		if mode.based && prevDir != "" {
+			base = linkCopy(t, prevDir, filepath.Join(root, "base"))
+			// Keeping the base's file if it is the one wanted, and
+			// leaving it to the export to remove it otherwise.
+			reuse = func(name string, sum Sum, dst string) bool {
+				b, err := os.ReadFile(dst)
+				return err == nil && sha256.Sum256(b) == sum
+			}
+		}
 		if over {
 			files, err = ix.ExportOver(filepath.Join(exportDir, version), prevFiles)
 		} else {
-			sums, err = ix.ExportAs(exportDir, version, "", reuse)
+			sums, err = ix.ExportAs(exportDir, version, base, reuse)
 		}
 		delta, read, remade := ix.lastDelta, ix.lastRead, slices.Clone(ix.lastShards)
 		cached += int(ix.lastCached.Load())
@@ -205,6 +225,16 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, keepOpen, over
 		want := cleanExport(t, docs)
 		if d := treeDifference(got, want); d != "" {
 			t.Fatalf("%s: export differs from a full export: %s", step.name, d)
+		}
+		if base != "" {
+			if _, err := os.Lstat(base); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s: the base is still there: %v", step.name, err)
+			}
+			for name, b := range readTree(t, prevDir) {
+				if sha256.Sum256(b) != prevSums[name] {
+					t.Errorf("%s: %s of the previous export was written into through the base's link", step.name, name)
+				}
+			}
 		}
 		checkSums(t, got, sums)
 		// Kept open, the index knows what it held of the changed
@@ -581,4 +611,30 @@ func TestExportStateFile(t *testing.T) {
 	if ix.loadExportState() != nil {
 		t.Errorf("a truncated state reads as a state")
 	}
+}
+
+// linkCopy makes dst a copy of the directory tree src by hard links, with
+// a stray file added, and returns dst.
+func linkCopy(t *testing.T, src, dst string) string {
+	t.Helper()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		return os.Link(p, filepath.Join(dst, rel))
+	})
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dst, "t", "stray.json"), []byte("{}"), 0o644)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }

@@ -177,15 +177,18 @@ func (ix *Index) exportFrom(tmp string, newWriter func() *exportWriter) (*export
 	if err != nil || ok {
 		return w, st, err
 	}
-	// Start again in full, in an empty directory.
-	if err := os.RemoveAll(tmp); err != nil {
-		return nil, nil, err
-	}
-	if err := os.Mkdir(tmp, 0o755); err != nil {
-		return nil, nil, err
+	// Start again in full, in an empty directory or, over a base, over
+	// what is there: the base's files are still worth keeping, and its
+	// writer removes what it does not keep before writing (see ExportAs).
+	if !w.based {
+		if err := os.RemoveAll(tmp); err != nil {
+			return nil, nil, err
+		}
+		if err := os.Mkdir(tmp, 0o755); err != nil {
+			return nil, nil, err
+		}
 	}
 	w = newWriter()
-	w.based = false
 	if ix.sums != nil && ix.path != "" {
 		st = &exportState{Stats: ix.stats, IDs: ix.ids, Sums: docSums(ix.ids, ix.sums), Lens: ix.lens}
 	}
