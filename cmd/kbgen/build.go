@@ -171,6 +171,14 @@ Examples:
 				defer p.finish()
 			}
 			sf.noCache = noCache
+			cache := filepath.Join(sf.root, cacheFile)
+			var spare *site.SpareList
+			if noCache {
+				cache = ""
+			} else {
+				// Listed while the site loads, rather than after.
+				spare = site.ListSpare(cache)
+			}
 			s, diags, err := sf.load(ctx, stderr, "text")
 			if err != nil {
 				if err == errFailed {
@@ -182,13 +190,10 @@ Examples:
 			if !filepath.IsAbs(out) {
 				out = filepath.Join(sf.root, out)
 			}
-			cache := filepath.Join(sf.root, cacheFile)
-			if noCache {
-				cache = ""
-			}
 			st, err := s.Build(ctx, site.BuildOptions{
 				Out:       out,
 				Cache:     cache,
+				Spare:     spare,
 				IndexDir:  filepath.Join(sf.root, indexDir),
 				Generator: "kbgen " + version(),
 				Progress:  progressFunc(sf.progress),

@@ -36,6 +36,10 @@ type BuildOptions struct {
 	// every file is made and written afresh, and no cache file is
 	// written.
 	Cache string
+	// Spare, if set, is the listing of the cache's spare that ListSpare
+	// started before the site was loaded, which the build takes if it
+	// still describes the spare; nil: the build lists the spare itself.
+	Spare *SpareList
 	// Progress, if set, is told how far the build is: stage "indexed"
 	// (0 when the search index build starts, all articles when it is
 	// done) or "rendered", done of total articles. It is called from several
@@ -112,8 +116,15 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 	spare := ""
 	if w.next != nil {
 		spare = opts.Cache + ".spare"
+		var stamp fileStamp
+		if opts.Spare != nil && opts.Spare.spare == spare {
+			stamp = dirStamp(spare)
+		}
 		if replaceEmpty(spare, tmp) == nil && prev != nil {
 			w.spare = prev.Spare
+			if stamp != (fileStamp{}) {
+				w.listed, w.listedStamp = opts.Spare, stamp
+			}
 		}
 	}
 	// The lock tells other builds' removeStale that tmp is in use; it goes
@@ -465,6 +476,13 @@ type writer struct {
 	// taken holds the files exportReuse put in place, by name below
 	// the export's version, as described: string → cachedFile.
 	taken sync.Map
+
+	// listed, if not nil, is the spare's listing made while the site
+	// loaded, and listedStamp the spare's stamp just before it was
+	// renamed to dir; survey takes the listing if the stamps agree.
+	listed      *SpareList
+	listedStamp fileStamp
+
 	// export is the version of the search export once the directories
 	// of the others are removed (removeOtherExports), else "".
 	export string

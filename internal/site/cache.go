@@ -729,6 +729,19 @@ func (w *writer) survey() {
 	if w.next == nil {
 		return
 	}
+	if l := w.listed; l != nil {
+		<-l.done
+		if l.err == nil && l.stamp != (fileStamp{}) && l.stamp == w.listedStamp {
+			w.present = make(map[string]bool, len(l.files))
+			for _, f := range l.files {
+				w.present[f] = true
+			}
+			for _, d := range l.dirs {
+				w.dirs.Store(filepath.Join(w.dir, filepath.FromSlash(d)), true)
+			}
+			return
+		}
+	}
 	if testHookSurvey != nil {
 		testHookSurvey()
 	}
@@ -750,9 +763,40 @@ func (w *writer) survey() {
 	})
 }
 
-// testHookSurvey, when set, runs as survey starts: a test slows survey
-// down with it, so that a write into the build directory that does not
-// wait for the list would come first.
+// SpareList is a listing of the build cache's spare, made while the site
+// loads (ListSpare) rather than by Build: at 10,000 articles listing the
+// spare's 22,500 directories took 0.4-0.5 s of a one-article rebuild of
+// about 2 s, during which the pages waited.
+type SpareList struct {
+	spare string
+	done  chan struct{}
+	// Set when done is closed: the spare directory's stamp as the
+	// listing opened it, and its files and directories (see listTreeAt).
+	stamp       fileStamp
+	files, dirs []string
+	err         error
+}
+
+// ListSpare starts listing the spare of the build cache file cache (see
+// BuildOptions.Cache) and returns at once. Given it in BuildOptions.Spare,
+// Build takes the listing for the spare's files if the spare is still the
+// directory listed: its stamp (inode, change time) is the same just before
+// Build renames it, so no other build took it meanwhile, and none put it
+// back, since renaming sets the change time. Otherwise, or where the
+// system cannot list a directory while it is renamed (listTreeAt), Build
+// lists the spare itself.
+func ListSpare(cache string) *SpareList {
+	l := &SpareList{spare: cache + ".spare", done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		l.stamp, l.files, l.dirs, l.err = listTreeAt(l.spare)
+	}()
+	return l
+}
+
+// testHookSurvey, when set, runs as survey starts listing the spare
+// itself: a test slows survey down with it, so that a write into the
+// build directory that does not wait for the list would come first.
 var testHookSurvey func()
 
 // waitSurvey waits until survey has listed the spare's files and returns

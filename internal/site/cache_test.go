@@ -277,6 +277,17 @@ func edit(fs fstest.MapFS, name, old, new string) {
 
 func buildCached(t *testing.T, fsys fstest.MapFS, out, cache, index string) Stats {
 	t.Helper()
+	return buildListed(t, fsys, out, cache, index, false)
+}
+
+// buildListed is buildCached, with the spare listed while the site loads,
+// as kbgen build does, if listed (see ListSpare).
+func buildListed(t *testing.T, fsys fstest.MapFS, out, cache, index string, listed bool) Stats {
+	t.Helper()
+	var spare *SpareList
+	if listed {
+		spare = ListSpare(cache)
+	}
 	cfg, diags := LoadConfig(fsys)
 	if diags.HasErrors() {
 		t.Fatalf("LoadConfig: %v", diags)
@@ -285,7 +296,7 @@ func buildCached(t *testing.T, fsys fstest.MapFS, out, cache, index string) Stat
 	if err != nil || diags.HasErrors() {
 		t.Fatalf("Load: %v %v", err, diags)
 	}
-	st, err := s.Build(context.Background(), BuildOptions{Out: out, Cache: cache, IndexDir: index})
+	st, err := s.Build(context.Background(), BuildOptions{Out: out, Cache: cache, IndexDir: index, Spare: spare})
 	if err != nil {
 		t.Fatalf("Build: %v", err)
 	}
@@ -358,8 +369,16 @@ func treeDiff(got, want map[string]string) string {
 // reach the output. After an edit, most of the search export must be
 // taken from the spare's or the previous build's (see exportReuse); and
 // when the site is back as it was two builds before, the spare's export
-// of that version is kept only if nothing in it was changed.
+// of that version is kept only if nothing in it was changed. The builds
+// list the spare themselves, or take the listing made while the site
+// loaded (ListSpare), as kbgen build does.
 func TestBuildCacheSpare(t *testing.T) {
+	for _, listed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("listed=%v", listed), func(t *testing.T) { testBuildCacheSpare(t, listed) })
+	}
+}
+
+func testBuildCacheSpare(t *testing.T, listed bool) {
 	dir := t.TempDir()
 	out, cache, index := filepath.Join(dir, "public"), filepath.Join(dir, "cache"), filepath.Join(dir, "index")
 	spare := cache + ".spare"
@@ -431,7 +450,19 @@ func TestBuildCacheSpare(t *testing.T) {
 		step.change(t)
 		before := exportInodes(t, out)
 		maps.Copy(before, exportInodes(t, spare))
-		st := buildCached(t, fsys, out, cache, index)
+		surveyed := false
+		hook := testHookSurvey
+		testHookSurvey = func() {
+			surveyed = true
+			if hook != nil {
+				hook()
+			}
+		}
+		st := buildListed(t, fsys, out, cache, index, listed)
+		testHookSurvey = hook
+		if listed && i >= 2 && surveyed {
+			t.Errorf("build %d (%s) listed the spare itself, not taking the listing made while the site loaded", i+1, step.name)
+		}
 		if reusedSearch[step.name] {
 			after := exportInodes(t, out)
 			taken := 0
@@ -468,6 +499,51 @@ func TestBuildCacheSpare(t *testing.T) {
 		if left, _ := filepath.Glob(filepath.Join(dir, ".public.new-*")); len(left) > 0 {
 			t.Errorf("build %d (%s) left %q", i+1, step.name, left)
 		}
+	}
+}
+
+// TestListSpareReplaced checks that Build does not take a listing of the
+// spare when the spare was renamed after it was listed, as another build
+// taking it and putting it back would: a file added meanwhile must not be
+// published.
+func TestListSpareReplaced(t *testing.T) {
+	dir := t.TempDir()
+	out, cache, index := filepath.Join(dir, "public"), filepath.Join(dir, "cache"), filepath.Join(dir, "index")
+	spare := cache + ".spare"
+	fsys := testSite()
+	for range 3 {
+		buildCached(t, fsys, out, cache, index)
+	}
+	l := ListSpare(cache)
+	<-l.done
+	if l.err != nil {
+		t.Skipf("no listing by descriptors here: %v", l.err)
+	}
+	if err := os.Rename(spare, spare+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(spare+".away", "stray.html"), []byte("stray"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(spare+".away", spare); err != nil {
+		t.Fatal(err)
+	}
+	surveyed := false
+	testHookSurvey = func() { surveyed = true }
+	t.Cleanup(func() { testHookSurvey = nil })
+	cfg, _ := LoadConfig(fsys)
+	s, _, err := Load(context.Background(), fsys, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Build(context.Background(), BuildOptions{Out: out, Cache: cache, IndexDir: index, Spare: l}); err != nil {
+		t.Fatal(err)
+	}
+	if !surveyed {
+		t.Error("Build took the listing of a spare renamed since")
+	}
+	if _, err := os.Stat(filepath.Join(out, "stray.html")); err == nil {
+		t.Error("a file added to the spare after it was listed was published")
 	}
 }
 

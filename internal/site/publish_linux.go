@@ -104,3 +104,64 @@ func mapFile(name string) ([]byte, error) {
 	// as it is read.
 	return unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_POPULATE)
 }
+
+// listTreeAt lists the directory tree dir: its files and directories, as
+// slash-separated paths relative to it (".", dir itself, first among the
+// directories), and dir's stamp as it was opened. Each directory is opened
+// relative to its parent's descriptor, so that dir being renamed
+// meanwhile (as Build renames the spare, see ListSpare) does not disturb
+// the listing. Symbolic links are files.
+func listTreeAt(dir string) (fileStamp, []string, []string, error) {
+	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC | unix.O_NOFOLLOW
+	fd, err := unix.Open(dir, flags, 0)
+	if err != nil {
+		return fileStamp{}, nil, nil, &fs.PathError{Op: "open", Path: dir, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return fileStamp{}, nil, nil, &fs.PathError{Op: "stat", Path: dir, Err: err}
+	}
+	stamp := fileStamp{size: st.Size, mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(), ino: st.Ino}
+	var files, dirs []string
+	var list func(fd int, rel string) error
+	list = func(fd int, rel string) error {
+		f := os.NewFile(uintptr(fd), rel) // closes fd
+		defer f.Close()
+		dirs = append(dirs, rel)
+		ents, err := f.ReadDir(-1)
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			name := e.Name()
+			if rel != "." {
+				name = rel + "/" + name
+			}
+			if !e.IsDir() {
+				files = append(files, name)
+				continue
+			}
+			sub, err := unix.Openat(fd, e.Name(), flags, 0)
+			if err != nil {
+				return &fs.PathError{Op: "open", Path: name, Err: err}
+			}
+			if err := list(sub, name); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	err = list(fd, ".")
+	return stamp, files, dirs, err
+}
+
+// dirStamp returns the stamp of the directory dir, or the zero stamp.
+func dirStamp(dir string) fileStamp {
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() {
+		return fileStamp{}
+	}
+	ctime, _ := changeTime(fi)
+	return fileStamp{size: fi.Size(), mtime: fi.ModTime().UnixNano(), ctime: ctime, ino: inode(fi)}
+}

@@ -45,3 +45,11 @@ func changeTime(fi fs.FileInfo) (int64, bool) { return 0, false }
 
 // mapFile reads the file name: it is not mapped here.
 func mapFile(name string) ([]byte, error) { return os.ReadFile(name) }
+
+// listTreeAt fails here: Build lists the spare itself.
+func listTreeAt(dir string) (fileStamp, []string, []string, error) {
+	return fileStamp{}, nil, nil, errors.New("listing a directory by descriptors is not supported")
+}
+
+// dirStamp returns the zero stamp.
+func dirStamp(dir string) fileStamp { return fileStamp{} }
