@@ -161,9 +161,13 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 		cache = s.openParseCache(lo.ParseCache, len(files))
 	}
 	if cache != nil {
-		cache.cutoff = start.Add(-stampSettle).UnixNano()
-		if lo.trustNew {
+		switch lo.stamps {
+		case stampsSettled:
+			cache.cutoff = start.Add(-stampSettle).UnixNano()
+		case stampsAll:
 			cache.cutoff = math.MaxInt64
+		case stampsNone:
+			cache.cutoff = math.MinInt64
 		}
 	}
 	results, err := s.parseFiles(ctx, files, stamps, cache)

@@ -82,9 +82,20 @@ type LoadOptions struct {
 	// no cache: every article is parsed, and no file is read or written.
 	ParseCache string
 
-	compact  bool // compact syntax trees whatever the site's size (tests)
-	trustNew bool // record stamps however recent (tests: see stampSettle)
+	compact bool        // compact syntax trees whatever the site's size (tests)
+	stamps  stampPolicy // which stamps are recorded (tests)
 }
+
+// stampPolicy says which files' stamps a load records: those that
+// changed at least stampSettle before it, or, in tests, whose timing must
+// not depend on the machine's speed, all of them or none.
+type stampPolicy int
+
+const (
+	stampsSettled stampPolicy = iota
+	stampsAll
+	stampsNone
+)
 
 // stampSettle is how long before a load a file must have last changed for
 // the parse cache to record its stamp. A second would do for the clocks

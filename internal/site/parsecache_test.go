@@ -167,13 +167,19 @@ func TestParseCache(t *testing.T) {
 		}, -1, false},
 		{"nothing at the end", func(*testing.T, string, string) {}, 0, true},
 	}
-	// With stamps trusted however recent (trustNew), the files a step
+	// With every stamp recorded however recent (stampsAll), the files a step
 	// did not touch are restored without being read; the steps that
 	// edit a file change its size too, so that an edit within the
 	// file system clock's tick of the last read still tells.
-	for _, mode := range []struct{ compact, trustNew bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+	// With none recorded, every file is read on every load, whatever the
+	// time a step takes.
+	for _, mode := range []struct{ compact, stamps bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		stamps := stampsNone
+		if mode.stamps {
+			stamps = stampsAll
+		}
 		compact := mode.compact
-		t.Run(fmt.Sprintf("compact=%v,stamps=%v", compact, mode.trustNew), func(t *testing.T) {
+		t.Run(fmt.Sprintf("compact=%v,stamps=%v", compact, mode.stamps), func(t *testing.T) {
 			root := t.TempDir()
 			writeSite(t, root, parseCacheSite())
 			cache := filepath.Join(root, ".kbgen", "parse-cache")
@@ -186,7 +192,7 @@ func TestParseCache(t *testing.T) {
 					if cdiags.HasErrors() {
 						t.Fatalf("LoadConfig: %v", cdiags)
 					}
-					got, gotDiags, err := LoadWith(t.Context(), fsys, cfg, LoadOptions{ParseCache: cache, compact: compact, trustNew: mode.trustNew})
+					got, gotDiags, err := LoadWith(t.Context(), fsys, cfg, LoadOptions{ParseCache: cache, compact: compact, stamps: stamps})
 					if err != nil {
 						t.Fatalf("LoadWith with the cache: %v", err)
 					}
@@ -493,27 +499,39 @@ func TestParseCacheStamps(t *testing.T) {
 		t.Fatalf("LoadConfig: %v", cdiags)
 	}
 	const files = 6 // the Markdown files of parseCacheSite
+	// Every file touched: its change time is now, whatever the time
+	// the steps before took.
+	touchAll := func(t *testing.T) {
+		for name := range parseCacheSite() {
+			when := time.Now().Add(-time.Hour)
+			if err := os.Chtimes(filepath.Join(root, name), when, when); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	steps := []struct {
 		name             string
 		change           func(t *testing.T)
-		trustNew         bool
+		stamps           stampPolicy
 		opened, restored int
 	}{
-		{"cold", func(*testing.T) {}, false, files, 0},
-		// Just written: no stamp recorded, every file read again.
-		{"recent files", func(*testing.T) {}, false, files, files},
-		{"stamps recorded", func(*testing.T) {}, true, files, files},
-		{"nothing changed", func(*testing.T) {}, true, 0, files},
+		{"cold", func(*testing.T) {}, stampsSettled, files, 0},
+		// Just changed: no stamp recorded, every file read again.
+		{"recent files", touchAll, stampsSettled, files, files},
+		{"recent files again", touchAll, stampsSettled, files, files},
+		{"stamps recorded", func(*testing.T) {}, stampsAll, files, files},
+		{"nothing changed", func(*testing.T) {}, stampsAll, 0, files},
+		{"nothing changed, stamps settled", func(*testing.T) {}, stampsSettled, 0, files},
 		{"one file touched", func(t *testing.T) {
 			when := time.Now().Add(-time.Hour)
 			if err := os.Chtimes(filepath.Join(root, "content/ja/time.md"), when, when); err != nil {
 				t.Fatal(err)
 			}
-		}, true, 1, files},
-		{"nothing after the touch", func(*testing.T) {}, true, 0, files},
+		}, stampsAll, 1, files},
+		{"nothing after the touch", func(*testing.T) {}, stampsAll, 0, files},
 		{"one file edited", func(t *testing.T) {
 			editFile(t, filepath.Join(root, "content/ja/time.md"), "要約の本文。", "要約の本文、書き直し。")
-		}, true, 1, files - 1},
+		}, stampsAll, 1, files - 1},
 		{"one file replaced by a rename", func(t *testing.T) {
 			// Same content, so the same size; a new inode.
 			name := filepath.Join(root, "content/ja/kms.md")
@@ -527,13 +545,13 @@ func TestParseCacheStamps(t *testing.T) {
 			if err := os.Rename(name+".tmp", name); err != nil {
 				t.Fatal(err)
 			}
-		}, true, 1, files},
-		{"nothing at the end", func(*testing.T) {}, true, 0, files},
+		}, stampsAll, 1, files},
+		{"nothing at the end", func(*testing.T) {}, stampsAll, 0, files},
 	}
 	for _, st := range steps {
 		st.change(t)
 		fsys.opened.Store(0)
-		s, _, err := LoadWith(t.Context(), fsys, cfg, LoadOptions{ParseCache: cache, trustNew: st.trustNew})
+		s, _, err := LoadWith(t.Context(), fsys, cfg, LoadOptions{ParseCache: cache, stamps: st.stamps})
 		if err != nil {
 			t.Fatalf("%s: LoadWith: %v", st.name, err)
 		}
@@ -542,6 +560,26 @@ func TestParseCacheStamps(t *testing.T) {
 		}
 		if ls := s.LoadStats(); ls.Files != files || ls.Restored != st.restored {
 			t.Errorf("%s: LoadStats() = %+v, want %d files of which %d restored", st.name, ls, files, st.restored)
+		}
+	}
+}
+
+// TestStampSettled checks the rule for recording a stamp: the file's last
+// change, by either time, strictly before the cutoff.
+func TestStampSettled(t *testing.T) {
+	const cutoff = 1_000
+	for _, tc := range []struct {
+		mtime, ctime int64
+		want         bool
+	}{
+		{998, 999, true},
+		{999, 1_000, false},
+		{1_000, 999, false},
+		{5_000, 500, false}, // a modification time set in the future
+	} {
+		st := fileStamp{size: 1, mtime: tc.mtime, ctime: tc.ctime, ino: 7}
+		if got := st.settled(cutoff) == st; got != tc.want {
+			t.Errorf("stamp with mtime %d, ctime %d: recorded %v before %d, want %v", tc.mtime, tc.ctime, got, cutoff, tc.want)
 		}
 	}
 }
