@@ -855,9 +855,11 @@ func (d *decoder) string() string {
 		return d.strs[n]
 	case strNew:
 		b := d.bytes()
-		s := string(b)
+		var s string
 		if d.alias && len(b) > 0 {
 			s = unsafe.String(&b[0], len(b))
+		} else {
+			s = string(b)
 		}
 		d.strs = append(d.strs, s)
 		return s
