@@ -429,6 +429,22 @@ func statsOf(bi bleve.Index, n int) (stats, []termDF, error) {
 	return computeStats(r, n, nil)
 }
 
+// lengthsOf returns the field lengths of each of the n documents of a
+// newly built index, by doc number in num (see exportState.Lens).
+func lengthsOf(bi bleve.Index, n int, num map[string]int32) ([]uint32, error) {
+	adv, err := bi.Advanced()
+	if err != nil {
+		return nil, err
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	_, lens, err := fieldLengths(r, n, num)
+	return lens, err
+}
+
 // roundLen rounds an average field length to a whole token, at least one
 // if it is not zero. Length normalisation needs no finer figure, and a
 // rounded average stays the same through most edits, which keeps their

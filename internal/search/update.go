@@ -339,6 +339,14 @@ func buildWithSums(ctx context.Context, dir string, docs []Doc, sums map[string]
 	}
 	ix.sums = sums
 	ix.remember(docs)
+	// The documents' field lengths, for the export state: without them
+	// the first update after a build walks the fields' postings for
+	// them (see lensFrom), which made the first edit in kbgen serve at
+	// 10,000 articles 0.1 s slower than the next ones.
+	if ix.lens, err = lengthsOf(ix.bi, len(docs), ix.num); err != nil {
+		ix.Close()
+		return nil, fmt.Errorf("build search index: %w", err)
+	}
 	return ix, nil
 }
 
