@@ -353,10 +353,8 @@ func (s *Site) searchOutput(ctx context.Context, w *writer, indexDir string, doc
 	if err != nil {
 		return err
 	}
-	if w.next != nil {
-		if err := w.removeOtherExports(version); err != nil {
-			return err
-		}
+	if err := w.removeOtherExports(version); err != nil {
+		return err
 	}
 	if err := w.recordSearch(version, sums); err != nil {
 		return err
@@ -472,7 +470,6 @@ type writer struct {
 	salt    cacheKey // hashed into every page key
 	search  string   // version of the search export written
 	dirs    sync.Map // directories created: string → true
-	moved   sync.Map // files of the spare moved by the search export: string → true
 	// taken holds the files exportReuse put in place, by name below
 	// the export's version, as described: string → cachedFile.
 	taken sync.Map

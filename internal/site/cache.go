@@ -610,7 +610,6 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
 					return cachedFile{}, false
 				}
 			} else if p := filepath.Join(w.dir, filepath.FromSlash(full)); c.Sum == sum && c.unchanged(p) && os.Rename(p, dst) == nil {
-				w.moved.Store(full, true)
 				return c, true
 			}
 		}
@@ -636,10 +635,15 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
 }
 
 // removeOtherExports removes the directories below search/ other than
-// that of version, the export just made: the spare's export, if ExportAs
-// did not take it as its base, and those of other versions an earlier
-// kbgen left behind empty. The sweep then passes their files by.
+// that of version, the export just made: what is left of the spare's
+// export, if ExportAs did not take it as its base, and those of other
+// versions an earlier kbgen left behind empty. The sweep then passes
+// their files by, those exportReuse moved into the export among them.
+// Without the cache, w.dir started empty and there is nothing to remove.
 func (w *writer) removeOtherExports(version string) error {
+	if w.next == nil {
+		return nil
+	}
 	dir := filepath.Join(w.dir, "search")
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -859,8 +863,8 @@ func (w *writer) sweep() error {
 		if _, ok := w.next[name]; ok {
 			continue
 		}
-		if _, ok := w.moved.Load(name); ok || w.otherExport(name) {
-			continue // into the search export, or removed with its directory
+		if w.otherExport(name) {
+			continue // moved into the search export, or removed with its directory
 		}
 		full := filepath.Join(w.dir, filepath.FromSlash(name))
 		if _, ok := w.dirs.Load(full); ok {

@@ -114,8 +114,27 @@ type fileStamp struct {
 // it is not a regular file (a symbolic link's target can change under it)
 // or the file system gives no change time.
 func stampOf(fi fs.FileInfo) fileStamp {
+	if !fi.Mode().IsRegular() {
+		return fileStamp{}
+	}
+	return statStamp(fi)
+}
+
+// dirStamp returns the stamp of the directory dir (see ListSpare), or the
+// zero stamp.
+func dirStamp(dir string) fileStamp {
+	fi, err := os.Lstat(dir)
+	if err != nil || !fi.IsDir() {
+		return fileStamp{}
+	}
+	return statStamp(fi)
+}
+
+// statStamp returns the stamp fi gives, whatever the kind of file, or the
+// zero stamp if the file system gives no change time.
+func statStamp(fi fs.FileInfo) fileStamp {
 	ctime, ok := changeTime(fi)
-	if !ok || !fi.Mode().IsRegular() {
+	if !ok {
 		return fileStamp{}
 	}
 	return fileStamp{size: fi.Size(), mtime: fi.ModTime().UnixNano(), ctime: ctime, ino: inode(fi)}
@@ -252,13 +271,7 @@ func (c *parseCache) restoreStamped(s *Site, i int, name string, stamp fileStamp
 	if !ok || stamp == (fileStamp{}) || e.stamp != stamp || entryCRC(e.blob, e.stamp) != e.crc {
 		return parsed{}, false
 	}
-	p, ok := s.decodeParsed(name, nil, e.blob)
-	if !ok {
-		return parsed{}, false // corrupt despite the CRC: read it
-	}
-	c.entries[i] = e
-	c.restored.Add(1)
-	return p, true
+	return c.use(s, i, name, nil, e)
 }
 
 // restore returns what parsing file i, name, with content src gave, from
@@ -273,13 +286,21 @@ func (c *parseCache) restore(s *Site, i int, name string, src []byte, stamp file
 	if !ok || e.sum != c.entries[i].sum || entryCRC(e.blob, e.stamp) != e.crc {
 		return parsed{}, false
 	}
-	p, ok := s.decodeParsed(name, src, e.blob)
-	if !ok {
-		return parsed{}, false // corrupt despite the CRC: parse it
-	}
 	if e.stamp != stamp {
 		e.stamp, e.crc = stamp, entryCRC(e.blob, stamp)
 		c.restamped.Store(true)
+	}
+	return c.use(s, i, name, src, e)
+}
+
+// use restores file i, name, from its entry e, as decodeParsed decodes it
+// with src, and records e for the cache file the load writes. It reports
+// false for an entry that does not decode, corrupt despite its CRC: the
+// file is then read or parsed.
+func (c *parseCache) use(s *Site, i int, name string, src []byte, e cacheEntry) (parsed, bool) {
+	p, ok := s.decodeParsed(name, src, e.blob)
+	if !ok {
+		return parsed{}, false
 	}
 	c.entries[i] = e
 	c.restored.Add(1)

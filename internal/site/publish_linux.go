@@ -117,17 +117,17 @@ func listTreeAt(dir string) (fileStamp, []string, []string, error) {
 	if err != nil {
 		return fileStamp{}, nil, nil, &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return fileStamp{}, nil, nil, &fs.PathError{Op: "stat", Path: dir, Err: err}
+	root := os.NewFile(uintptr(fd), dir)
+	fi, err := root.Stat()
+	if err != nil {
+		root.Close()
+		return fileStamp{}, nil, nil, err
 	}
-	stamp := fileStamp{size: st.Size, mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(), ino: st.Ino}
 	var files, dirs []string
-	var list func(fd int, rel string) error
-	list = func(fd int, rel string) error {
-		f := os.NewFile(uintptr(fd), rel) // closes fd
+	var list func(f *os.File, rel string) error
+	list = func(f *os.File, rel string) error {
 		defer f.Close()
+		fd := int(f.Fd())
 		dirs = append(dirs, rel)
 		ents, err := f.ReadDir(-1)
 		if err != nil {
@@ -146,22 +146,12 @@ func listTreeAt(dir string) (fileStamp, []string, []string, error) {
 			if err != nil {
 				return &fs.PathError{Op: "open", Path: name, Err: err}
 			}
-			if err := list(sub, name); err != nil {
+			if err := list(os.NewFile(uintptr(sub), name), name); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	err = list(fd, ".")
-	return stamp, files, dirs, err
-}
-
-// dirStamp returns the stamp of the directory dir, or the zero stamp.
-func dirStamp(dir string) fileStamp {
-	fi, err := os.Lstat(dir)
-	if err != nil || !fi.IsDir() {
-		return fileStamp{}
-	}
-	ctime, _ := changeTime(fi)
-	return fileStamp{size: fi.Size(), mtime: fi.ModTime().UnixNano(), ctime: ctime, ino: inode(fi)}
+	err = list(root, ".")
+	return statStamp(fi), files, dirs, err
 }

@@ -50,6 +50,3 @@ func mapFile(name string) ([]byte, error) { return os.ReadFile(name) }
 func listTreeAt(dir string) (fileStamp, []string, []string, error) {
 	return fileStamp{}, nil, nil, errors.New("listing a directory by descriptors is not supported")
 }
-
-// dirStamp returns the zero stamp.
-func dirStamp(dir string) fileStamp { return fileStamp{} }
