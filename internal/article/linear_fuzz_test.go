@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -21,16 +22,20 @@ import (
 )
 
 // TestPathologicalInputs parses and renders each pathological input at size
-// n and 2n, the way a site build does (article.Parse with a highlighting
+// n/2 and 2n, the way a site build does (article.Parse with a highlighting
 // Markdown, then Doc.Render), and wants
 //
 //   - the 2n input done within a budget generous enough for a loaded
 //     two-core CI machine (on a developer machine each takes about a second
 //     or less), and
-//   - the time ratio t(2n)/t(n) below 3: linear work doubles, quadratic
-//     work quadruples. Each size is timed three times and the fastest run
-//     counts, and a ratio over 3 is measured again (up to three times), so
-//     a colleague's compile on the same machine does not fail the test.
+//   - the time ratio t(2n)/t(n/2) below 8: linear work grows four times,
+//     quadratic work sixteen times. Each size is timed three times and the
+//     fastest run counts, and a ratio over 8 is measured again (up to three
+//     times), so a colleague's compile on the same machine does not fail
+//     the test. Sizes only twice apart were not enough: on a loaded CI
+//     machine a linear case (the unhighlighted 100,000-line code block,
+//     20 ms and 72 ms) measured a ratio of 3.2-3.7 three times running,
+//     against a limit of 3 that quadratic work (4) barely clears.
 //
 // It is slow (the inputs are megabytes), so it is skipped under -short.
 func TestPathologicalInputs(t *testing.T) {
@@ -39,12 +44,12 @@ func TestPathologicalInputs(t *testing.T) {
 	}
 	const (
 		budget   = 30 * time.Second
-		maxRatio = 3.0
+		maxRatio = 8.0
 	)
 	seedBody := seedArticleBody(t)
 	tests := []struct {
 		name string
-		n    int // the smaller size; the input is built at n and 2n
+		n    int // the input is built at n/2 and 2n
 		make func(n int) string
 	}{
 		{
@@ -190,7 +195,7 @@ func TestPathologicalInputs(t *testing.T) {
 	opts.Markdown = markdown.New(markdown.Config{Highlighter: highlight.New()})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			small, large := []byte(tc.make(tc.n)), []byte(tc.make(2*tc.n))
+			small, large := []byte(tc.make(tc.n/2)), []byte(tc.make(2*tc.n))
 			var ts, tl time.Duration
 			var ratio float64
 			// A noisy machine can make one measurement look quadratic;
@@ -221,6 +226,12 @@ func TestPathologicalInputs(t *testing.T) {
 // cpuTime), of parsing and rendering src.
 func fastest(t *testing.T, src []byte, opts article.Options) time.Duration {
 	t.Helper()
+	// The collector is off while timing: how often it runs depends on
+	// where the heap's growth steps fall, which made the same linear input
+	// measure anywhere from 20 to 45 ns a byte from one size to the next.
+	// What this test looks for, work that grows faster than the input,
+	// shows without it.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	best := time.Duration(1<<63 - 1)
 	for range 3 {
 		runtime.GC()
