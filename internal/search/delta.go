@@ -1,13 +1,11 @@
 package search
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"io"
@@ -64,9 +62,9 @@ const buckets = maxTermShards
 // which of its files an edit can change, and to take the rest over. It is
 // kept in a file beside the index (see statePath), written when the
 // Index that made an export with a Reuse is closed (see Index.Close), in
-// a flat form gob reads fast: on 10,000 generated articles it is 16.7 MB
-// (170,688 terms, 15,667 files), read in 40 to 230 ms. Update reads it
-// beside its indexing, for dfsFrom and then ExportAs.
+// a form of its own (see statefile.go): on 10,000 generated articles it is
+// 16.7 MB (170,688 terms, 15,667 files). Update reads it beside its
+// indexing, for dfsFrom and then ExportAs.
 type exportState struct {
 	Stats   stats             // of the index exported
 	IDs     []string          // by doc number
@@ -89,130 +87,6 @@ type exportState struct {
 // commit of the index (a 6 MB value, the state's size when this was
 // measured, cost a second per update).
 func statePath(dir string) string { return dir + ".export" }
-
-// saveExportState writes st for the index at ix.path, replacing the
-// previous state at once. An index without a path keeps none.
-func (ix *Index) saveExportState(st *exportState) error {
-	if ix.path == "" {
-		return nil
-	}
-	tmp := statePath(ix.path) + ".new"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	err = st.encode(gob.NewEncoder(bw))
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, statePath(ix.path))
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
-}
-
-// loadExportState returns the state of the last export from the index, or
-// nil. Whether it still applies is exportDelta's to judge.
-func (ix *Index) loadExportState() *exportState {
-	if ix.path == "" {
-		return nil
-	}
-	f, err := os.Open(statePath(ix.path))
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	st := new(exportState)
-	if st.decode(gob.NewDecoder(bufio.NewReaderSize(f, 1<<20))) != nil {
-		return nil
-	}
-	return st
-}
-
-// stateHeader is the first value of an export state file: the state's
-// small fields, and the lengths of the others, which follow it in
-// chunks of stateChunk elements each, in the order of encode.
-type stateHeader struct {
-	Stats   stats
-	Shards  [2]int
-	Sizes   [2][buckets]int64
-	Codes   string
-	Lengths [10]int
-}
-
-// stateChunk is the number of elements per value of an export state
-// file. gob makes each value whole in a buffer that grows as it goes:
-// the state of 100,000 generated articles (155 MB) as one value cost
-// 6.6 s of CPU to write, most of it in copying that buffer as it grew.
-const stateChunk = 4096
-
-func (st *exportState) encode(enc *gob.Encoder) error {
-	h := stateHeader{Stats: st.Stats, Shards: st.Shards, Sizes: st.Sizes, Codes: st.Codes, Lengths: [10]int{
-		len(st.IDs), len(st.Sums), len(st.Terms), len(st.DF), len(st.Buckets),
-		len(st.Cards), len(st.Lens), len(st.Files), len(st.FileSum), len(st.Count)}}
-	return errors.Join(enc.Encode(h),
-		encodeChunks(enc, st.IDs), encodeChunks(enc, st.Sums), encodeChunks(enc, st.Terms),
-		encodeChunks(enc, st.DF), encodeChunks(enc, st.Buckets), encodeChunks(enc, st.Cards),
-		encodeChunks(enc, st.Lens), encodeChunks(enc, st.Files), encodeChunks(enc, st.FileSum),
-		encodeChunks(enc, st.Count))
-}
-
-func (st *exportState) decode(dec *gob.Decoder) error {
-	var h stateHeader
-	if err := dec.Decode(&h); err != nil {
-		return err
-	}
-	st.Stats, st.Shards, st.Sizes, st.Codes = h.Stats, h.Shards, h.Sizes, h.Codes
-	n := h.Lengths
-	var err error
-	st.IDs, err = decodeChunks[string](dec, n[0], err)
-	st.Sums, err = decodeChunks[byte](dec, n[1], err)
-	st.Terms, err = decodeChunks[string](dec, n[2], err)
-	st.DF, err = decodeChunks[uint32](dec, n[3], err)
-	st.Buckets, err = decodeChunks[[]byte](dec, n[4], err)
-	st.Cards, err = decodeChunks[card](dec, n[5], err)
-	st.Lens, err = decodeChunks[uint32](dec, n[6], err)
-	st.Files, err = decodeChunks[string](dec, n[7], err)
-	st.FileSum, err = decodeChunks[byte](dec, n[8], err)
-	st.Count, err = decodeChunks[uint32](dec, n[9], err)
-	return err
-}
-
-func encodeChunks[T any](enc *gob.Encoder, s []T) error {
-	for i := 0; i < len(s); i += stateChunk {
-		if err := enc.Encode(s[i:min(i+stateChunk, len(s))]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// decodeChunks reads n elements that encodeChunks wrote, unless err is
-// not nil; nil for none, as the state's optional fields are.
-func decodeChunks[T any](dec *gob.Decoder, n int, err error) ([]T, error) {
-	if err != nil || n == 0 {
-		return nil, err
-	}
-	out := make([]T, 0, min(n, 1<<20)) // n is as read: it must not size memory alone
-	for len(out) < n {
-		var c []T
-		if err := dec.Decode(&c); err != nil {
-			return nil, err
-		}
-		if len(c) == 0 || len(out)+len(c) > n {
-			return nil, errors.New("corrupt export state")
-		}
-		out = append(out, c...)
-	}
-	return out, nil
-}
 
 // removeExportState removes the state of the index in dir, which is being
 // replaced.

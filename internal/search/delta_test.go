@@ -567,10 +567,19 @@ func TestDFsFromSplit(t *testing.T) {
 	}
 }
 
-// TestExportStateFile writes a state with every field set, some longer
-// than a chunk, and reads it back; a truncated file reads as none.
+// TestExportStateFile writes a state with every field set, over many of
+// the encoder's buffers, and reads it back; so with a state with none set.
+// A file cut short, with one byte changed, or of another layout reads as
+// none.
 func TestExportStateFile(t *testing.T) {
-	n := stateChunk + 10
+	ix := &Index{path: filepath.Join(t.TempDir(), "index")}
+	if err := ix.saveExportState(&exportState{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ix.loadExportState(); !reflect.DeepEqual(got, &exportState{}) {
+		t.Errorf("an empty state read back as %+v", got)
+	}
+	n := 5000
 	st := &exportState{Stats: stats{Format: formatVersion, Docs: n, AvgLen: [4]float64{3, 4, 5, 100}, Split: []string{"ab", "cd"}},
 		Shards: [2]int{64, 16}, Codes: "AAEC"}
 	st.Sizes[0][7], st.Sizes[1][3] = 1234, 56
@@ -590,7 +599,6 @@ func TestExportStateFile(t *testing.T) {
 	for i := range st.Sums {
 		st.Sums[i], st.FileSum[i] = byte(i), byte(i*7)
 	}
-	ix := &Index{path: filepath.Join(t.TempDir(), "index")}
 	if err := ix.saveExportState(st); err != nil {
 		t.Fatal(err)
 	}
@@ -606,11 +614,29 @@ func TestExportStateFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(name, data[:len(data)*2/3], 0o644); err != nil {
-		t.Fatal(err)
+	if len(data) < 200<<10 {
+		t.Fatalf("the state is %d bytes, want more than the encoder's buffer many times over", len(data))
 	}
-	if ix.loadExportState() != nil {
-		t.Errorf("a truncated state reads as a state")
+	changed := slices.Clone(data)
+	changed[len(changed)/2] ^= 1
+	other := slices.Clone(data)
+	other[len(stateMagic)-2]++ // the layout's number
+	for _, bad := range []struct {
+		name string
+		data []byte
+	}{
+		{"cut short", data[:len(data)*2/3]},
+		{"cut by its last byte", data[:len(data)-1]},
+		{"one byte changed", changed},
+		{"of another layout", other},
+		{"empty", nil},
+	} {
+		if err := os.WriteFile(name, bad.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if ix.loadExportState() != nil {
+			t.Errorf("a state file %s reads as a state", bad.name)
+		}
 	}
 }
 
