@@ -248,6 +248,15 @@ func (c *Config) BasePath() string {
 	return u.Path
 }
 
+// canonicalBase returns the base URL if it names a host, as canonical
+// URLs need, and "" if it is a path only.
+func (c *Config) canonicalBase() string {
+	if u, err := url.Parse(c.BaseURL); err == nil && u.Host != "" {
+		return c.BaseURL
+	}
+	return ""
+}
+
 func (c *Config) hasLang(code string) bool {
 	for _, l := range c.Languages {
 		if l.Code == code {

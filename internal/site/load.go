@@ -35,6 +35,7 @@ type Site struct {
 	Config   Config
 	FS       fs.FS   // the site root
 	base     string  // Config.BasePath(), which pages ask for per link, made once
+	canon    string  // Config.BaseURL if it has a host, the start of every page's canonical URL; else ""
 	Articles []*Page // published articles (drafts left out), sorted by URL
 
 	byFile map[string]*Page         // content path → page, drafts included
@@ -134,6 +135,7 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 	s := &Site{
 		Config: cfg,
 		base:   cfg.BasePath(),
+		canon:  cfg.canonicalBase(),
 		FS:     fsys,
 		byFile: make(map[string]*Page),
 		byURL:  make(map[string]*Page),

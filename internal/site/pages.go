@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"html/template"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,8 +52,8 @@ func (s *Site) page(view *render.Site, kind, lang, title, rel string) render.Pag
 		Title: title,
 		URL:   view.BasePath + rel,
 	}
-	if u, err := url.Parse(s.Config.BaseURL); err == nil && u.Host != "" {
-		p.Canonical = s.Config.BaseURL + rel
+	if s.canon != "" {
+		p.Canonical = s.canon + rel
 	}
 	if kind != "home" {
 		p.Breadcrumbs = []render.Link{{Title: view.Title, URL: view.BasePath}}
@@ -88,14 +87,35 @@ func (s *Site) summary(p *Page) render.ArticleSummary {
 	return a
 }
 
-// summaries lists pages most recently updated first; ties, which are common
-// in imported content, are broken by URL so the order is stable.
-func (s *Site) summaries(pages []*Page) []render.ArticleSummary {
+// summaryList makes the summaries of lists of pages from one summary per
+// article. An article is in a list for its language, one for each tag and
+// one for each error code, and making its summary afresh for each (tag and
+// code views, URLs) was most of the list pages' own work in a rebuild.
+type summaryList map[*Page]render.ArticleSummary
+
+// summaries returns the summary of every article of s, made in parallel.
+func (s *Site) summaries() summaryList {
+	all := make([]render.ArticleSummary, len(s.Articles))
+	parallel(len(s.Articles), func(i int) { all[i] = s.summary(s.Articles[i]) })
+	l := make(summaryList, len(all))
+	for i, p := range s.Articles {
+		l[p] = all[i]
+	}
+	return l
+}
+
+// of lists the summaries of pages, most recently updated first; ties,
+// which are common in imported content, are broken by URL so the order is
+// stable. It lists at most limit, or all if limit is negative.
+func (l summaryList) of(pages []*Page, limit int) []render.ArticleSummary {
 	sorted := slices.Clone(pages)
 	slices.SortFunc(sorted, byUpdated)
+	if limit >= 0 && len(sorted) > limit {
+		sorted = sorted[:limit]
+	}
 	out := make([]render.ArticleSummary, len(sorted))
 	for i, p := range sorted {
-		out[i] = s.summary(p)
+		out[i] = l[p]
 	}
 	return out
 }
@@ -205,10 +225,8 @@ func (s *Site) writeList(w output, tpl *render.Templates, view *render.Site, lp 
 // writeLists writes the home, language, tag, code, search and 404 pages.
 func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site) error {
 	first := s.Config.Languages[0].Code
-	recent := s.summaries(s.Articles)
-	if len(recent) > s.Config.Feed {
-		recent = recent[:s.Config.Feed]
-	}
+	sums := s.summaries()
+	recent := sums.of(s.Articles, s.Config.Feed)
 	var tagNames []string
 	display := make(map[string]string) // slug → the first spelling met, by URL order
 	for _, p := range s.Articles {
@@ -246,7 +264,7 @@ func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site) er
 				}
 			}
 			lp := render.ListPage{Page: s.page(view, "lang", l.Code, l.Name, l.Code+"/"), Heading: l.Name}
-			return s.writeList(w, tpl, view, lp, l.Code+"/", s.summaries(pages))
+			return s.writeList(w, tpl, view, lp, l.Code+"/", sums.of(pages, -1))
 		})
 	}
 
@@ -257,7 +275,7 @@ func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site) er
 			sl := slug(t.Name)
 			tp := render.ListPage{Page: s.page(view, "tag", first, t.Name, "tags/"+sl+"/"), Heading: t.Name}
 			tp.Breadcrumbs = append(tp.Breadcrumbs, render.Link{Title: "Tags", URL: view.BasePath + "tags/"})
-			return s.writeList(w, tpl, view, tp, "tags/"+sl+"/", s.summaries(s.tags[sl]))
+			return s.writeList(w, tpl, view, tp, "tags/"+sl+"/", sums.of(s.tags[sl], -1))
 		})
 	}
 
@@ -279,7 +297,7 @@ func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site) er
 			}
 			cp.Description = string(c) + ": " + pages[0].ErrorText
 			cp.Breadcrumbs = append(cp.Breadcrumbs, render.Link{Title: "Error codes", URL: view.BasePath + "codes/"})
-			return s.writeList(w, tpl, view, cp, "codes/"+string(c)+"/", s.summaries(pages))
+			return s.writeList(w, tpl, view, cp, "codes/"+string(c)+"/", sums.of(pages, -1))
 		})
 	}
 	add(func() error { return w.page(tpl, "codes/index.html", "codes.html", codesPage) })

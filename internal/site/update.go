@@ -37,6 +37,7 @@ func (s *Site) Update(ctx context.Context, changed []string) (*Site, diag.List, 
 	n := &Site{
 		Config: s.Config,
 		base:   s.base,
+		canon:  s.canon,
 		FS:     s.FS,
 		md:     s.md,
 		opts:   s.opts,
