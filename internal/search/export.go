@@ -443,7 +443,7 @@ func entryOf(b []byte, version string) ([]byte, error) {
 // in ID order, and of the format. The same documents always give the
 // same version, whatever their order, and different documents a different
 // one. An index Update made knows its version without hashing the
-// documents again (Index.Version).
+// documents again (Index.Version), nor does one Hashed.Update made.
 func Version(docs []Doc) string {
 	return docsVersion(docSumsOf(docs))
 }

@@ -41,6 +41,37 @@ var docsKey = []byte("kbgen:docs")
 // also what cancelling ctx leaves: Update stops between batches of
 // documents, or after the last batch or the merge, with ctx's error.
 func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
+	return update(ctx, dir, docs, nil)
+}
+
+// Hashed is documents with the hash of each (see Doc.sum), made once: a
+// build names its export by the documents' Version before it indexes
+// them, and Update compares the same hashes with the index's. Hashing
+// 10,000 generated articles takes about 0.15 s of CPU, which a build
+// spent twice.
+type Hashed struct {
+	docs []Doc
+	sums map[string][sha256.Size]byte
+}
+
+// Hash hashes docs, which must not be modified after.
+func Hash(docs []Doc) *Hashed {
+	return &Hashed{docs: docs, sums: docSumsOf(docs)}
+}
+
+// Docs returns the documents.
+func (h *Hashed) Docs() []Doc { return h.docs }
+
+// Version is the package's Version of the documents.
+func (h *Hashed) Version() string { return docsVersion(h.sums) }
+
+// Update is the package's Update of the documents, with their hashes.
+func (h *Hashed) Update(ctx context.Context, dir string) (*Index, error) {
+	return update(ctx, dir, h.docs, h.sums)
+}
+
+// update is Update with the documents' hashes, or nil to hash them here.
+func update(ctx context.Context, dir string, docs []Doc, sums map[string][sha256.Size]byte) (*Index, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -50,7 +81,9 @@ func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
 	if err := checkIDs(docs); err != nil {
 		return nil, err
 	}
-	sums := docSumsOf(docs)
+	if sums == nil {
+		sums = docSumsOf(docs)
+	}
 	ix, old, err := openForUpdate(dir)
 	if err != nil {
 		return buildWithSums(ctx, dir, docs, sums)

@@ -354,3 +354,39 @@ func (c *cancelAfter) Err() error {
 	}
 	return nil
 }
+
+// TestHashed checks that documents hashed once give the version Version
+// gives, and that Update with those hashes brings an index up to date to
+// that version, from an index of other documents.
+func TestHashed(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "index")
+	before := syntheticDocs(60, 1)
+	ix, err := Update(ctx, dir, before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after := slices.Clone(before[5:])
+	after[0].Body += " 追記"
+	h := Hash(after)
+	if got, want := h.Version(), Version(after); got != want {
+		t.Fatalf("Hashed.Version %s, Version %s", got, want)
+	}
+	if len(h.Docs()) != len(after) {
+		t.Fatalf("Hashed holds %d documents, want %d", len(h.Docs()), len(after))
+	}
+	ix, err = h.Update(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if got, want := ix.Version(), h.Version(); got != want {
+		t.Errorf("index version %s after Hashed.Update, want %s", got, want)
+	}
+	if ix.Version() == Version(before) {
+		t.Errorf("index version is still that of the documents before")
+	}
+}

@@ -189,8 +189,8 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 	// writes. The export's version is a hash of the index's input, so the
 	// build cache knows before indexing whether it can keep the previous
 	// export.
-	docs := s.searchDocs()
-	version := search.Version(docs)
+	docs := search.Hash(s.searchDocs())
+	version := docs.Version()
 	w.search = version
 	view.IndexURL = view.BasePath + "search/"
 	type searchResult struct {
@@ -334,7 +334,7 @@ func (s *Site) writeAssets(w output, tpl *render.Templates, view *render.Site) e
 // indexDir is still of that version; otherwise a new one (writeSearch).
 // indexDir+".version" names the version of the index in indexDir; it is
 // removed while the index is rebuilt, so it never names another index.
-func (s *Site) searchOutput(ctx context.Context, w *writer, indexDir string, docs []search.Doc, version string) error {
+func (s *Site) searchOutput(ctx context.Context, w *writer, indexDir string, docs *search.Hashed, version string) error {
 	marker := indexDir + ".version"
 	if indexDir != "" {
 		if b, err := os.ReadFile(marker); err == nil && string(b) == version {
@@ -368,7 +368,7 @@ func (s *Site) searchOutput(ctx context.Context, w *writer, indexDir string, doc
 // writeSearch builds the bleve index from the published articles and
 // exports it under search/<version>/ for the browser. It returns the
 // SHA-256 of the exported files, by name below search/<version>/.
-func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs []search.Doc, version string) (map[string]search.Sum, error) {
+func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs *search.Hashed, version string) (map[string]search.Sum, error) {
 	// With the build cache, the index in indexDir is brought up to date
 	// rather than rebuilt: only new and changed articles are analysed;
 	// and the files of the export that did not change are taken from
@@ -376,9 +376,9 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 	var ix *search.Index
 	var err error
 	if w.next != nil {
-		ix, err = search.Update(ctx, indexDir, docs)
+		ix, err = docs.Update(ctx, indexDir)
 	} else {
-		ix, err = search.Build(indexDir, docs)
+		ix, err = search.Build(indexDir, docs.Docs())
 	}
 	if err != nil {
 		return nil, err
