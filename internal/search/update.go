@@ -47,8 +47,8 @@ func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
 // Hashed is documents with the hash of each (see Doc.sum), made once: a
 // build names its export by the documents' Version before it indexes
 // them, and Update compares the same hashes with the index's. Hashing
-// 10,000 generated articles takes about 0.15 s of CPU, which a build
-// spent twice.
+// 10,000 generated articles took about 0.08 s of CPU (0.45 s over three
+// profiled rebuilds that each hashed them twice).
 type Hashed struct {
 	docs []Doc
 	sums map[string][sha256.Size]byte

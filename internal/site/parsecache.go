@@ -37,8 +37,9 @@ import (
 // inode number (its stamp, as git's index keeps one). It is then restored
 // released (markdown.Doc.Release), as every article of a site above
 // treeBudget is, and read again only if its page is rendered; reading and
-// hashing 10,000 files took about 0.2 s of an edited rebuild's load. A stamp is recorded only for a regular file whose change time is
-// at least stampSettle before the load began. Since the load reads the
+// hashing 10,000 files took about 0.2 s of an edited rebuild's load. A
+// stamp is recorded only for a regular file whose change time is at least
+// stampSettle before the load began. Since the load reads the
 // file after that, a write after the read sets a later change time, and
 // the stamp no longer matches, even where the file system's clock is
 // coarse; a file written so recently is hashed again on the next load. A
