@@ -253,16 +253,12 @@ type SearchIndex struct {
 // (median 0.18 s over twenty edits), where opening the index for each
 // edit took 1.3-1.9 s and building it afresh, 21 s.
 func (s *Site) UpdateSearch(ctx context.Context, dir string) (*SearchIndex, error) {
-	docs := s.searchDocs()
-	ix, err := search.Update(ctx, dir, docs)
+	docs := search.Hash(s.searchDocs())
+	ix, err := docs.Update(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	version := ix.Version() // without hashing every document again
-	if version == "" {
-		version = search.Version(docs)
-	}
-	return &SearchIndex{ix: ix, version: version}, nil
+	return &SearchIndex{ix: ix, version: docs.Version()}, nil
 }
 
 // Update brings x, open since UpdateSearch made it, up to date with s as
