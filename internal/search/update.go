@@ -183,11 +183,14 @@ func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256
 		return nil
 	}
 	// The last export's state, which finish and then ExportAs work
-	// from: the one this index made, or else the one on disk, read
-	// beside the indexing.
+	// from: the one this index made, or else the one on disk, as read
+	// already (by an update that exported nothing since, or LastExport)
+	// or read now beside the indexing.
 	prev := make(chan *exportState, 1)
 	if st := ix.state; st != nil {
 		prev <- st
+	} else if ix.prev != nil {
+		prev <- ix.prev
 	} else {
 		go func() { prev <- ix.loadExportState() }()
 	}
