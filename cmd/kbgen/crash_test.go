@@ -556,6 +556,7 @@ func TestServeLoad(t *testing.T) {
 	}
 
 	s := startServe(t, bin, root)
+	s.waitSearch(t)
 	base := strings.TrimSuffix(s.url, "/")
 
 	// Search files live under search/<version>/, and the version changes

@@ -131,11 +131,16 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestServeCommand starts kbgen serve in process on a free port, fetches
-// a page and stops it as Ctrl-C does, by cancelling the context.
+// TestServeCommand starts kbgen serve in process on a free port, after a
+// kbgen build, fetches a page, waits for the search, which starts from
+// the build's index, and stops it as Ctrl-C does, by cancelling the
+// context.
 func TestServeCommand(t *testing.T) {
 	root := t.TempDir()
 	writeFiles(t, root, map[string]string{"content/ja/kms.md": seed(t)})
+	if code := run(context.Background(), []string{"build", "-root", root}, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("kbgen build exited %d", code)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var stderr syncBuffer
@@ -168,6 +173,20 @@ func TestServeCommand(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !bytes.Contains(body, []byte("0xC004F074")) {
 		t.Errorf("GET %sja/kms/ = %d", base, resp.StatusCode)
+	}
+	ready := "search index ready in"
+	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(stderr.String(), ready); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("kbgen serve made no search export:\n%s", stderr.String())
+		}
+	}
+	if from := "(started from " + filepath.Join(root, ".kbgen", "index") + ")"; !strings.Contains(stderr.String(), from) {
+		t.Errorf("kbgen serve's search did not start from the build's index: no %q in\n%s", from, stderr.String())
+	}
+	if resp, err := http.Get(base + "search/index.json"); err != nil || resp.StatusCode != 200 {
+		t.Errorf("GET %ssearch/index.json once ready: %v %v", base, resp, err)
+	} else {
+		resp.Body.Close()
 	}
 	cancel()
 	select {

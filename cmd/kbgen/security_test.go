@@ -521,6 +521,18 @@ func startServe(t *testing.T, bin, root string, args ...string) *servedSite {
 	return nil
 }
 
+// waitSearch waits until kbgen serve has made its first search export,
+// which it makes in the background once it serves pages.
+func (s *servedSite) waitSearch(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(120 * time.Second); !strings.Contains(s.stderr.String(), "search index ready in"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("kbgen serve made no search export in 120 s:\n%s", s.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 var servingRE = regexp.MustCompile(`serving (http://127\.0\.0\.1:\d+/\S*)`)
 
 // stop sends sig and wants kbgen serve to exit 0 within 10 s.

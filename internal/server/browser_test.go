@@ -1,9 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +25,23 @@ func TestBrowserLiveReload(t *testing.T) {
 	}
 	bctx := webtest.Browser(t)
 	root := copySite(t)
-	s := newServer(t, root)
+	// Serve makes the first search export, held here until a search
+	// has been made while it was not ready.
+	held, release := make(chan struct{}), make(chan struct{})
+	testHookUpdated = func() {
+		select {
+		case <-held:
+		default:
+			close(held)
+		}
+		<-release
+	}
+	let := sync.OnceFunc(func() { close(release) })
+	defer func() {
+		let() // before the server is closed, which waits for the export
+		testHookUpdated = func() {}
+	}()
+	s := newServerOnly(t, root, &bytes.Buffer{})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -58,15 +76,26 @@ func TestBrowserLiveReload(t *testing.T) {
 		}
 	}
 
-	// Search, as on the published site.
+	// Search, as on the published site, typed before the server's first
+	// export is ready: the script waits for it (the entry answers 503
+	// meanwhile) and shows the results once it is.
+	select {
+	case <-held:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Serve made no search export within 30 s")
+	}
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(base+"/"),
 		chromedp.WaitVisible(`input[type=search]`),
 		chromedp.SendKeys(`input[type=search]`, "0x80070005"),
-		chromedp.WaitVisible(`#search-results a`),
 	)
 	if err != nil {
 		t.Fatalf("search in serve mode: %v", err)
+	}
+	until("the search asks for the entry again", `performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/search/index.json")).length >= 2`)
+	let()
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`#search-results a`)); err != nil {
+		t.Fatalf("search in serve mode, once the export is ready: %v", err)
 	}
 	href, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#search-results a').getAttribute('href')`))
 	if !strings.Contains(href, "0x80070005") {

@@ -90,6 +90,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.write(w, r, &response{status: http.StatusOK, ctype: contentType(rel), body: data})
 		return
 	}
+	if rel == "search/index.json" && st.site != nil && st.search == nil {
+		// The first export is still being made (see New): the search
+		// script waits and asks again.
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "search index not ready yet", http.StatusServiceUnavailable)
+		return
+	}
 	if st.site != nil {
 		if name, ok := st.site.ContentFile(rel); ok {
 			if data, err := fs.ReadFile(s.fsys, name); err == nil {

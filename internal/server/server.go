@@ -39,6 +39,19 @@ type Config struct {
 	// start and after kbgen.yaml changes, parses only the articles that
 	// changed since the last one. Empty parses every article.
 	ParseCache string
+	// SeedIndex is a search index kbgen build keeps (.kbgen/index). The
+	// server's own index starts as a copy of it, if it can be copied
+	// (site.CopySearchIndex), and then indexes only the articles changed
+	// since that build: at 10,000 generated articles 0.4 s instead of
+	// 10 s. Empty, or an index that cannot be copied, builds the
+	// server's index from scratch.
+	SeedIndex string
+	// SeedExport is the search directory kbgen build published with that
+	// index (public/search). The first export takes over the files of the
+	// build's export it finds there (site.SearchIndex.ExportFrom) and
+	// makes only those that differ: at 10,000 generated articles, search
+	// is then ready in about a second instead of five or more.
+	SeedExport string
 }
 
 // Server is the development server. It is an http.Handler; Serve also
@@ -68,6 +81,9 @@ type Server struct {
 	// failed one. buildSearch holds indexMu throughout.
 	indexMu sync.Mutex
 	index   *site.SearchIndex
+	// seeded says whether Config.SeedIndex was tried, seed whether the
+	// index started as a copy of it; both under indexMu.
+	seeded, seed bool
 	// searching counts the goroutines of exportSearch that may still be
 	// updating the index in tmp, for Close to wait for.
 	searching sync.WaitGroup
@@ -117,11 +133,16 @@ func (st *state) broken() bool {
 	return st.err != nil || st.site == nil || st.theme == nil || st.diags.HasErrors()
 }
 
-// New loads the site at cfg.Root, builds its search export, and returns a
-// Server ready to serve it. A site with errors is not a failure: its pages
-// show the error page until the errors are fixed. The error is for what
-// prevents serving at all (a missing root, an invalid base URL, no temporary
-// directory, ctx cancelled while loading). Call Close when done.
+// New loads the site at cfg.Root and returns a Server ready to serve it.
+// A site with errors is not a failure: its pages show the error page until
+// the errors are fixed. The error is for what prevents serving at all (a
+// missing root, an invalid base URL, no temporary directory, ctx cancelled
+// while loading). Call Close when done.
+//
+// The search export is not made here but by Serve, as soon as it starts:
+// pages are served meanwhile, and search answers that it is not ready yet
+// (see ServeHTTP). At 10,000 generated articles with the parse cache,
+// loading takes 0.4 s; indexing them all, 10 s more.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
@@ -164,11 +185,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	st.gen = 1
 	if st.site != nil {
-		if e, err := s.buildSearch(ctx, st.site); err != nil {
-			fmt.Fprintf(s.log, "kbgen serve: search: %v\n", err)
-		} else {
-			st.search, st.searchOf = e, st.site
-		}
+		s.searchKick <- struct{}{}
 	}
 	s.cur.Store(st)
 	s.report(st, nil, time.Since(start))
@@ -406,16 +423,28 @@ func (s *Server) exportSearch(ctx context.Context) {
 		fmt.Fprintf(s.log, "kbgen serve: search: %v\n", r.err)
 		return
 	}
+	from := ""
+	s.indexMu.Lock()
+	if s.seed {
+		from = " (started from " + s.cfg.SeedIndex + ")"
+	}
+	s.indexMu.Unlock()
 	s.mu.Lock()
 	cur := s.cur.Load()
 	next := *cur
+	what := "updated"
+	if cur.search == nil { // the first export
+		what = "ready"
+	} else {
+		from = ""
+	}
 	if r.export != cur.search {
 		next.searchPrev = cur.search
 	}
 	next.search, next.searchOf = r.export, st.site
 	s.cur.Store(&next)
 	s.mu.Unlock()
-	fmt.Fprintf(s.log, "search index updated in %v\n", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(s.log, "search index %s in %v%s\n", what, time.Since(start).Round(time.Millisecond), from)
 	// Under exportMu, so that no export is being made meanwhile: the
 	// last one made is kept too, as the next one is made over it.
 	s.exportMu.Lock()
@@ -442,7 +471,16 @@ func (s *Server) buildSearch(ctx context.Context, ss *site.Site) (*site.SearchEx
 		}
 	}
 	if s.index == nil {
-		ix, err := ss.UpdateSearch(ctx, filepath.Join(s.tmp, "index"))
+		dir := filepath.Join(s.tmp, "index")
+		if seed := s.cfg.SeedIndex; seed != "" && !s.seeded {
+			s.seeded = true
+			err := site.CopySearchIndex(dir, seed)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				fmt.Fprintf(s.log, "kbgen serve: search: indexing every article: %v\n", err)
+			}
+			s.seed = err == nil
+		}
+		ix, err := ss.UpdateSearch(ctx, dir)
 		if err != nil {
 			return nil, err
 		}
@@ -454,7 +492,13 @@ func (s *Server) buildSearch(ctx context.Context, ss *site.Site) (*site.SearchEx
 	if s.closed {
 		return nil, errors.New("server closed")
 	}
-	e, err := s.index.Export(filepath.Join(s.tmp, "search"), s.export)
+	var e *site.SearchExport
+	var err error
+	if dir := filepath.Join(s.tmp, "search"); s.export == nil && s.seed {
+		e, err = s.index.ExportFrom(dir, s.cfg.SeedExport)
+	} else {
+		e, err = s.index.Export(dir, s.export)
+	}
 	if err != nil {
 		s.index.Discard()
 		s.index = nil

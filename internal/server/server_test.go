@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
 	"net"
@@ -67,10 +68,19 @@ func readFile(t testing.TB, root, name string) string {
 	return string(b)
 }
 
+// newServer returns a server on the site at root with its first search
+// export made, as Serve makes it when it starts.
 func newServer(t testing.TB, root string) *Server {
 	t.Helper()
-	var log bytes.Buffer
-	s, err := New(context.Background(), Config{Root: root, Generator: "kbgen test", Log: &log})
+	s := newServerOnly(t, root, &bytes.Buffer{})
+	s.exportSearch(context.Background())
+	return s
+}
+
+// newServerOnly returns a server as New does, writing its log to log.
+func newServerOnly(t testing.TB, root string, log *bytes.Buffer) *Server {
+	t.Helper()
+	s, err := New(context.Background(), Config{Root: root, Generator: "kbgen test", Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -662,4 +672,177 @@ func BenchmarkServeRebuild(b *testing.B) {
 	b.ReportMetric(ms(request), "page-ms/op")
 	b.ReportMetric(ms(check), "check-ms/op")
 	b.ReportMetric(ms(cpu), "cpu-ms/op")
+}
+
+// BenchmarkServeSearch measures what the search of a dev server waits
+// for after one article of a large site is saved and the site rebuilt:
+// the index updated with that article and exported over the export
+// before (buildSearch), as exportSearch does after each edit. The site is
+// generated as for BenchmarkServeRebuild:
+//
+//	KBGEN_SERVE_ARTICLES=10000 go test ./internal/server -run '^$' -bench ServeSearch -benchtime 20x
+func BenchmarkServeSearch(b *testing.B) {
+	n := 1000
+	if v, err := strconv.Atoi(os.Getenv("KBGEN_SERVE_ARTICLES")); err == nil && v > 0 {
+		n = v
+	}
+	root := b.TempDir()
+	if _, err := corpus.Write(root, n, 1); err != nil {
+		b.Fatal(err)
+	}
+	s := newServer(b, root)
+	st := s.cur.Load()
+	if st.broken() {
+		b.Fatalf("generated site is broken: %v %v", st.err, st.diags)
+	}
+	ctx := context.Background()
+	if _, err := s.buildSearch(ctx, st.site); err != nil {
+		b.Fatal(err)
+	}
+	p := st.site.Articles[len(st.site.Articles)/2]
+	good := readFile(b, root, p.Path)
+	var cpu time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		b.StopTimer()
+		writeFile(root, p.Path, good+"\n"+"編集"+strconv.Itoa(i)+"\n")
+		next := s.rebuild(ctx, s.cur.Load(), false, false, []string{p.Path})
+		if next.broken() {
+			b.Fatalf("edit %d broke the site: %v %v", i, next.err, next.diags)
+		}
+		s.cur.Store(next)
+		b.StartTimer()
+		startCPU := cpuTime()
+		e, err := s.buildSearch(ctx, next.site)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu += cpuTime() - startCPU
+		b.StopTimer()
+		_ = site.PruneExports(filepath.Join(s.tmp, "search"), e)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(i), "cpu-ms/op")
+}
+
+// TestServeSearchStart checks the search of a server before and after its
+// first export, which New leaves to Serve: pages are served at once and
+// the search entry answers 503 with Retry-After, for the search script to
+// ask again. It then starts servers from a search index and export as
+// kbgen build leaves them (Config.SeedIndex, SeedExport): while that index
+// is open elsewhere, the server says so and indexes every article; once
+// it is closed, the server starts from a copy of it and takes the
+// published export's files over, also after an article changed since.
+// Every server serves the export of an index built afresh.
+func TestServeSearchStart(t *testing.T) {
+	ctx := context.Background()
+	root := copySite(t)
+	var log bytes.Buffer
+	s := newServerOnly(t, root, &log)
+	if w := get(s, "/ja/kms-activation-0xc004f074/"); w.Code != http.StatusOK {
+		t.Errorf("GET an article before the search export: %d", w.Code)
+	}
+	if w := get(s, "/search/index.json"); w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" {
+		t.Errorf("GET /search/index.json before the export: %d, Retry-After %q; want 503 with Retry-After",
+			w.Code, w.Header().Get("Retry-After"))
+	}
+	s.exportSearch(ctx)
+	if !strings.Contains(log.String(), "search index ready in") {
+		t.Errorf("log after the first export lacks %q:\n%s", "search index ready in", log.String())
+	}
+	sameExport(t, s)
+
+	// The index a build leaves, with its export's state beside it, and
+	// the export it publishes.
+	seed, published := filepath.Join(t.TempDir(), "index"), t.TempDir()
+	x, err := s.cur.Load().site.UpdateSearch(ctx, seed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := x.Export(published, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := func(wantLog string) *Server {
+		t.Helper()
+		var log bytes.Buffer
+		s, err := New(ctx, Config{Root: root, Generator: "kbgen test", Log: &log, SeedIndex: seed, SeedExport: published})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		s.exportSearch(ctx)
+		if !strings.Contains(log.String(), wantLog) {
+			t.Errorf("log lacks %q:\n%s", wantLog, log.String())
+		}
+		sameExport(t, s)
+		return s
+	}
+	start("indexing every article: search index " + seed + " is in use")
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The published files are taken over: the export's own directory,
+	// if it has one, holds only files that differ from them, and the
+	// manifest, which is always made.
+	pub := readTree(t, filepath.Join(published, e.Version()))
+	takenOver := func(s *Server) {
+		t.Helper()
+		own := filepath.Join(s.tmp, "search", s.cur.Load().search.Version())
+		if _, err := os.Stat(own); errors.Is(err, fs.ErrNotExist) {
+			return
+		}
+		for name, data := range readTree(t, own) {
+			if name != "index.json" && bytes.Equal(pub[name], data) {
+				t.Errorf("%s is as published but was made again", name)
+			}
+		}
+	}
+	s = start("(started from " + seed + ")")
+	if v := s.cur.Load().search.Version(); v != e.Version() {
+		t.Errorf("served version %s, published %s", v, e.Version())
+	}
+	takenOver(s)
+	// An edit then, from the state the first export read.
+	edit := func() {
+		writeFile(root, article, strings.Replace(readFile(t, root, article), "## 要約\n", "## 要約\n\n追記の一文。\n", 1))
+	}
+	edit()
+	s.apply(ctx, []string{article})
+	s.exportSearch(ctx)
+	sameExport(t, s)
+	// An article changed since the build.
+	edit()
+	s = start("(started from " + seed + ")")
+	if v := s.cur.Load().search.Version(); v == e.Version() {
+		t.Errorf("served version %s after an edit is the published one", v)
+	}
+	takenOver(s)
+}
+
+// sameExport checks that s serves the export of its site's index built
+// afresh, byte for byte.
+func sameExport(t *testing.T, s *Server) {
+	t.Helper()
+	x, err := s.cur.Load().site.UpdateSearch(context.Background(), filepath.Join(t.TempDir(), "index"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	fresh := t.TempDir()
+	e, err := x.Export(fresh, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entry struct{ V string }
+	w := get(s, "/search/index.json")
+	if err := json.Unmarshal(w.Body.Bytes(), &entry); w.Code != http.StatusOK || err != nil || entry.V != e.Version() {
+		t.Fatalf("GET /search/index.json: %d %v, version %q; want %s", w.Code, err, entry.V, e.Version())
+	}
+	for name, data := range readTree(t, filepath.Join(fresh, e.Version())) {
+		if w := get(s, "/search/"+entry.V+"/"+name); w.Code != http.StatusOK || !bytes.Equal(w.Body.Bytes(), data) {
+			t.Errorf("served %s (%d) differs from a fresh export's", name, w.Code)
+		}
+	}
 }

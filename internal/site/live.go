@@ -350,6 +350,67 @@ func (x *SearchIndex) Export(dir string, prev *SearchExport) (*SearchExport, err
 	return &SearchExport{dir: dir, version: x.version, entry: entry, files: files, dirs: in}, nil
 }
 
+// ExportFrom is Export for an index that started as a copy of a build's
+// (CopySearchIndex) and has made no export yet: if the export the build
+// made last, which the index's state describes, is published in
+// published (the build's search directory, public/search), its files are
+// linked, or else copied, into a directory of their own below dir and
+// taken over as those of an export before. Only the files that differ
+// are then made, where otherwise a first export makes all of them: at
+// 10,000 generated articles, 15,700 files and 4.8 s. Files below
+// search/<version>/ are named by the version, so a published file of
+// the name is the one the state describes, as the build cache assumes
+// too (see reuseSearch); if any is missing, the export is made in full.
+func (x *SearchIndex) ExportFrom(dir, published string) (*SearchExport, error) {
+	version, sums, ok := x.ix.LastExport()
+	if !ok || published == "" {
+		return x.Export(dir, nil)
+	}
+	own := filepath.Join(dir, "published-"+version)
+	files, err := linkExport(own, filepath.Join(published, version), sums)
+	var entry []byte
+	if err == nil {
+		entry, err = search.Entry(files, version)
+	}
+	if err != nil {
+		os.RemoveAll(own)
+		return x.Export(dir, nil)
+	}
+	prev := &SearchExport{dir: dir, version: version, entry: entry, files: files, dirs: map[string]bool{filepath.Base(own): true}}
+	return x.Export(dir, prev)
+}
+
+// linkExport links, or where it cannot copies, the files sums names from
+// src into dst, which it creates, and returns them as search.Files.
+func linkExport(dst, src string, sums map[string]search.Sum) (map[string]search.File, error) {
+	if _, err := os.Lstat(dst); !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s exists", dst)
+	}
+	files := make(map[string]search.File, len(sums))
+	made := make(map[string]bool)
+	for name, sum := range sums {
+		to := filepath.Join(dst, filepath.FromSlash(name))
+		if d := filepath.Dir(to); !made[d] {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return nil, err
+			}
+			made[d] = true
+		}
+		from := filepath.Join(src, filepath.FromSlash(name))
+		if err := os.Link(from, to); err != nil {
+			data, err := os.ReadFile(from)
+			if err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(to, data, 0o644); err != nil {
+				return nil, err
+			}
+		}
+		files[name] = search.File{Path: to, Sum: sum}
+	}
+	return files, nil
+}
+
 // PruneExports removes every entry of dir, the directory exports are made
 // in, that none of the exports keep has its files in.
 func PruneExports(dir string, keep ...*SearchExport) error {
@@ -379,3 +440,10 @@ func (x *SearchIndex) Close() error { return x.ix.Close() }
 // Discard releases the index without writing that state, for an index
 // whose directory is about to be removed.
 func (x *SearchIndex) Discard() error { return x.ix.Discard() }
+
+// CopySearchIndex copies the search index a build keeps (BuildOptions.IndexDir)
+// from src to dst, which must not exist, for UpdateSearch in dst to start
+// from; see search.CopyIndex. It fails for an index in use by another
+// process, and with an error satisfying errors.Is(err, fs.ErrNotExist)
+// when there is none.
+func CopySearchIndex(dst, src string) error { return search.CopyIndex(dst, src) }

@@ -481,7 +481,15 @@
   // files under the version it names never change. If a deploy removed
   // that version while the page was open, a file is missing: the next
   // search starts over from a new entry.
-  const load = (u, opts) => fetch(u, opts).then((r) => (r.ok ? r.arrayBuffer().then(parseFile) : Promise.reject(new Error(r.status + " " + u))));
+  // A 503 with Retry-After is kbgen serve still making its first export:
+  // the search waits for it rather than failing.
+  const load = (u, opts, tries = 0) =>
+    fetch(u, opts).then((r) => {
+      if (r.ok) return r.arrayBuffer().then(parseFile);
+      const wait = r.status === 503 && tries < 300 && Number(r.headers.get("Retry-After"));
+      if (wait > 0) return new Promise((ok) => setTimeout(ok, Math.min(wait, 5) * 1000)).then(() => load(u, opts, tries + 1));
+      return Promise.reject(new Error(r.status + " " + u));
+    });
   const engine = () => {
     let dir = null;
     const e = new Engine(async (p) => {
