@@ -117,31 +117,39 @@ func termDFs(r index.IndexReader) ([]termDF, error) {
 // splitOf returns the split keys of terms, as termDFs returns them.
 func splitOf(terms []termDF) []string {
 	var split []string
-	// group splits terms, all longer than k runes and sorted, by their
-	// first k runes and recurses into the heavy groups.
-	var group func(ts []termDF, k int)
-	group = func(ts []termDF, k int) {
+	// group splits ts, sorted, by the first k runes of its terms longer
+	// than min runes (all of them when min < 0) and recurses into the heavy
+	// groups. It passes over the shorter terms in place rather than copy
+	// the longer ones out: the copies were 16 MB of allocation in each
+	// edit of a dev server at 10,000 articles. A shorter term never falls
+	// between two longer ones of a group, all of which start with the
+	// group's key: it would have to start with the key too, so be the key
+	// itself, which sorts first.
+	var group func(ts []termDF, k, min int)
+	group = func(ts []termDF, k, min int) {
+		long := func(t termDF) bool { return min < 0 || utf8.RuneCountInString(t.term) > min }
 		for i := 0; i < len(ts); {
+			if !long(ts[i]) {
+				i++
+				continue
+			}
 			key := firstRunes(ts[i].term, k)
-			j, w := i, uint64(0)
-			for j < len(ts) && firstRunes(ts[j].term, k) == key {
-				w += ts[j].df
+			j, n, w := i, 0, uint64(0)
+			for j < len(ts) && (!long(ts[j]) || firstRunes(ts[j].term, k) == key) {
+				if long(ts[j]) {
+					w += ts[j].df
+					n++
+				}
 				j++
 			}
-			if w > splitPostings && j-i > splitTerms {
+			if w > splitPostings && n > splitTerms {
 				split = append(split, key)
-				var longer []termDF
-				for _, t := range ts[i:j] {
-					if utf8.RuneCountInString(t.term) > k+1 {
-						longer = append(longer, t)
-					}
-				}
-				group(longer, k+1)
+				group(ts[i:j], k+1, k+1)
 			}
 			i = j
 		}
 	}
-	group(terms, minPrefixRunes)
+	group(terms, minPrefixRunes, -1)
 	sort.Strings(split)
 	return split
 }
