@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -452,6 +453,14 @@ func (s *Server) exportSearch(ctx context.Context) {
 		_ = site.PruneExports(filepath.Join(s.tmp, "search"), s.export, next.search, next.searchPrev)
 	}
 	s.exportMu.Unlock()
+	// Collect this edit's garbage now, while the author looks at the
+	// page, not in the middle of the next edit. At 10,000 generated
+	// articles an edit allocates about 70 MB (the search's 50), and with
+	// the collector left to itself one edit in three to five had a
+	// collection in it, or grew the heap a page fault at a time: 200-400
+	// ms instead of about 110. Over sixty edits, 44 were under 200 ms
+	// without this and 58 with it.
+	go runtime.GC()
 }
 
 // testHookUpdated is called by buildSearch after the index is updated;
