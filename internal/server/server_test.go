@@ -674,58 +674,6 @@ func BenchmarkServeRebuild(b *testing.B) {
 	b.ReportMetric(ms(cpu), "cpu-ms/op")
 }
 
-// BenchmarkServeSearch measures what the search of a dev server waits
-// for after one article of a large site is saved and the site rebuilt:
-// the index updated with that article and exported over the export
-// before (buildSearch), as exportSearch does after each edit. The site is
-// generated as for BenchmarkServeRebuild:
-//
-//	KBGEN_SERVE_ARTICLES=10000 go test ./internal/server -run '^$' -bench ServeSearch -benchtime 20x
-func BenchmarkServeSearch(b *testing.B) {
-	n := 1000
-	if v, err := strconv.Atoi(os.Getenv("KBGEN_SERVE_ARTICLES")); err == nil && v > 0 {
-		n = v
-	}
-	root := b.TempDir()
-	if _, err := corpus.Write(root, n, 1); err != nil {
-		b.Fatal(err)
-	}
-	s := newServer(b, root)
-	st := s.cur.Load()
-	if st.broken() {
-		b.Fatalf("generated site is broken: %v %v", st.err, st.diags)
-	}
-	ctx := context.Background()
-	if _, err := s.buildSearch(ctx, st.site); err != nil {
-		b.Fatal(err)
-	}
-	p := st.site.Articles[len(st.site.Articles)/2]
-	good := readFile(b, root, p.Path)
-	var cpu time.Duration
-	i := 0
-	for b.Loop() {
-		i++
-		b.StopTimer()
-		writeFile(root, p.Path, good+"\n"+"編集"+strconv.Itoa(i)+"\n")
-		next := s.rebuild(ctx, s.cur.Load(), false, false, []string{p.Path})
-		if next.broken() {
-			b.Fatalf("edit %d broke the site: %v %v", i, next.err, next.diags)
-		}
-		s.cur.Store(next)
-		b.StartTimer()
-		startCPU := cpuTime()
-		e, err := s.buildSearch(ctx, next.site)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cpu += cpuTime() - startCPU
-		b.StopTimer()
-		_ = site.PruneExports(filepath.Join(s.tmp, "search"), e)
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(i), "cpu-ms/op")
-}
-
 // TestServeSearchStart checks the search of a server before and after its
 // first export, which New leaves to Serve: pages are served at once and
 // the search entry answers 503 with Retry-After, for the search script to
