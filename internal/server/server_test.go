@@ -252,17 +252,7 @@ func TestServeSearch(t *testing.T) {
 // prev are the same files, linked, not written again.
 func checkExport(t *testing.T, s *Server, path, prev string) {
 	t.Helper()
-	x, err := s.cur.Load().site.UpdateSearch(context.Background(), filepath.Join(t.TempDir(), "index")) // a new index: built afresh
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer x.Close()
-	fresh := t.TempDir()
-	e, err := x.Export(fresh, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := readTree(t, filepath.Join(fresh, e.Version()))
+	_, want := freshExport(t, s)
 	changed := map[string]bool{"index.json": true} // always written
 	for name, data := range want {
 		w := get(s, path+name)
@@ -769,9 +759,9 @@ func TestServeSearchStart(t *testing.T) {
 	takenOver(s)
 }
 
-// sameExport checks that s serves the export of its site's index built
-// afresh, byte for byte.
-func sameExport(t *testing.T, s *Server) {
+// freshExport returns the version and files of the export of s's site
+// from an index built afresh.
+func freshExport(t *testing.T, s *Server) (string, map[string][]byte) {
 	t.Helper()
 	x, err := s.cur.Load().site.UpdateSearch(context.Background(), filepath.Join(t.TempDir(), "index"))
 	if err != nil {
@@ -783,12 +773,20 @@ func sameExport(t *testing.T, s *Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e.Version(), readTree(t, filepath.Join(fresh, e.Version()))
+}
+
+// sameExport checks that s serves the export of its site's index built
+// afresh, byte for byte.
+func sameExport(t *testing.T, s *Server) {
+	t.Helper()
+	version, want := freshExport(t, s)
 	var entry struct{ V string }
 	w := get(s, "/search/index.json")
-	if err := json.Unmarshal(w.Body.Bytes(), &entry); w.Code != http.StatusOK || err != nil || entry.V != e.Version() {
-		t.Fatalf("GET /search/index.json: %d %v, version %q; want %s", w.Code, err, entry.V, e.Version())
+	if err := json.Unmarshal(w.Body.Bytes(), &entry); w.Code != http.StatusOK || err != nil || entry.V != version {
+		t.Fatalf("GET /search/index.json: %d %v, version %q; want %s", w.Code, err, entry.V, version)
 	}
-	for name, data := range readTree(t, filepath.Join(fresh, e.Version())) {
+	for name, data := range want {
 		if w := get(s, "/search/"+entry.V+"/"+name); w.Code != http.StatusOK || !bytes.Equal(w.Body.Bytes(), data) {
 			t.Errorf("served %s (%d) differs from a fresh export's", name, w.Code)
 		}
