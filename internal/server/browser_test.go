@@ -18,7 +18,8 @@ import (
 // server on a copy of the repository's content: the open article reloads
 // by itself when its file changes on disk, shows the error page with file
 // and line when the file is broken, and shows the article again when it is
-// fixed. Search works as on the published site.
+// fixed. Search works as on the published site, and a query typed before
+// the server's first search export is ready waits for it.
 func TestBrowserLiveReload(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
