@@ -76,10 +76,36 @@ func TestLongInputs(t *testing.T) {
 	}
 }
 
+// tagRE finds the tags in rendered HTML; badTagRE matches a dangerous one:
+// an element that runs or embeds code, an event handler, or a script or
+// data URL in an attribute a browser loads or follows. Only those
+// attributes: an image's alt text may well read "data:image/svg" (a fuzzer
+// wrote ![dAtA:imAge/svg]()), and is text.
 var (
 	tagRE    = regexp.MustCompile(`<[a-z!?/][^>]*>?`)
-	badTagRE = regexp.MustCompile(`^<(script|iframe|object|embed|style|svg|math|!--|\?)|\son[a-z]+=|="\s*(javascript:|vbscript:|file:|data:text|data:image/svg)`)
+	badTagRE = regexp.MustCompile(`^<(script|iframe|object|embed|style|svg|math|!--|\?)|\son[a-z]+=|\s(href|src|srcset|action|formaction|poster|cite|background|xlink:href)="\s*(javascript:|vbscript:|file:|data:text|data:image/svg)`)
 )
+
+// TestBadTagRE checks FuzzParse's oracle: lowercased tags it must flag,
+// and harmless ones it must not.
+func TestBadTagRE(t *testing.T) {
+	for tag, bad := range map[string]bool{
+		`<a href="javascript:alert(1)">`:              true,
+		`<a href=" vbscript:x">`:                      true,
+		`<img src="data:image/svg+xml,<svg>" alt="">`: true,
+		`<img src="x" onerror="alert(1)">`:            true,
+		`<script>`:                                    true,
+		`<img srcset="data:text/html,x">`:             true,
+		`<img src="" alt="data:image/svg">`:           false,
+		`<img src="a.png" alt="javascript:alert(1)">`: false,
+		`<a href="https://example.com/javascript:x">`: false,
+		`<a href="/ja/x/" title="data:text">`:         false,
+	} {
+		if got := badTagRE.MatchString(tag); got != bad {
+			t.Errorf("badTagRE.MatchString(%q) = %v, want %v", tag, got, bad)
+		}
+	}
+}
 
 // FuzzParse checks Parse and Render on arbitrary input: no panic, no
 // error, and the Doc's invariants hold.
