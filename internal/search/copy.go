@@ -35,7 +35,9 @@ func CopyIndex(dst, src string) (err error) {
 	defer root.Close()
 	// Shared, so that another reader may copy meanwhile; a process
 	// opening the index waits for it (bbolt retries its lock).
-	if err := lockShared(root); err != nil {
+	if err := lockShared(root); errors.Is(err, errors.ErrUnsupported) {
+		return fmt.Errorf("copy search index %s: %w", src, err)
+	} else if err != nil {
 		return fmt.Errorf("search index %s is in use: %w", src, err)
 	}
 	before, err := os.Stat(src)

@@ -1,7 +1,6 @@
 package search
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"hash"
@@ -312,11 +311,7 @@ func (ix *Index) saveExportState(st *exportState) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	err = st.encode(bw)
-	if err == nil {
-		err = bw.Flush()
-	}
+	err = st.encode(f) // which buffers its writes itself
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
