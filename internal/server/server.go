@@ -426,21 +426,20 @@ func (s *Server) exportSearch(ctx context.Context) {
 		fmt.Fprintf(s.log, "kbgen serve: search: %v\n", r.err)
 		return
 	}
-	from := ""
-	s.indexMu.Lock()
-	if s.seed {
-		from = " (started from " + s.cfg.SeedIndex + ")"
+	// Only exportSearch sets the export served, so st tells whether
+	// this is the first.
+	what, from := "updated", ""
+	if st.search == nil {
+		what = "ready"
+		s.indexMu.Lock()
+		if s.seed {
+			from = " (started from " + s.cfg.SeedIndex + ")"
+		}
+		s.indexMu.Unlock()
 	}
-	s.indexMu.Unlock()
 	s.mu.Lock()
 	cur := s.cur.Load()
 	next := *cur
-	what := "updated"
-	if cur.search == nil { // the first export
-		what = "ready"
-	} else {
-		from = ""
-	}
 	if r.export != cur.search {
 		next.searchPrev = cur.search
 	}
@@ -459,9 +458,10 @@ func (s *Server) exportSearch(ctx context.Context) {
 	// page, not in the middle of the next edit. At 10,000 generated
 	// articles an edit allocates 70-90 MB (the search's 50-70 of it; see
 	// site.BenchmarkUpdateSearch), and with the collector left to itself
-	// one edit in three to five had a collection in it, or grew the heap
-	// a page fault at a time: 200-400 ms instead of about 110. In runs
-	// of twenty edits, 44 of 60 were under 200 ms without this and 95 of
+	// one edit in three to five took 209-403 ms instead of about 110: it
+	// grew the heap a page fault at a time (13,000-18,000 minor faults
+	// against about 400) and, probably, had a collection in it. In runs
+	// of twenty edits, 43 of 60 were under 200 ms without this and 95 of
 	// 100 with it.
 	go runtime.GC()
 }
