@@ -210,6 +210,7 @@ Examples:
 					ls := s.LoadStats()
 					fmt.Fprintf(stderr, "%-10s %s of %s articles, from the parse cache\n", "restored", thousands(ls.Restored), thousands(ls.Files))
 					fmt.Fprintf(stderr, "%-10s %s of %s files, from the build cache\n", "reused", thousands(st.Reused), thousands(st.Files))
+					fmt.Fprintf(stderr, "%-10s %s of %s pages, whose dependencies changed\n", "keyed", thousands(st.Keyed), thousands(st.Pages))
 				}
 			}
 			if sf.progress != nil {

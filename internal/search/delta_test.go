@@ -79,18 +79,22 @@ func TestExportDelta(t *testing.T) {
 		}, true},
 	}
 
-	// Each step either opens the index again, as kbgen build does, or
-	// updates the one kept open since the first, as kbgen serve does,
-	// exporting with ExportAs (over a base, as kbgen build does) or, as
-	// kbgen serve does, ExportOver.
-	for _, mode := range []deltaMode{{false, false, false}, {false, false, true}, {true, false, false}, {true, true, false}} {
-		t.Run(fmt.Sprintf("keepOpen=%v,over=%v,based=%v", mode.keepOpen, mode.over, mode.based), func(t *testing.T) {
+	// Each step either opens the index again, as kbgen build does (told
+	// the earlier versions of the documents, as its parse cache has them,
+	// or not), or updates the one kept open since the first, as kbgen
+	// serve does, exporting with ExportAs (over a base, as kbgen build
+	// does) or, as kbgen serve does, ExportOver.
+	for _, mode := range []deltaMode{
+		{false, false, false, false}, {false, false, true, false}, {false, false, true, true},
+		{true, false, false, false}, {true, true, false, false},
+	} {
+		t.Run(fmt.Sprintf("keepOpen=%v,over=%v,based=%v,earlier=%v", mode.keepOpen, mode.over, mode.based, mode.earlier), func(t *testing.T) {
 			testExportDelta(t, slices.Clone(docs), steps, mode)
 		})
 	}
 }
 
-type deltaMode struct{ keepOpen, over, based bool }
+type deltaMode struct{ keepOpen, over, based, earlier bool }
 
 type deltaStep struct {
 	name  string
@@ -117,9 +121,12 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, mode deltaMode
 		before := docs
 		docs = step.edit(slices.Clone(docs))
 		var err error
-		if ix != nil {
+		switch {
+		case ix != nil:
 			err = ix.Update(ctx, docs)
-		} else {
+		case mode.earlier:
+			ix, err = Hash(docs).Update(ctx, indexDir, before)
+		default:
 			ix, err = Update(ctx, indexDir, docs)
 		}
 		if err != nil {
@@ -155,9 +162,11 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, mode deltaMode
 		if i > 1 && !ix.lastDFs {
 			t.Errorf("%s: Update read every term's postings, not the changed ones' (dfsFrom)", step.name)
 		}
-		// Kept open, the index knows the documents before the edit and
-		// reads the frequencies of only their terms, before and after.
-		if touched := touchedTerms(ix, before, docs); keepOpen && i > 1 && ix.lastDFs && ix.lastCounted > touched {
+		// Kept open, or told them, the index knows the documents before
+		// the edit and reads the frequencies of only their terms, before
+		// and after.
+		knows := keepOpen || mode.earlier
+		if touched := touchedTerms(ix, before, docs); knows && i > 1 && ix.lastDFs && ix.lastCounted > touched {
 			t.Errorf("%s: Update read the frequencies of %d terms, want at most the %d of the changed documents", step.name, ix.lastCounted, touched)
 		}
 		// The state holds the field lengths, which an update keeps when
@@ -238,9 +247,10 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, mode deltaMode
 			}
 		}
 		checkSums(t, got, sums)
-		// Kept open, the index knows what it held of the changed
-		// documents before, and makes again only the shards that change.
-		if keepOpen && delta && i > 1 {
+		// Kept open, or told the earlier documents, the index knows what
+		// it held of the changed documents before, and makes again only
+		// the shards that change.
+		if knows && delta && i > 1 {
 			for _, name := range remade {
 				if sums[name] == prevSums[name] {
 					t.Errorf("%s: made the shard %s again, which did not change", step.name, name)

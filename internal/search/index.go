@@ -100,8 +100,10 @@ type Index struct {
 	sums  map[string][32]byte
 	fresh map[string][]string
 	// last holds the documents the index was last built or updated
-	// with, as given, and byID their positions, made when first needed.
-	// before holds, after an update kept open (Index.Update) that
+	// with, as given (or, for an index Hashed.Update just opened, those
+	// of them its caller knew), and byID their positions, made when
+	// first needed. before holds, after an update kept open
+	// (Index.Update) or given the earlier versions (Hashed.Update) that
 	// changed or removed a few documents, what the index held of them
 	// before, by ID (see priors): with it the export knows exactly which
 	// terms' frequencies and impacts moved (see edit.stale and narrow).

@@ -357,31 +357,51 @@ func (c *cancelAfter) Err() error {
 
 // TestHashed checks that documents hashed once give the version Version
 // gives, and that Update with those hashes brings an index of other
-// documents up to date: its export is a clean build's, byte for byte.
+// documents up to date: its export is a clean build's, byte for byte. Of
+// the earlier versions it is given, it takes only the one the index
+// holds.
 func TestHashed(t *testing.T) {
 	ctx := context.Background()
-	dir := filepath.Join(t.TempDir(), "index")
 	before := syntheticDocs(60, 1)
-	ix, err := Update(ctx, dir, before)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ix.Close(); err != nil {
-		t.Fatal(err)
-	}
 	after := slices.Clone(before[5:])
 	after[0].Body += " 追記"
 	h := Hash(after)
 	if got, want := h.Version(), Version(after); got != want {
 		t.Fatalf("Hashed.Version %s, Version %s", got, want)
 	}
-	ix, err = h.Update(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := exportTree(t, ix)
-	ix.Close()
-	if d := treeDifference(got, cleanExport(t, after)); d != "" {
-		t.Errorf("export after Hashed.Update differs from a clean build's: %s", d)
+	wrong := before[5]
+	wrong.Body += " 別の版"
+	for _, tc := range []struct {
+		name    string
+		earlier []Doc
+		taken   bool
+	}{
+		{"none", nil, false},
+		{"the indexed version", []Doc{before[5]}, true},
+		{"another version", []Doc{wrong}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "index")
+			ix, err := Update(ctx, dir, before)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ix.Close(); err != nil {
+				t.Fatal(err)
+			}
+			ix, err = h.Update(ctx, dir, tc.earlier)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, taken := ix.before[after[0].ID]
+			got := exportTree(t, ix)
+			ix.Close()
+			if taken != tc.taken {
+				t.Errorf("earlier version taken: %v, want %v", taken, tc.taken)
+			}
+			if d := treeDifference(got, cleanExport(t, after)); d != "" {
+				t.Errorf("export after Hashed.Update differs from a clean build's: %s", d)
+			}
+		})
 	}
 }

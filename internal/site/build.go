@@ -53,6 +53,7 @@ type Stats struct {
 	Pages    int   // HTML pages written
 	Files    int   // all files written
 	Reused   int   // files of Files linked from the previous build (see cache.go)
+	Keyed    int   // pages whose key was made: with the cache, those whose dependencies changed (see cache.go)
 	Bytes    int64 // total size of the files written
 	Stages   []Stage
 }
@@ -146,6 +147,7 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		return st, fmt.Errorf("build directory: %w", err)
 	}
 	st.Files, st.Bytes, st.Pages, st.Reused = w.files, w.bytes, w.pages, w.reused
+	st.Keyed = int(w.keyedPages.Load())
 	if err := publish(tmp, out); err != nil {
 		return st, err
 	}
@@ -158,7 +160,7 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 			kept = prev.Files
 		}
 		_ = writeCache(opts.Cache, &buildCache{
-			Format: cacheFormat, Out: out, Exe: exe, ExeSum: exeSum, Search: w.search, Files: w.next, Spare: kept,
+			Format: cacheFormat, Out: out, Exe: exe, ExeSum: exeSum, Search: w.search, Lists: w.lists, Files: w.next, Spare: kept,
 		})
 	}
 	st.Stages = append(st.Stages, Stage{"publish", time.Since(start)})
@@ -246,11 +248,20 @@ func (s *Site) writePages(ctx context.Context, w *writer, tpl *render.Templates,
 	var mu sync.Mutex
 	var firstErr error
 	var rendered atomic.Int64
+	sums := s.summaries()
+	var deps cacheKey // what every page shows of the site (pageDeps)
+	if w.next != nil {
+		deps = s.pageDeps(w.salt, view)
+	}
 	parallel(len(s.Articles), func(i int) {
 		if ctx.Err() != nil {
 			return
 		}
 		p := s.Articles[i]
+		if w.next != nil && w.fromDep(p.URL+"index.html", s.articleDep(deps, p)) {
+			progress("rendered", int(rendered.Add(1)), len(s.Articles))
+			return
+		}
 		if err := s.writeArticle(w, tpl, view, p); err != nil {
 			mu.Lock()
 			if firstErr == nil {
@@ -269,8 +280,15 @@ func (s *Site) writePages(ctx context.Context, w *writer, tpl *render.Templates,
 	stage("articles", start)
 
 	start = time.Now()
-	if err := s.writeLists(w, tpl, view); err != nil {
-		return err
+	listsReused := false
+	if w.next != nil {
+		w.lists = s.listsDep(deps, sums)
+		listsReused = w.reuseLists()
+	}
+	if !listsReused {
+		if err := s.writeLists(w, tpl, view, sums); err != nil {
+			return err
+		}
 	}
 	if err := s.writeFeeds(w, view); err != nil {
 		return err
@@ -376,7 +394,7 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 	var ix *search.Index
 	var err error
 	if w.next != nil {
-		ix, err = docs.Update(ctx, indexDir)
+		ix, err = docs.Update(ctx, indexDir, s.earlierDocs())
 	} else {
 		ix, err = search.Build(indexDir, docs.Docs())
 	}
@@ -469,7 +487,12 @@ type writer struct {
 	present map[string]bool
 	salt    cacheKey // hashed into every page key
 	search  string   // version of the search export written
+	lists   cacheKey // what the list pages depend on (listsDep); set before they are written
 	dirs    sync.Map // directories created: string → true
+	// deps holds what each article page depends on (articleDep), by
+	// name: string → cacheKey, recorded with the file however it is
+	// made or reused.
+	deps sync.Map
 	// taken holds the files exportReuse put in place, by name below
 	// the export's version, as described: string → cachedFile.
 	taken sync.Map
@@ -500,6 +523,8 @@ type writer struct {
 	pages  int
 	reused int // files linked from the previous build
 	bytes  int64
+
+	keyedPages atomic.Int64 // pages whose key was made
 }
 
 // write writes data to name, a slash-separated path below w.dir.
@@ -548,6 +573,7 @@ func (w *writer) writeFile(name string, data []byte, key, sum cacheKey) error {
 		if c, err = describe(full, key, sum); err != nil {
 			return err
 		}
+		c.Dep = w.depOf(name, key)
 	}
 	w.mu.Lock()
 	if w.next != nil {
@@ -594,6 +620,7 @@ func (w *writer) page(tpl *render.Templates, file, name string, data any) error 
 	var key cacheKey
 	if w.next != nil {
 		key = pageKey(w.salt, name, data)
+		w.keyedPages.Add(1)
 	}
 	return w.keyed(file, key, func(buf *bytes.Buffer) error {
 		if err := tpl.Execute(buf, name, data); err != nil {
@@ -607,6 +634,7 @@ func (w *writer) lazyPage(tpl *render.Templates, file, name string, inputs any, 
 	var key cacheKey
 	if w.next != nil {
 		key = pageKey(w.salt, name, inputs, extra())
+		w.keyedPages.Add(1)
 	}
 	return w.keyed(file, key, func(buf *bytes.Buffer) error {
 		data, err := makeData()
@@ -644,6 +672,19 @@ var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // Index builds the search index of the published articles in memory.
 func (s *Site) Index() (*search.Index, error) {
 	return search.Build("", s.searchDocs())
+}
+
+// earlierDocs returns the search documents of the earlier versions of the
+// articles the load parsed again (Site.earlier), which the search update
+// compares with what its index holds.
+func (s *Site) earlierDocs() []search.Doc {
+	var docs []search.Doc
+	for _, p := range s.earlier {
+		if !p.Draft {
+			docs = append(docs, s.searchDoc(p))
+		}
+	}
+	return docs
 }
 
 func (s *Site) searchDocs() []search.Doc {

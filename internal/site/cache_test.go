@@ -31,12 +31,17 @@ func TestBuildCache(t *testing.T) {
 		// (reused) or get a new one (made again).
 		kept, remade []string
 		search       bool // whether the search export must be kept
+		// keyed is how many pages the cached build must make keys for:
+		// those whose dependencies changed (articleDep, listsDep); -1
+		// for every page.
+		keyed int
 	}{
 		{
 			name:   "nothing",
 			change: func(fstest.MapFS) {},
 			kept:   []string{"ja/kms/index.html", "ja/time/index.html", "index.html", "search/index.json", "assets/"},
 			search: true,
+			keyed:  0,
 		},
 		{
 			name: "one article's body",
@@ -45,6 +50,7 @@ func TestBuildCache(t *testing.T) {
 			},
 			kept:   []string{"ja/kms/index.html", "en/kms/index.html", "tags/kms/index.html", "codes/index.html", "assets/"},
 			remade: []string{"ja/time/index.html", "search/index.json"},
+			keyed:  1, // the article's own page; the lists show nothing of its body
 		},
 		{
 			name: "one article's title",
@@ -53,6 +59,17 @@ func TestBuildCache(t *testing.T) {
 			},
 			kept:   []string{"ja/kms/index.html", "en/kms/index.html"},
 			remade: []string{"ja/time/index.html", "ja/index.html", "tags/kms/index.html", "codes/0xC004F074/index.html"},
+			keyed:  -1 - 2, // every list page and the article; not the other two articles
+		},
+		{
+			name: "one article's tags",
+			// Every article page shows how many articles carry each of
+			// its tags: one fewer with KMS changes the other two pages.
+			change: func(fs fstest.MapFS) {
+				edit(fs, "content/ja/time.md", `tags: ["Windows", "KMS"]`, `tags: ["Windows"]`)
+			},
+			remade: []string{"ja/time/index.html", "ja/kms/index.html", "en/kms/index.html", "tags/index.html", "tags/kms/index.html"},
+			keyed:  -1,
 		},
 		{
 			name: "a link target disappears",
@@ -65,6 +82,22 @@ func TestBuildCache(t *testing.T) {
 				delete(fs, "content/ja/time.md")
 			},
 			remade: []string{"ja/kms/index.html"},
+			keyed:  -1,
+		},
+		{
+			name: "a link target renamed",
+			// kms.md's link to time.md breaks, and nothing else an
+			// article page shows of the site changes.
+			setup: func(fs fstest.MapFS) {
+				fs["kbgen.yaml"] = &fstest.MapFile{Data: []byte("brokenLinks: warning\n")}
+			},
+			change: func(fs fstest.MapFS) {
+				fs["content/ja/time-2.md"] = fs["content/ja/time.md"]
+				delete(fs, "content/ja/time.md")
+			},
+			kept:   []string{"en/kms/index.html"},
+			remade: []string{"ja/kms/index.html", "ja/index.html"},
+			keyed:  -1 - 1, // all but en/kms's page
 		},
 		{
 			name: "a template",
@@ -76,6 +109,7 @@ func TestBuildCache(t *testing.T) {
 			kept:   []string{"assets/"},
 			remade: []string{"ja/kms/index.html", "ja/time/index.html", "index.html", "tags/kms/index.html"},
 			search: true,
+			keyed:  -1,
 		},
 		{
 			name: "the base URL",
@@ -84,6 +118,7 @@ func TestBuildCache(t *testing.T) {
 			},
 			remade: []string{"ja/kms/index.html", "index.html", "sitemap.xml"},
 			search: true, // the index holds URLs relative to the base
+			keyed:  -1,
 		},
 	}
 	for _, tt := range tests {
@@ -132,6 +167,15 @@ func TestBuildCache(t *testing.T) {
 			if searchKept != tt.search {
 				t.Errorf("search export kept: %v, want %v", searchKept, tt.search)
 			}
+			if want := tt.keyed; want < 0 {
+				// -1-n: every page but n articles'.
+				want = st.Pages + 1 + want
+				if st.Keyed != want {
+					t.Errorf("made keys for %d of %d pages, want %d", st.Keyed, st.Pages, want)
+				}
+			} else if st.Keyed != want {
+				t.Errorf("made keys for %d of %d pages, want %d", st.Keyed, st.Pages, want)
+			}
 			if tt.name == "nothing" && st.Reused != st.Files {
 				t.Errorf("reused %d of %d files with nothing changed", st.Reused, st.Files)
 			}
@@ -152,11 +196,11 @@ func TestBuildCacheDistrust(t *testing.T) {
 	buildCached(t, fsys, out, cache, index)
 	want := hashTree(t, out)
 
-	// A page edited in place, later; a search file replaced by another
-	// of the same size and modification time. (A file edited in place
-	// whose modification time is then set back is not noticed, as make
-	// and rsync would not notice it.)
-	for i, name := range []string{"ja/kms/index.html", "search/index.json"} {
+	// An article page and a list page edited in place, later; a search
+	// file replaced by another of the same size and modification time.
+	// (A file edited in place whose modification time is then set back
+	// is not noticed, as make and rsync would not notice it.)
+	for _, name := range []string{"ja/kms/index.html", "tags/kms/index.html", "search/index.json"} {
 		p := filepath.Join(out, name)
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -164,7 +208,7 @@ func TestBuildCacheDistrust(t *testing.T) {
 		}
 		data, _ := os.ReadFile(p)
 		data[len(data)/2] ^= 1
-		if i == 0 {
+		if name != "search/index.json" {
 			if err := os.WriteFile(p, data, 0o644); err != nil {
 				t.Fatal(err)
 			}

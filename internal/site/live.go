@@ -195,7 +195,7 @@ func (s *Site) RenderPage(w io.Writer, rel string, opts PageOptions) (found bool
 			err = s.writeArticle(c, tpl, view, p)
 		}
 	case isIndex && (dir == "" || strings.HasSuffix(dir, "/")), file == "404.html":
-		err = s.writeLists(c, tpl, view)
+		err = s.writeLists(c, tpl, view, s.summaries())
 	case !strings.Contains(file, "/") && (path.Ext(file) == ".xml" || path.Ext(file) == ".txt"):
 		err = s.writeFeeds(c, view)
 	}
@@ -254,7 +254,7 @@ type SearchIndex struct {
 // edit took 1.3-1.9 s and building it afresh, 21 s.
 func (s *Site) UpdateSearch(ctx context.Context, dir string) (*SearchIndex, error) {
 	docs := search.Hash(s.searchDocs())
-	ix, err := docs.Update(ctx, dir)
+	ix, err := docs.Update(ctx, dir, nil)
 	if err != nil {
 		return nil, err
 	}

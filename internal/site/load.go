@@ -54,6 +54,11 @@ type Site struct {
 	// cannot have affected.
 	links map[string]diag.List
 	stats LoadStats // of the LoadWith that made the Site; zero after Update
+	// earlier holds, by file, the version the parse cache held of each
+	// article that the load parsed because it changed (nil after
+	// Update): what the search update is told of the documents it
+	// replaces (see earlierDocs).
+	earlier map[string]*Page
 }
 
 // parsed is the outcome of parsing and checking one article file. page is
@@ -74,6 +79,9 @@ type Page struct {
 	// file read again must give: the body's length and SHA-256.
 	bodyLen int
 	bodySum cacheKey
+	// fileSum is the SHA-256 of the article's file as parsed (see
+	// articleDep); zero if not known.
+	fileSum cacheKey
 }
 
 // Load reads every Markdown file under content/ in fsys, parses and checks
@@ -186,6 +194,12 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 	s.files = make(map[string]parsed, len(files))
 	for i, f := range files {
 		s.files[f] = results[i]
+		if cache != nil && cache.earlier[i] != nil {
+			if s.earlier == nil {
+				s.earlier = make(map[string]*Page)
+			}
+			s.earlier[f] = cache.earlier[i]
+		}
 	}
 	return s, s.index(), nil
 }
@@ -229,6 +243,7 @@ func (s *Site) parseFiles(ctx context.Context, files []string, stamps []fileStam
 			results[i] = s.parse(files[i], src)
 			if cache != nil {
 				cache.store(i, files[i], src, results[i])
+				cache.keepEarlier(s, i, files[i])
 			}
 		}
 		// After store, which encodes the Doc's source.
@@ -255,7 +270,7 @@ func (s *Site) parse(file string, src []byte) parsed {
 	if s.compact {
 		compact(a)
 	}
-	return parsed{page: &Page{Article: a, URL: articleURL(a.Path, a.Lang)}, diags: diags, keys: findKeys(file, src, a.BodyLine)}
+	return parsed{page: &Page{Article: a, URL: articleURL(a.Path, a.Lang), fileSum: sha256.Sum256(src)}, diags: diags, keys: findKeys(file, src, a.BodyLine)}
 }
 
 // index builds the site's pages and indexes from s.files, in file order, and

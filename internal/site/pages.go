@@ -223,9 +223,8 @@ func (s *Site) writeList(w output, tpl *render.Templates, view *render.Site, lp 
 }
 
 // writeLists writes the home, language, tag, code, search and 404 pages.
-func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site) error {
+func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site, sums summaryList) error {
 	first := s.Config.Languages[0].Code
-	sums := s.summaries()
 	recent := sums.of(s.Articles, s.Config.Feed)
 	var tagNames []string
 	display := make(map[string]string) // slug → the first spelling met, by URL order

@@ -184,6 +184,9 @@ type parseCache struct {
 	// This load's entries, by index into the files it loads.
 	entries  []cacheEntry // a nil blob for a file that is not cached
 	restored atomic.Int64
+	// earlier holds, by index, the page the cache held for a file that
+	// the load parsed because it changed (see keepEarlier).
+	earlier []*Page
 }
 
 // cacheEntry is one file's entry in the parse cache.
@@ -222,7 +225,7 @@ func (s *Site) openParseCache(name string, files int) *parseCache {
 	if ok {
 		exe = &buildCache{Exe: prev.exe, ExeSum: prev.exeSum}
 	}
-	c := &parseCache{name: name, entries: make([]cacheEntry, files)}
+	c := &parseCache{name: name, entries: make([]cacheEntry, files), earlier: make([]*Page, files)}
 	if c.exe, c.exeSum, err = executableSum(exe); err != nil {
 		return nil
 	}
@@ -303,9 +306,28 @@ func (c *parseCache) use(s *Site, i int, name string, src []byte, e cacheEntry) 
 	if !ok {
 		return parsed{}, false
 	}
+	if p.page != nil {
+		p.page.fileSum = e.sum
+	}
 	c.entries[i] = e
 	c.restored.Add(1)
 	return p, true
+}
+
+// keepEarlier keeps the page the cache holds for file i, name, which the
+// load is parsing again because its content changed: most likely the
+// version the last build indexed for search, which lets that build's
+// search update tell which of the article's terms did change (see
+// search.Hashed.Update, which checks that it is that version). It may
+// be called from many goroutines at once, for different i.
+func (c *parseCache) keepEarlier(s *Site, i int, name string) {
+	e, ok := c.old[name]
+	if !ok || entryCRC(e.blob, e.stamp) != e.crc {
+		return
+	}
+	if p, ok := s.decodeParsed(name, nil, e.blob); ok {
+		c.earlier[i] = p.page
+	}
 }
 
 // store records what parsing file i, name, with content src gave, for the

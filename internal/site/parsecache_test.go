@@ -167,6 +167,13 @@ func TestParseCache(t *testing.T) {
 		}, -1, false},
 		{"nothing at the end", func(*testing.T, string, string) {}, 0, true},
 	}
+	// The file of each step whose earlier version the cached load must
+	// keep (Site.earlier): a file parsed again because it changed, whose
+	// entry in the cache is sound. None for any other step.
+	earlier := map[string]string{
+		"one article's body": "content/ja/time.md",
+		"frontmatter error":  "content/ja/kms.md",
+	}
 	// With every stamp recorded however recent (stampsAll), the files a step
 	// did not touch are restored without being read; the steps that
 	// edit a file change its size too, so that an edit within the
@@ -183,6 +190,7 @@ func TestParseCache(t *testing.T) {
 			root := t.TempDir()
 			writeSite(t, root, parseCacheSite())
 			cache := filepath.Join(root, ".kbgen", "parse-cache")
+			var last *Site // loaded without the cache at the step before
 			for _, st := range steps {
 				t.Run(st.name, func(t *testing.T) {
 					st.change(t, root, cache)
@@ -213,6 +221,24 @@ func TestParseCache(t *testing.T) {
 						t.Errorf("a load without the cache restored %d files", ls.Restored)
 					}
 					compareSites(t, got, gotDiags, want, wantDiags)
+					var kept []string
+					for f, p := range got.earlier {
+						kept = append(kept, f)
+						if was := last.Page(f); was == nil || p.Title != was.Title || p.Doc.Text != was.Doc.Text || p.URL != was.URL {
+							t.Errorf("the earlier version of %s kept is not the one loaded before", f)
+						}
+					}
+					var wantKept []string
+					if f := earlier[st.name]; f != "" {
+						wantKept = []string{f}
+					}
+					if !slices.Equal(kept, wantKept) {
+						t.Errorf("earlier versions kept of %q, want %q", kept, wantKept)
+					}
+					if want.earlier != nil {
+						t.Errorf("a load without the cache kept earlier versions of %d files", len(want.earlier))
+					}
+					last = want
 
 					// The cache file holds the site's files, no more.
 					fi, err := os.Stat(cache)
