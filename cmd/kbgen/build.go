@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kbgen/kbgen/internal/diag"
+	"github.com/kbgen/kbgen/internal/search"
 	"github.com/kbgen/kbgen/internal/site"
 )
 
@@ -172,12 +173,16 @@ Examples:
 			}
 			sf.noCache = noCache
 			cache := filepath.Join(sf.root, cacheFile)
+			index := filepath.Join(sf.root, indexDir)
 			var spare *site.SpareList
+			var opened *search.Opened
 			if noCache {
 				cache = ""
 			} else {
-				// Listed while the site loads, rather than after.
+				// Read while the site loads, rather than after.
 				spare = site.ListSpare(cache)
+				opened = search.OpenAhead(index)
+				defer opened.Close() // if the build does not take it
 			}
 			s, diags, err := sf.load(ctx, stderr, "text")
 			if err != nil {
@@ -194,7 +199,8 @@ Examples:
 				Out:       out,
 				Cache:     cache,
 				Spare:     spare,
-				IndexDir:  filepath.Join(sf.root, indexDir),
+				Index:     opened,
+				IndexDir:  index,
 				Generator: "kbgen " + version(),
 				Progress:  progressFunc(sf.progress),
 			})

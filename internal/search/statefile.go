@@ -330,7 +330,13 @@ func (ix *Index) loadExportState() *exportState {
 	if ix.path == "" {
 		return nil
 	}
-	data, err := os.ReadFile(statePath(ix.path))
+	return readExportState(ix.path)
+}
+
+// readExportState reads the state of the last export of the index in
+// dir, or returns nil.
+func readExportState(dir string) *exportState {
+	data, err := os.ReadFile(statePath(dir))
 	if err != nil {
 		return nil
 	}

@@ -36,10 +36,14 @@ type BuildOptions struct {
 	// every file is made and written afresh, and no cache file is
 	// written.
 	Cache string
-	// Spare, if set, is the listing of the cache's spare that ListSpare
-	// started before the site was loaded, which the build takes if it
-	// still describes the spare; nil: the build lists the spare itself.
+	// Spare, if set, is the listing of the cache's spare and the cache
+	// file that ListSpare started reading before the site was loaded,
+	// which the build takes if they still describe the spare and Cache;
+	// nil: the build reads them itself.
 	Spare *SpareList
+	// Index, if set, is the search index in IndexDir opened while the
+	// site loaded (search.OpenAhead), which the build takes or closes.
+	Index *search.Opened
 	// Progress, if set, is told how far the build is: stage "indexed"
 	// (0 when the search index build starts, all articles when it is
 	// done) or "rendered", done of total articles. It is called from several
@@ -85,7 +89,8 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		return st, fmt.Errorf("create output directory: %w", err)
 	}
 	removeStale(out) // what builds killed mid-way left beside out
-	w := &writer{surveyed: make(chan struct{})}
+	w := &writer{surveyed: make(chan struct{}), opened: opts.Index}
+	defer opts.Index.Close() // unless the search update took it
 	defer func() {
 		if w.indexClosed != nil {
 			<-w.indexClosed
@@ -97,7 +102,11 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 	// Without a readable executable there is nothing to key the cache
 	// by, and the build goes on without one.
 	if opts.Cache != "" {
-		prev = readCache(opts.Cache, out)
+		if l := opts.Spare; l != nil && l.cache == opts.Cache {
+			prev = l.readCache(out)
+		} else {
+			prev = readCache(opts.Cache, out)
+		}
 		if exe, exeSum, err = executableSum(prev); err == nil {
 			if w.salt, err = s.cacheSalt(exeSum); err != nil {
 				return st, fmt.Errorf("build cache: %w", err)
@@ -394,7 +403,7 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 	var ix *search.Index
 	var err error
 	if w.next != nil {
-		ix, err = docs.Update(ctx, indexDir, s.earlierDocs())
+		ix, err = docs.Update(ctx, indexDir, search.UpdateOptions{Earlier: s.earlierDocs(), Opened: w.opened})
 	} else {
 		ix, err = search.Build(indexDir, docs.Docs())
 	}
@@ -485,10 +494,11 @@ type writer struct {
 	// survey.
 	spare   map[string]cachedFile
 	present map[string]bool
-	salt    cacheKey // hashed into every page key
-	search  string   // version of the search export written
-	lists   cacheKey // what the list pages depend on (listsDep); set before they are written
-	dirs    sync.Map // directories created: string → true
+	salt    cacheKey       // hashed into every page key
+	search  string         // version of the search export written
+	opened  *search.Opened // the search index opened ahead, or nil
+	lists   cacheKey       // what the list pages depend on (listsDep); set before they are written
+	dirs    sync.Map       // directories created: string → true
 	// deps holds what each article page depends on (articleDep), by
 	// name: string → cacheKey, recorded with the file however it is
 	// made or reused.
