@@ -165,11 +165,13 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		// as it goes: the next build's spare. An error in either step
 		// leaves less to reuse, never a wrong file (see cache.go).
 		var kept map[string]cachedFile
+		var keptRaw []byte
 		if prev != nil && os.RemoveAll(spare) == nil && os.Rename(tmp, spare) == nil {
-			kept = prev.Files
+			kept, keptRaw = prev.Files, prev.filesRaw
 		}
 		_ = writeCache(opts.Cache, &buildCache{
-			Format: cacheFormat, Out: out, Exe: exe, ExeSum: exeSum, Search: w.search, Lists: w.lists, Files: w.next, Spare: kept,
+			Format: cacheFormat, Out: out, Exe: exe, ExeSum: exeSum, Search: w.search, Lists: w.lists,
+			Files: w.next, Spare: kept, spareRaw: keptRaw,
 		})
 	}
 	st.Stages = append(st.Stages, Stage{"publish", time.Since(start)})

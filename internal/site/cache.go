@@ -112,6 +112,12 @@ type buildCache struct {
 	// Dep, depend on (listsDep).
 	Lists cacheKey
 	Files map[string]cachedFile
+	// filesRaw is Files as decodeCache read it, encoded; spareRaw, if
+	// set, is what encodeCache writes for Spare instead of encoding it:
+	// a build's Spare is the Files of the build before, which is written
+	// again byte for byte (encoding 38,000 files took 0.06 s of CPU at
+	// the end of a build at 10,000 articles).
+	filesRaw, spareRaw []byte
 	// Spare describes the spare, the site Files replaced, kept beside the
 	// cache file for the next build to bring up to date; nil if there is
 	// none.
@@ -168,7 +174,11 @@ func encodeCache(c *buildCache) []byte {
 	e.bytes([]byte(c.Search))
 	e.buf = append(e.buf, c.Lists[:]...)
 	e.files(c.Files)
-	e.files(c.Spare)
+	if c.spareRaw != nil {
+		e.buf = append(e.buf, c.spareRaw...)
+	} else {
+		e.files(c.Spare)
+	}
 	return e.buf
 }
 
@@ -212,7 +222,9 @@ func decodeCache(data []byte) (*buildCache, bool) {
 	copy(c.ExeSum[:], d.next(len(c.ExeSum)))
 	c.Search = string(d.bytes())
 	copy(c.Lists[:], d.next(len(c.Lists)))
+	files := d.buf
 	c.Files = d.files()
+	c.filesRaw = files[:len(files)-len(d.buf)]
 	c.Spare = d.files()
 	if d.bad || len(d.buf) != 0 {
 		return nil, false
@@ -995,15 +1007,26 @@ func (s *Site) articleDep(deps cacheKey, p *Page) cacheKey {
 // listsDep hashes what the list pages (home, languages, tags, codes, and
 // the search and 404 pages) are made from, given deps (pageDeps): the
 // summary of every published article, in URL order, which holds all
-// that they show of an article. It returns the zero key if a summary
-// cannot be hashed.
+// that they show of an article. The summaries are hashed one by one in
+// parallel (10,000 took 0.12 s of CPU on one core), then their hashes
+// together. It returns the zero key if a summary cannot be hashed.
 func (s *Site) listsDep(deps cacheKey, sums summaryList) cacheKey {
-	b := append([]byte(nil), deps[:]...)
-	for _, p := range s.Articles {
-		var err error
-		if b, err = appendValue(b, reflect.ValueOf(sums[p]), 0); err != nil {
+	each := make([]cacheKey, len(s.Articles))
+	parallel(len(s.Articles), func(i int) {
+		bp := keyBuffers.Get().(*[]byte)
+		defer keyBuffers.Put(bp)
+		b, err := appendValue((*bp)[:0], reflect.ValueOf(sums[s.Articles[i]]), 0)
+		*bp = b
+		if err == nil {
+			each[i] = sha256.Sum256(b)
+		}
+	})
+	b := append(make([]byte, 0, len(deps)+len(each)*len(deps)), deps[:]...)
+	for _, k := range each {
+		if k == (cacheKey{}) {
 			return cacheKey{}
 		}
+		b = append(b, k[:]...)
 	}
 	return sha256.Sum256(b)
 }

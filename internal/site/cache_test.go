@@ -654,10 +654,13 @@ func tamperSearch(t *testing.T, dir, name string) {
 func TestCacheFile(t *testing.T) {
 	c := &buildCache{Format: cacheFormat, Out: "/srv/kb/public", Search: "0123456789abcdef",
 		Exe: cachedFile{Size: 1 << 25, MTime: -1, Inode: 42}, Files: map[string]cachedFile{}}
-	c.ExeSum[0] = 7
+	c.ExeSum[0], c.Lists[3] = 7, 9
 	for i := range 300 {
 		f := cachedFile{Size: int64(i), MTime: 1_700_000_000_000_000_000 + int64(i), Inode: uint64(i) << 40}
 		f.Key[i%32], f.Sum[31-i%32] = byte(i), byte(i+1)
+		if i%3 == 0 {
+			f.Dep[i%32] = byte(i + 2)
+		}
 		c.Files[fmt.Sprintf("ja/a%03d/index.html", i)] = f
 	}
 	for _, spare := range []map[string]cachedFile{nil, {"index.html": {Size: 3}}} {
@@ -667,8 +670,27 @@ func TestCacheFile(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := readCache(name, c.Out)
+		if got == nil || got.filesRaw == nil {
+			t.Fatalf("spare %v: the cache written was not read whole", spare != nil)
+		}
+		raw := got.filesRaw
+		got.filesRaw = nil
 		if !reflect.DeepEqual(got, c) {
 			t.Errorf("spare %v: the cache read differs from the one written", spare != nil)
+		}
+		// The next build's cache, whose spare is these files, written
+		// again as they were read.
+		next := *c
+		next.Files, next.Spare, next.spareRaw = spare, c.Files, raw
+		if err := writeCache(name, &next); err != nil {
+			t.Fatal(err)
+		}
+		got = readCache(name, c.Out)
+		if got == nil || !reflect.DeepEqual(got.Spare, c.Files) || !reflect.DeepEqual(got.Files, spare) {
+			t.Errorf("spare %v: the files written again as read are not the spare read", spare != nil)
+		}
+		if err := writeCache(name, c); err != nil {
+			t.Fatal(err)
 		}
 		if readCache(name, "/srv/other") != nil {
 			t.Errorf("a cache of another output directory was read")
