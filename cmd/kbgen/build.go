@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/kbgen/kbgen/internal/diag"
-	"github.com/kbgen/kbgen/internal/search"
 	"github.com/kbgen/kbgen/internal/site"
 )
 
@@ -173,16 +172,12 @@ Examples:
 			}
 			sf.noCache = noCache
 			cache := filepath.Join(sf.root, cacheFile)
-			index := filepath.Join(sf.root, indexDir)
 			var spare *site.SpareList
-			var opened *search.Opened
 			if noCache {
 				cache = ""
 			} else {
 				// Read while the site loads, rather than after.
 				spare = site.ListSpare(cache)
-				opened = search.OpenAhead(index)
-				defer opened.Close() // if the build does not take it
 			}
 			s, diags, err := sf.load(ctx, stderr, "text")
 			if err != nil {
@@ -199,8 +194,7 @@ Examples:
 				Out:       out,
 				Cache:     cache,
 				Spare:     spare,
-				Index:     opened,
-				IndexDir:  index,
+				IndexDir:  filepath.Join(sf.root, indexDir),
 				Generator: "kbgen " + version(),
 				Progress:  progressFunc(sf.progress),
 			})

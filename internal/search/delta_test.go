@@ -125,7 +125,7 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, mode deltaMode
 		case ix != nil:
 			err = ix.Update(ctx, docs)
 		case mode.earlier:
-			ix, err = Hash(docs).Update(ctx, indexDir, UpdateOptions{Earlier: before})
+			ix, err = Hash(docs).Update(ctx, indexDir, before)
 		default:
 			ix, err = Update(ctx, indexDir, docs)
 		}

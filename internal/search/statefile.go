@@ -330,13 +330,7 @@ func (ix *Index) loadExportState() *exportState {
 	if ix.path == "" {
 		return nil
 	}
-	return readExportState(ix.path)
-}
-
-// readExportState reads the state of the last export of the index in
-// dir, or returns nil.
-func readExportState(dir string) *exportState {
-	data, err := os.ReadFile(statePath(dir))
+	data, err := os.ReadFile(statePath(ix.path))
 	if err != nil {
 		return nil
 	}

@@ -41,7 +41,7 @@ var docsKey = []byte("kbgen:docs")
 // also what cancelling ctx leaves: Update stops between batches of
 // documents, or after the last batch or the merge, with ctx's error.
 func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
-	return update(ctx, dir, docs, nil, UpdateOptions{})
+	return update(ctx, dir, docs, nil, nil)
 }
 
 // Hashed is documents with the hash of each (see Doc.sum), made once: a
@@ -65,32 +65,25 @@ func (h *Hashed) Docs() []Doc { return h.docs }
 // Version is the package's Version of the documents.
 func (h *Hashed) Version() string { return docsVersion(h.sums) }
 
-// UpdateOptions is what the caller of Hashed.Update may know besides the
-// documents.
-type UpdateOptions struct {
-	// Earlier is what the caller knows of the documents as the index was
-	// last given them: a build knows the earlier version of an article
-	// it parses again from its parse cache. With the earlier version of
-	// every document the update replaces, the export after it makes
-	// again only the shards whose postings changed, as a dev server's
-	// does (see Index.before and narrow). At 10,000 generated articles, a
-	// one-line edit left 1,183 shards to read, patch and compare without
-	// it, of which 38 changed. A document of Earlier is taken only if its
-	// hash is the one the index recorded for its ID, so a stale or wrong
-	// one costs time, never output.
-	Earlier []Doc
-	// Opened, if not nil, is the index opened ahead (OpenAhead): the
-	// update takes it if it is of the update's directory.
-	Opened *Opened
-}
-
 // Update is the package's Update of the documents, with their hashes.
-func (h *Hashed) Update(ctx context.Context, dir string, opts UpdateOptions) (*Index, error) {
-	return update(ctx, dir, h.docs, h.sums, opts)
+//
+// earlier, which may be nil, is what the caller knows of the documents
+// as the index was last given them: a build knows the earlier version of
+// an article it parses again from its parse cache. With the earlier
+// version of every document the update replaces, the export after it
+// makes again only the shards whose postings changed, as a dev server's
+// does (see Index.before and narrow). At 10,000 generated articles, a
+// one-line edit left 1,183 shards to read, patch and compare without it,
+// of which 38 changed. A document of earlier is taken only if its hash
+// is the one the index recorded for its ID, so a stale or wrong one
+// costs time, never output.
+func (h *Hashed) Update(ctx context.Context, dir string, earlier []Doc) (*Index, error) {
+	return update(ctx, dir, h.docs, h.sums, earlier)
 }
 
-// update is Update with the documents' hashes, or nil to hash them here.
-func update(ctx context.Context, dir string, docs []Doc, sums map[string][sha256.Size]byte, opts UpdateOptions) (*Index, error) {
+// update is Update with the documents' hashes, or nil to hash them here,
+// and the earlier versions of some, or nil.
+func update(ctx context.Context, dir string, docs []Doc, sums map[string][sha256.Size]byte, earlier []Doc) (*Index, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -103,17 +96,14 @@ func update(ctx context.Context, dir string, docs []Doc, sums map[string][sha256
 	if sums == nil {
 		sums = docSumsOf(docs)
 	}
-	ix, old, ok := opts.Opened.take(dir)
-	if !ok {
-		var err error
-		if ix, old, err = openForUpdate(dir); err != nil {
-			return buildWithSums(ctx, dir, docs, sums)
-		}
+	ix, old, err := openForUpdate(dir)
+	if err != nil {
+		return buildWithSums(ctx, dir, docs, sums)
 	}
 	ix.sums = old
 	// The index was last given these, as far as the caller knows: what
 	// priors looks a replaced document up in, checking its hash.
-	ix.last = opts.Earlier
+	ix.last = earlier
 	if err := ix.update(ctx, docs, sums); err != nil {
 		return nil, err
 	}

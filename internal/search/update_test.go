@@ -389,7 +389,7 @@ func TestHashed(t *testing.T) {
 			if err := ix.Close(); err != nil {
 				t.Fatal(err)
 			}
-			ix, err = h.Update(ctx, dir, UpdateOptions{Earlier: tc.earlier})
+			ix, err = h.Update(ctx, dir, tc.earlier)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -404,83 +404,4 @@ func TestHashed(t *testing.T) {
 			}
 		})
 	}
-}
-
-// TestOpenAhead checks that an update takes the index opened ahead of it,
-// with its last export's state, and gives what an update that opens it
-// does; that an update of another directory leaves it, for Close to
-// close; and that one opened ahead of an index that does not exist yet
-// costs nothing but a build from scratch.
-func TestOpenAhead(t *testing.T) {
-	ctx := context.Background()
-	before := syntheticDocs(40, 3)
-	after := slices.Clone(before)
-	after[7].Body += " 先に開いた索引"
-	root := t.TempDir()
-	dir := filepath.Join(root, "index")
-
-	o := OpenAhead(dir) // nothing there yet
-	ix, err := Hash(before).Update(ctx, dir, UpdateOptions{Opened: o})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.err == nil {
-		t.Error("opened an index that did not exist")
-	}
-	// An export with a Reuse, as kbgen build's, leaves a state for the
-	// next update to start from.
-	noReuse := func(string, Sum, string) bool { return false }
-	if _, err := ix.ExportAs(filepath.Join(root, "search"), "v1", "", noReuse); err != nil {
-		t.Fatal(err)
-	}
-	if err := ix.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := o.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	o = OpenAhead(dir)
-	defer o.Close()
-	if _, err := Hash(after).Update(ctx, filepath.Join(root, "other"), UpdateOptions{Opened: o}); err != nil {
-		t.Fatal(err)
-	}
-	if o.taken {
-		t.Fatal("an update of another directory took the index opened ahead")
-	}
-	<-o.done
-	if o.err != nil || o.ix.prev == nil {
-		t.Fatalf("OpenAhead did not open the index with its export state: %v", o.err)
-	}
-	ix, err = Hash(after).Update(ctx, dir, UpdateOptions{Opened: o})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !o.taken || ix != o.ix {
-		t.Fatal("the update did not take the index opened ahead")
-	}
-	if !ix.lastDFs {
-		t.Error("the update did not start from the export state")
-	}
-	got := exportTree(t, ix)
-	if err := ix.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if d := treeDifference(got, cleanExport(t, after)); d != "" {
-		t.Errorf("export after an update of the index opened ahead differs from a clean build's: %s", d)
-	}
-	if err := o.Close(); err != nil {
-		t.Errorf("Close after the update took the index: %v", err)
-	}
-
-	// Not taken: Close closes it, and the index opens again.
-	o = OpenAhead(dir)
-	if err := o.Close(); err != nil {
-		t.Fatal(err)
-	}
-	ix, err = Open(dir)
-	if err != nil {
-		t.Fatalf("Open after Close of an index opened ahead: %v", err)
-	}
-	ix.Close()
 }

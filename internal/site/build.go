@@ -41,9 +41,6 @@ type BuildOptions struct {
 	// which the build takes if they still describe the spare and Cache;
 	// nil: the build reads them itself.
 	Spare *SpareList
-	// Index, if set, is the search index in IndexDir opened while the
-	// site loaded (search.OpenAhead), which the build takes or closes.
-	Index *search.Opened
 	// Progress, if set, is told how far the build is: stage "indexed"
 	// (0 when the search index build starts, all articles when it is
 	// done) or "rendered", done of total articles. It is called from several
@@ -89,8 +86,7 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		return st, fmt.Errorf("create output directory: %w", err)
 	}
 	removeStale(out) // what builds killed mid-way left beside out
-	w := &writer{surveyed: make(chan struct{}), opened: opts.Index}
-	defer opts.Index.Close() // unless the search update took it
+	w := &writer{surveyed: make(chan struct{})}
 	defer func() {
 		if w.indexClosed != nil {
 			<-w.indexClosed
@@ -405,7 +401,7 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 	var ix *search.Index
 	var err error
 	if w.next != nil {
-		ix, err = docs.Update(ctx, indexDir, search.UpdateOptions{Earlier: s.earlierDocs(), Opened: w.opened})
+		ix, err = docs.Update(ctx, indexDir, s.earlierDocs())
 	} else {
 		ix, err = search.Build(indexDir, docs.Docs())
 	}
@@ -496,11 +492,10 @@ type writer struct {
 	// survey.
 	spare   map[string]cachedFile
 	present map[string]bool
-	salt    cacheKey       // hashed into every page key
-	search  string         // version of the search export written
-	opened  *search.Opened // the search index opened ahead, or nil
-	lists   cacheKey       // what the list pages depend on (listsDep); set before they are written
-	dirs    sync.Map       // directories created: string → true
+	salt    cacheKey // hashed into every page key
+	search  string   // version of the search export written
+	lists   cacheKey // what the list pages depend on (listsDep); set before they are written
+	dirs    sync.Map // directories created: string → true
 	// deps holds what each article page depends on (articleDep), by
 	// name: string → cacheKey, recorded with the file however it is
 	// made or reused.

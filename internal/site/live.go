@@ -254,7 +254,7 @@ type SearchIndex struct {
 // edit took 1.3-1.9 s and building it afresh, 21 s.
 func (s *Site) UpdateSearch(ctx context.Context, dir string) (*SearchIndex, error) {
 	docs := search.Hash(s.searchDocs())
-	ix, err := docs.Update(ctx, dir, search.UpdateOptions{})
+	ix, err := docs.Update(ctx, dir, nil)
 	if err != nil {
 		return nil, err
 	}
