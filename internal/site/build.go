@@ -161,13 +161,16 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		// as it goes: the next build's spare. An error in either step
 		// leaves less to reuse, never a wrong file (see cache.go).
 		var kept map[string]cachedFile
-		var keptRaw []byte
+		var keptDirs map[string]dirMTime
+		var keptRaw, keptDirsRaw []byte
 		if prev != nil && os.RemoveAll(spare) == nil && os.Rename(tmp, spare) == nil {
 			kept, keptRaw = prev.Files, prev.filesRaw
+			keptDirs, keptDirsRaw = prev.Dirs, prev.dirsRaw
 		}
 		_ = writeCache(opts.Cache, &buildCache{
 			Format: cacheFormat, Out: out, Exe: exe, ExeSum: exeSum, Search: w.search, Lists: w.lists,
 			Files: w.next, Spare: kept, spareRaw: keptRaw,
+			Dirs: w.seen, dirsRaw: w.seenRaw, SpareDirs: keptDirs, spareDirsRaw: keptDirsRaw,
 		})
 	}
 	st.Stages = append(st.Stages, Stage{"publish", time.Since(start)})
@@ -492,10 +495,12 @@ type writer struct {
 	// survey.
 	spare   map[string]cachedFile
 	present map[string]bool
-	salt    cacheKey // hashed into every page key
-	search  string   // version of the search export written
-	lists   cacheKey // what the list pages depend on (listsDep); set before they are written
-	dirs    sync.Map // directories created: string → true
+	seen    map[string]dirMTime // the spare's directories' stamps, as its listing saw them (see knownTree)
+	seenRaw []byte              // seen encoded (encodeDirs)
+	salt    cacheKey            // hashed into every page key
+	search  string              // version of the search export written
+	lists   cacheKey            // what the list pages depend on (listsDep); set before they are written
+	dirs    sync.Map            // directories created: string → true
 	// deps holds what each article page depends on (articleDep), by
 	// name: string → cacheKey, recorded with the file however it is
 	// made or reused.

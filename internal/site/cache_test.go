@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -655,6 +656,7 @@ func TestCacheFile(t *testing.T) {
 	c := &buildCache{Format: cacheFormat, Out: "/srv/kb/public", Search: "0123456789abcdef",
 		Exe: cachedFile{Size: 1 << 25, MTime: -1, Inode: 42}, Files: map[string]cachedFile{}}
 	c.ExeSum[0], c.Lists[3] = 7, 9
+	c.Dirs = map[string]dirMTime{"ja": {MTime: 1_700_000_000_000_000_001, Inode: 5}, "ja/a001": {MTime: -3, Inode: 1 << 50}}
 	for i := range 300 {
 		f := cachedFile{Size: int64(i), MTime: 1_700_000_000_000_000_000 + int64(i), Inode: uint64(i) << 40}
 		f.Key[i%32], f.Sum[31-i%32] = byte(i), byte(i+1)
@@ -673,8 +675,8 @@ func TestCacheFile(t *testing.T) {
 		if got == nil || got.filesRaw == nil {
 			t.Fatalf("spare %v: the cache written was not read whole", spare != nil)
 		}
-		raw := got.filesRaw
-		got.filesRaw = nil
+		raw, dirsRaw := got.filesRaw, got.dirsRaw
+		got.filesRaw, got.dirsRaw = nil, nil
 		if !reflect.DeepEqual(got, c) {
 			t.Errorf("spare %v: the cache read differs from the one written", spare != nil)
 		}
@@ -682,12 +684,14 @@ func TestCacheFile(t *testing.T) {
 		// again as they were read.
 		next := *c
 		next.Files, next.Spare, next.spareRaw = spare, c.Files, raw
+		next.Dirs, next.SpareDirs, next.spareDirsRaw = nil, c.Dirs, dirsRaw
 		if err := writeCache(name, &next); err != nil {
 			t.Fatal(err)
 		}
 		got = readCache(name, c.Out)
-		if got == nil || !reflect.DeepEqual(got.Spare, c.Files) || !reflect.DeepEqual(got.Files, spare) {
-			t.Errorf("spare %v: the files written again as read are not the spare read", spare != nil)
+		if got == nil || !reflect.DeepEqual(got.Spare, c.Files) || !reflect.DeepEqual(got.Files, spare) ||
+			!reflect.DeepEqual(got.SpareDirs, c.Dirs) || got.Dirs != nil {
+			t.Errorf("spare %v: the files and directories written again as read are not the spare's read", spare != nil)
 		}
 		if err := writeCache(name, c); err != nil {
 			t.Fatal(err)
@@ -705,5 +709,69 @@ func TestCacheFile(t *testing.T) {
 		if readCache(name, c.Out) != nil {
 			t.Errorf("a truncated cache was read")
 		}
+	}
+}
+
+// TestListSpareStamps checks that the listing of the spare made while the
+// site loads reads only the directories whose stamps changed since the
+// cache file recorded them, that the builds are still those of a clean
+// build, and that a file added to the published site after its build is
+// still found and not published again.
+func TestListSpareStamps(t *testing.T) {
+	dirSettle = 100 * time.Millisecond
+	t.Cleanup(func() { dirSettle = stampSettle })
+	var mu sync.Mutex
+	var read []string
+	testHookReadDir = func(rel string) {
+		mu.Lock()
+		read = append(read, rel)
+		mu.Unlock()
+	}
+	t.Cleanup(func() { testHookReadDir = nil })
+
+	dir := t.TempDir()
+	out, cache, index := filepath.Join(dir, "public"), filepath.Join(dir, "cache"), filepath.Join(dir, "index")
+	fsys := testSite()
+	check := func(step string) {
+		t.Helper()
+		clean := filepath.Join(t.TempDir(), "clean")
+		build(t, fsys, clean)
+		if got, want := hashTree(t, out), hashTree(t, clean); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: build with the cache differs from a clean build:\n%s", step, treeDiff(got, want))
+		}
+	}
+	for i := range 7 {
+		time.Sleep(2 * dirSettle) // the directories of the builds before settle
+		read = nil
+		edit(fsys, "content/ja/time.md", "よくある原因の本文", fmt.Sprintf("よくある原因の本文%d", i))
+		buildListed(t, fsys, out, cache, index, true)
+		check(fmt.Sprintf("build %d", i+1))
+		if i >= 4 {
+			// Read: the root, always; the directories the builds since
+			// changed (the edited article's, ja/ for the stray file,
+			// search/); the search export's, renamed by every build;
+			// and nothing else.
+			for _, rel := range read {
+				if rel != "." && rel != "ja" && rel != "ja/time" && rel != "search" && !strings.HasPrefix(rel, "search/") {
+					t.Errorf("build %d: the listing read %s, which no build changed", i+1, rel)
+				}
+			}
+			if len(read) == 0 {
+				t.Errorf("build %d: the listing read no directory", i+1)
+			}
+		}
+		if i == 4 {
+			// In the spare two builds later, in a directory whose
+			// stamp the cache file has from before.
+			if err := os.WriteFile(filepath.Join(out, "ja", "stray.html"), []byte("stray"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "ja", "stray.html")); err == nil {
+		t.Error("a file added to the published site was published again from the spare")
+	}
+	if !slices.Contains(read, "ja") {
+		t.Errorf("the listing did not read ja/, where a file was added: read %q", read)
 	}
 }

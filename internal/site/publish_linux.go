@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -111,24 +112,79 @@ func mapFile(name string) ([]byte, error) {
 // relative to its parent's descriptor, so that dir being renamed
 // meanwhile (as Build renames the spare, see ListSpare) does not disturb
 // the listing. Symbolic links are files.
-func listTreeAt(dir string) (fileStamp, []string, []string, error) {
+//
+// A directory below dir that known has with the stamp it has now is not
+// read: its entries are those known says it has (see knownTree). A
+// directory known has no subdirectories of is not even opened. The
+// stamps of the directories, as seen, go in seen, those that changed
+// before cutoff (Unix nanoseconds) only.
+func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string, []string, map[string]dirMTime, error) {
 	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC | unix.O_NOFOLLOW
 	fd, err := unix.Open(dir, flags, 0)
 	if err != nil {
-		return fileStamp{}, nil, nil, &fs.PathError{Op: "open", Path: dir, Err: err}
+		return fileStamp{}, nil, nil, nil, &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
 	root := os.NewFile(uintptr(fd), dir)
 	fi, err := root.Stat()
 	if err != nil {
 		root.Close()
-		return fileStamp{}, nil, nil, err
+		return fileStamp{}, nil, nil, nil, err
+	}
+	if known == nil {
+		known = &knownTree{}
 	}
 	var files, dirs []string
+	seen := make(map[string]dirMTime)
+	// see notes the stamp of the directory rel and reports whether it
+	// is the one known has: then its entries are known.
+	see := func(rel string, st *unix.Stat_t) bool {
+		ds := dirMTime{MTime: st.Mtim.Nano(), Inode: st.Ino}
+		if ds.MTime < cutoff {
+			seen[rel] = ds
+		}
+		want, ok := known.dirs[rel]
+		return ok && rel != "." && want == ds
+	}
+	// take adds the entries known has of the directory rel.
+	take := func(rel string) {
+		dirs = append(dirs, rel)
+		files = append(files, known.files[rel]...)
+	}
 	var list func(f *os.File, rel string) error
 	list = func(f *os.File, rel string) error {
 		defer f.Close()
 		fd := int(f.Fd())
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return &fs.PathError{Op: "stat", Path: rel, Err: err}
+		}
+		if see(rel, &st) {
+			take(rel)
+			for _, sub := range known.subdirs[rel] {
+				name := path.Join(rel, sub)
+				if len(known.subdirs[name]) == 0 {
+					// A leaf: its stamp says whether to read it.
+					var st unix.Stat_t
+					err := unix.Fstatat(fd, sub, &st, unix.AT_SYMLINK_NOFOLLOW)
+					if err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR && see(name, &st) {
+						take(name)
+						continue
+					}
+				}
+				sf, err := unix.Openat(fd, sub, flags, 0)
+				if err != nil {
+					return &fs.PathError{Op: "open", Path: name, Err: err}
+				}
+				if err := list(os.NewFile(uintptr(sf), name), name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		dirs = append(dirs, rel)
+		if testHookReadDir != nil {
+			testHookReadDir(rel)
+		}
 		ents, err := f.ReadDir(-1)
 		if err != nil {
 			return err
@@ -153,5 +209,5 @@ func listTreeAt(dir string) (fileStamp, []string, []string, error) {
 		return nil
 	}
 	err = list(root, ".")
-	return statStamp(fi), files, dirs, err
+	return statStamp(fi), files, dirs, seen, err
 }

@@ -47,6 +47,6 @@ func changeTime(fi fs.FileInfo) (int64, bool) { return 0, false }
 func mapFile(name string) ([]byte, error) { return os.ReadFile(name) }
 
 // listTreeAt fails here: Build lists the spare itself.
-func listTreeAt(dir string) (fileStamp, []string, []string, error) {
-	return fileStamp{}, nil, nil, errors.New("listing a directory by descriptors is not supported")
+func listTreeAt(dir string, _ *knownTree, _ int64) (fileStamp, []string, []string, map[string]dirMTime, error) {
+	return fileStamp{}, nil, nil, nil, errors.New("listing a directory by descriptors is not supported")
 }
