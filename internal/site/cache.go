@@ -251,12 +251,16 @@ func encodeCache(c *buildCache) []byte {
 	return e.buf
 }
 
-func (e *encoder) files(m map[string]cachedFile) {
+func (e *encoder) files(m map[string]cachedFile) { encodeMap(e, m, e.file) }
+
+// encodeMap encodes m, nil or not, as a count and each name followed by
+// what value encodes of its value.
+func encodeMap[V any](e *encoder, m map[string]V, value func(V)) {
 	e.count(len(m), m == nil)
-	for name, c := range m {
+	for name, v := range m {
 		e.uint(uint64(len(name)))
 		e.buf = append(e.buf, name...)
-		e.file(c)
+		value(v)
 	}
 }
 
@@ -268,13 +272,10 @@ func encodeDirs(m map[string]dirMTime) []byte {
 }
 
 func (e *encoder) dirs(m map[string]dirMTime) {
-	e.count(len(m), m == nil)
-	for name, d := range m {
-		e.uint(uint64(len(name)))
-		e.buf = append(e.buf, name...)
+	encodeMap(e, m, func(d dirMTime) {
 		e.int64(d.MTime)
 		e.uint(d.Inode)
-	}
+	})
 }
 
 func (e *encoder) file(c cachedFile) {
@@ -322,34 +323,28 @@ func decodeCache(data []byte) (*buildCache, bool) {
 	return c, true
 }
 
-func (d *decoder) files() map[string]cachedFile {
-	n, ok := d.slice()
-	if !ok {
-		return nil
-	}
-	// A file takes at least 68 bytes: a corrupt count must not size the
-	// map.
-	m := make(map[string]cachedFile, min(n, len(d.buf)/68))
-	for range n {
-		name := string(d.bytes())
-		m[name] = d.file()
-		if d.bad {
-			return nil
-		}
-	}
-	return m
+// files decodes what encoder.files encoded: a file takes at least 69
+// bytes.
+func (d *decoder) files() map[string]cachedFile { return decodeMap(d, 69, d.file) }
+
+// dirs decodes what encoder.dirs encoded: a directory takes at least 3
+// bytes.
+func (d *decoder) dirs() map[string]dirMTime {
+	return decodeMap(d, 3, func() dirMTime { return dirMTime{MTime: d.int64(), Inode: d.uint()} })
 }
 
-func (d *decoder) dirs() map[string]dirMTime {
+// decodeMap decodes what encodeMap encoded, each value with value, whose
+// entries take at least least bytes each: a corrupt count must not size
+// the map.
+func decodeMap[V any](d *decoder, least int, value func() V) map[string]V {
 	n, ok := d.slice()
 	if !ok {
 		return nil
 	}
-	// A directory takes at least 3 bytes.
-	m := make(map[string]dirMTime, min(n, len(d.buf)/3))
+	m := make(map[string]V, min(n, len(d.buf)/least))
 	for range n {
 		name := string(d.bytes())
-		m[name] = dirMTime{MTime: d.int64(), Inode: d.uint()}
+		m[name] = value()
 		if d.bad {
 			return nil
 		}
