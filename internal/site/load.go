@@ -235,12 +235,13 @@ func (s *Site) parseFiles(ctx context.Context, files []string, stamps []fileStam
 			errOnce.Do(func() { firstErr = err })
 			return
 		}
+		sum := cacheKey(sha256.Sum256(src)) // the parse cache's key and the page's fileSum
 		restored := false
 		if cache != nil {
-			results[i], restored = cache.restore(s, i, files[i], src, stamp.settled(cache.cutoff))
+			results[i], restored = cache.restore(s, i, files[i], src, sum, stamp.settled(cache.cutoff))
 		}
 		if !restored {
-			results[i] = s.parse(files[i], src)
+			results[i] = s.parse(files[i], src, sum)
 			if cache != nil {
 				cache.store(i, files[i], src, results[i])
 				cache.keepEarlier(s, i, files[i])
@@ -260,8 +261,9 @@ func (s *Site) parseFiles(ctx context.Context, files []string, stamps []fileStam
 	return results, nil
 }
 
-// parse parses and checks one article file and gives it its URL.
-func (s *Site) parse(file string, src []byte) parsed {
+// parse parses and checks one article file, whose content src has the
+// SHA-256 sum, and gives it its URL.
+func (s *Site) parse(file string, src []byte, sum cacheKey) parsed {
 	a, diags := article.Parse(file, src, s.opts)
 	if a == nil {
 		return parsed{diags: diags}
@@ -270,7 +272,7 @@ func (s *Site) parse(file string, src []byte) parsed {
 	if s.compact {
 		compact(a)
 	}
-	return parsed{page: &Page{Article: a, URL: articleURL(a.Path, a.Lang), fileSum: sha256.Sum256(src)}, diags: diags, keys: findKeys(file, src, a.BodyLine)}
+	return parsed{page: &Page{Article: a, URL: articleURL(a.Path, a.Lang), fileSum: sum}, diags: diags, keys: findKeys(file, src, a.BodyLine)}
 }
 
 // index builds the site's pages and indexes from s.files, in file order, and

@@ -278,13 +278,13 @@ func (c *parseCache) restoreStamped(s *Site, i int, name string, stamp fileStamp
 	return c.use(s, i, name, nil, e)
 }
 
-// restore returns what parsing file i, name, with content src gave, from
-// the cache, if the cache holds it under src's hash. It records the hash
-// and stamp (settled) for the cache file the load writes, and the entry if
-// it is used. It may be called from many goroutines at once, for
+// restore returns what parsing file i, name, with content src of hash sum
+// gave, from the cache, if the cache holds it under that hash. It records
+// the hash and stamp (settled) for the cache file the load writes, and the
+// entry if it is used. It may be called from many goroutines at once, for
 // different i.
-func (c *parseCache) restore(s *Site, i int, name string, src []byte, stamp fileStamp) (parsed, bool) {
-	c.entries[i].sum = sha256.Sum256(src)
+func (c *parseCache) restore(s *Site, i int, name string, src []byte, sum cacheKey, stamp fileStamp) (parsed, bool) {
+	c.entries[i].sum = sum
 	c.entries[i].stamp = stamp
 	e, ok := c.old[name]
 	if !ok || e.sum != c.entries[i].sum || entryCRC(e.blob, e.stamp) != e.crc {

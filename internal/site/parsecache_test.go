@@ -224,7 +224,11 @@ func TestParseCache(t *testing.T) {
 					var kept []string
 					for f, p := range got.earlier {
 						kept = append(kept, f)
-						if was := last.Page(f); was == nil || p.Title != was.Title || p.Doc.Text != was.Doc.Text || p.URL != was.URL {
+						var was *Page
+						if last != nil {
+							was = last.Page(f)
+						}
+						if was == nil || p.Title != was.Title || p.Doc.Text != was.Doc.Text || p.URL != was.URL {
 							t.Errorf("the earlier version of %s kept is not the one loaded before", f)
 						}
 					}

@@ -138,12 +138,15 @@ func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string
 	// see notes the stamp of the directory rel and reports whether it
 	// is the one known has: then its entries are known.
 	see := func(rel string, st *unix.Stat_t) bool {
+		if rel == "." {
+			return false // renamed with the spare: always read
+		}
 		ds := dirMTime{MTime: st.Mtim.Nano(), Inode: st.Ino}
 		if ds.MTime < cutoff {
 			seen[rel] = ds
 		}
 		want, ok := known.dirs[rel]
-		return ok && rel != "." && want == ds
+		return ok && want == ds
 	}
 	// take adds the entries known has of the directory rel.
 	take := func(rel string) {
