@@ -161,7 +161,13 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 	}
 	next := &exportState{Stats: ix.stats, IDs: ix.ids, Sums: docSums(ix.ids, ix.sums), Shards: prev.Shards,
 		Sizes: prev.Sizes, Buckets: slices.Clone(prev.Buckets), Cards: slices.Clone(prev.Cards), Lens: ix.lens}
-	e := ix.touched(prev, ix.sums, ix.split)
+	// What the update worked out from the same state, under the same
+	// split keys (sameStats), or else worked out now.
+	e := ix.edited
+	if e == nil || e.prev != prev {
+		e = ix.touched(prev, ix.sums, ix.split)
+	}
+	ix.edited = nil
 	if e == nil {
 		return nil, false, nil
 	}
@@ -415,12 +421,24 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 		}
 	}
 	slices.Sort(cands)
-	next.Terms = mergeTerms(prev.Terms, cands, alive)
+	if at, ok := termsAt(prev.Terms, cands, alive); ok && len(prev.Count) == len(prev.Terms) {
+		// No term came or went: the terms are the previous ones, and
+		// the counts too, but for those looked at again. On 170,000
+		// made-up terms, a few hundred looked at, merging the terms took
+		// 3.6 ms and counting along them 3.3 ms.
+		next.Terms = prev.Terms
+		next.Count = slices.Clone(prev.Count)
+		for k, t := range cands {
+			next.Count[at[k]] = count[t]
+		}
+	} else {
+		next.Terms = mergeTerms(prev.Terms, cands, alive)
+		next.Count = countAlong(next.Terms, prev.Terms, prev.Count, cands, count)
+	}
 	next.DF = dfAlong(next.Terms, ix.dfs)
 	if ix.dfs == nil && len(changed) == 0 {
 		next.DF = prev.DF // the same terms in the same documents
 	}
-	next.Count = countAlong(next.Terms, prev.Terms, prev.Count, count)
 	// The code buckets of the dirty keys, and the manifest's bitmap of
 	// the keys: the previous export's for the others. Listing every code
 	// to make the bitmap took 30 to 160 ms at 10,000 articles, while the
@@ -467,7 +485,7 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 	if err := ix.writeRest(r, w, &mf); err != nil {
 		return nil, false, err
 	}
-	next.setFiles(w.sums)
+	next.setFilesAlong(prev, w)
 	return next, true, nil
 }
 
@@ -497,19 +515,40 @@ func mergeTerms(terms, cands []string, alive map[string]bool) []string {
 	return out
 }
 
+// termsAt returns the positions in terms of cands, both sorted, and
+// reports whether mergeTerms would return terms itself: every candidate
+// is alive and in terms.
+func termsAt(terms, cands []string, alive map[string]bool) ([]int, bool) {
+	at := make([]int, len(cands))
+	for k, t := range cands {
+		i, found := slices.BinarySearch(terms, t)
+		if !found || !alive[t] {
+			return nil, false
+		}
+		at[k] = i
+	}
+	return at, true
+}
+
 // countAlong returns exportState.Count for terms, those of an export made
 // from the previous one's, whose terms and counts were prevTerms and
 // prevCount, all in byte order: count's for the terms looked at again,
-// the previous count for the others; nil if prevCount is not whole.
-func countAlong(terms, prevTerms []string, prevCount []uint32, count map[string]uint32) []uint32 {
+// looked, the previous count for the others; nil if prevCount is not
+// whole. Walking looked beside terms rather than looking every term up
+// in count took 3.3 ms instead of 5.6 ms on 170,000 made-up terms, a few
+// hundred looked at.
+func countAlong(terms, prevTerms []string, prevCount []uint32, looked []string, count map[string]uint32) []uint32 {
 	if len(prevCount) != len(prevTerms) {
 		return nil
 	}
 	out := make([]uint32, len(terms))
-	j := 0
+	j, k := 0, 0
 	for i, t := range terms {
-		if c, ok := count[t]; ok {
-			out[i] = c
+		for k < len(looked) && looked[k] < t {
+			k++
+		}
+		if k < len(looked) && looked[k] == t {
+			out[i] = count[t]
 			continue
 		}
 		for j < len(prevTerms) && prevTerms[j] < t {
@@ -549,6 +588,35 @@ func (st *exportState) setFiles(sums map[string]Sum) {
 	for _, name := range st.Files {
 		s := sums[name]
 		st.FileSum = append(st.FileSum, s[:]...)
+	}
+}
+
+// setFilesAlong sets st's files, those of a delta export w made from
+// prev's, as setFiles does: when they are prev's files, prev's list,
+// with the hashes of the files w made or replaced changed, rather than
+// every name sorted again (3 ms of a dev server's export after an edit
+// at 10,000 generated articles, 15,700 files). The files keep took over
+// have prev's hashes (see exportDelta's keep), and w's files are prev's
+// when there are as many and each file w made is one of prev's.
+func (st *exportState) setFilesAlong(prev *exportState, w *exportWriter) {
+	if len(w.sums) != len(prev.Files) {
+		st.setFiles(w.sums)
+		return
+	}
+	at := make([]int, len(w.made))
+	for k, name := range w.made {
+		i, ok := slices.BinarySearch(prev.Files, name)
+		if !ok {
+			st.setFiles(w.sums)
+			return
+		}
+		at[k] = i
+	}
+	st.Files = prev.Files
+	st.FileSum = slices.Clone(prev.FileSum)
+	for k, name := range w.made {
+		s := w.sums[name]
+		copy(st.FileSum[32*at[k]:], s[:])
 	}
 }
 
@@ -634,6 +702,7 @@ func (w *exportWriter) replace(name string, old Sum, data []byte) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.names = append(w.names, name)
+	w.made = append(w.made, name)
 	w.sums[name] = sum
 	switch {
 	case w.over != nil && sum == old:
@@ -714,6 +783,7 @@ func dfAlong(terms []string, dfs []termDF) []uint32 {
 // edit is what changed in the index since the state of an earlier
 // export (see touched).
 type edit struct {
+	prev  *exportState      // the state it is from
 	dirty [buckets]bool     // the buckets of the changed, added and removed documents' terms, before and after
 	fresh []string          // the changed and added documents' terms
 	after map[string][]byte // those documents' buckets, encoded, by ID
@@ -821,19 +891,20 @@ func (ix *Index) touched(prev *exportState, sums map[string][32]byte, split spli
 	if prev == nil || len(prev.Sums) != 32*len(prev.IDs) || len(prev.Buckets) != len(prev.IDs) {
 		return nil
 	}
-	e := &edit{after: make(map[string][]byte)}
+	e := &edit{prev: prev, after: make(map[string][]byte)}
 	mark := func(b []byte) {
 		for i := 0; i+1 < len(b); i += 2 {
 			e.dirty[binary.LittleEndian.Uint16(b[i:])] = true
 		}
 	}
-	before := make(map[string]int, len(prev.IDs))
 	var stale []int // removed or changed documents, by number in prev
+	gone := false
 	for n, id := range prev.IDs {
-		before[id] = n
-		if s, ok := sums[id]; !ok || !bytes.Equal(s[:], prev.Sums[32*n:32*n+32]) {
+		s, ok := sums[id]
+		if !ok || !bytes.Equal(s[:], prev.Sums[32*n:32*n+32]) {
 			mark(prev.Buckets[n])
 			stale = append(stale, n)
+			gone = gone || !ok
 		}
 	}
 	e.exact = len(stale) <= maxExact
@@ -848,17 +919,40 @@ func (ix *Index) touched(prev *exportState, sums map[string][32]byte, split spli
 		}
 		e.stale = append(e.stale, pr.terms...)
 	}
-	for id, s := range sums {
-		if n, ok := before[id]; ok && bytes.Equal(s[:], prev.Sums[32*n:32*n+32]) {
-			continue
-		}
+	// The changed and added documents: when every document of prev is
+	// still there and there are as many, those are the changed ones
+	// among stale. Looking each document up instead took 4 ms of a dev
+	// server's search after an edit at 10,000 generated articles, in
+	// all 2 ms more than now (medians of twenty edits).
+	after := func(id string) bool {
 		terms, ok := ix.fresh[id]
 		if !ok {
-			return nil
+			return false
 		}
 		e.fresh = append(e.fresh, terms...)
 		e.after[id] = encodeBuckets(bucketsOf(terms, split))
 		mark(e.after[id])
+		return true
+	}
+	if !gone && len(sums) == len(prev.IDs) {
+		for _, n := range stale {
+			if !after(prev.IDs[n]) {
+				return nil
+			}
+		}
+		return e
+	}
+	before := make(map[string]int, len(prev.IDs))
+	for n, id := range prev.IDs {
+		before[id] = n
+	}
+	for id, s := range sums {
+		if n, ok := before[id]; ok && bytes.Equal(s[:], prev.Sums[32*n:32*n+32]) {
+			continue
+		}
+		if !after(id) {
+			return nil
+		}
 	}
 	return e
 }

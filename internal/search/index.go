@@ -109,6 +109,7 @@ type Index struct {
 	// terms' frequencies and impacts moved (see edit.stale and narrow).
 	last   []Doc
 	byID   map[string]int
+	along  bool // the documents being updated are the last ones' IDs in the same positions (see sumsAlong)
 	before map[string]*prior
 	// shards holds term shards the last delta exports over earlier ones
 	// made again, decoded, by name (see previousShard).
@@ -118,6 +119,7 @@ type Index struct {
 	prev   *exportState // the last export's state, if Update read it
 	lens   []uint32     // the documents' field lengths, if known (see exportState.Lens)
 	state  *exportState // the state of ExportAs's last export, for Close to write and the next export to start from
+	edited *edit        // what the last update's finish worked out had changed since prev, for the export to take over
 
 	tableSegs         []segInfo // the segments of the snapshot the doc table was made for (see updateDocTable)
 	segments, deleted int       // the pinned snapshot's segments and deleted documents (see mergeWhen)
@@ -131,6 +133,7 @@ type Index struct {
 	lastCounted int          // terms whose document frequency the last Update read (dfsFrom), for tests
 	lastShards  []string     // the term shards the last delta export made again, for tests
 	lastTable   bool         // whether the last Update updated the doc table rather than listing it (updateDocTable), for tests
+	lastAlong   bool         // whether the last Update took the hashes along the last documents (sumsAlong), for tests
 	lastCached  atomic.Int64 // term shards the last delta export took decoded from the one before (previousShard), for tests
 }
 
