@@ -315,9 +315,19 @@ func (s *Site) index() diag.List {
 		s.Articles = append(s.Articles, p)
 	}
 	slices.SortFunc(s.Articles, func(a, b *Page) int { return strings.Compare(a.URL, b.URL) })
+	// A site has far fewer tags than articles with tags: each is made a
+	// slug once. Making one twice for every tag of every article was 8 ms
+	// of CPU in a dev server's rebuild at 10,000 generated articles
+	// (BenchmarkUpdate: 40-41 ms a rebuild now, 46-47 ms then).
+	slugs := make(map[string]string)
 	for _, p := range s.Articles {
 		for _, t := range p.Tags {
-			s.tags[slug(t)] = append(s.tags[slug(t)], p)
+			k, ok := slugs[t]
+			if !ok {
+				k = slug(t)
+				slugs[t] = k
+			}
+			s.tags[k] = append(s.tags[k], p)
 		}
 		for _, c := range p.Codes {
 			s.codes[c] = append(s.codes[c], p)
