@@ -292,7 +292,12 @@ func (s *Site) index() diag.List {
 	s.byFile = make(map[string]*Page, len(files))
 	s.byURL = make(map[string]*Page, len(files))
 	s.tags = make(map[string][]*Page)
-	s.codes = make(map[errcode.Code][]*Page)
+	// About as many codes as articles, most with one article each. At
+	// 10,000 generated articles filling the map was 9 ms of CPU in a dev
+	// server's rebuild, and sizing it first took the rebuild from a
+	// median 36.1 to 34.7 ms (BenchmarkUpdate, five runs each,
+	// alternately).
+	s.codes = make(map[errcode.Code][]*Page, len(files))
 	if s.links == nil {
 		s.links = make(map[string]diag.List, len(files))
 	}
