@@ -121,11 +121,21 @@ func update(ctx context.Context, dir string, docs []Doc, sums map[string][sha256
 // value). On error the index is closed, and what
 // is on disk is what an interrupted Update leaves (see Update). The index
 // keeps docs, which must not be modified after, until the next update.
+//
+// The documents' hashes and the statistics are written to the index on
+// disk when it is closed, not by each update: between updates it is one
+// that Update and Open do not trust, as during an update. Deleting and
+// writing them again (some 700 KB at 10,000 generated articles) took
+// 7-8 ms of a dev server's search after each edit; without it the
+// search took a median 77 and 85.5 ms over two runs of twenty edits,
+// against 95 and 97 ms, alternately.
 func (ix *Index) Update(ctx context.Context, docs []Doc) error {
 	fail := func(err error) error {
+		ix.keysDue = false
 		ix.Close()
 		return err
 	}
+	ix.held = true
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
@@ -224,6 +234,7 @@ func sameAll[S ~string](a, b []S) bool {
 // the index.
 func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256.Size]byte, known *[]int) error {
 	fail := func(err error) error {
+		ix.keysDue = false // the index is not complete: leave it so
 		ix.Close()
 		return fmt.Errorf("update search index: %w", err)
 	}
@@ -281,13 +292,17 @@ func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256
 	}
 	// Forget the hashes and statistics first, in their own commit: from
 	// here until the end the index is not one Update or Open can trust.
-	b := ix.bi.NewBatch()
-	b.DeleteInternal(docsKey)
-	b.DeleteInternal(statsKey)
-	if err := ix.bi.Batch(b); err != nil {
-		return fail(err)
+	// An index held open has forgotten them already if it was updated
+	// since it last wrote them (see Index.Update).
+	if !ix.keysDue {
+		b := ix.bi.NewBatch()
+		b.DeleteInternal(docsKey)
+		b.DeleteInternal(statsKey)
+		if err := ix.bi.Batch(b); err != nil {
+			return fail(err)
+		}
 	}
-	b = ix.bi.NewBatch()
+	b := ix.bi.NewBatch()
 	n := 0
 	flush := func() error {
 		if err := ctx.Err(); err != nil {
@@ -549,15 +564,22 @@ func (ix *Index) finish(n int, sums map[string][sha256.Size]byte, replaced []str
 	if err != nil {
 		return err
 	}
-	sb, _ := json.Marshal(st)
+	ix.stats, ix.split, ix.sums, ix.dfs = st, newSplitSet(st.Split), sums, dfs
+	if ix.held {
+		ix.keysDue = true // written by Close
+		return nil
+	}
+	return ix.writeKeys()
+}
+
+// writeKeys writes the documents' hashes and the statistics into the
+// index, which Update and Open then trust.
+func (ix *Index) writeKeys() error {
+	sb, _ := json.Marshal(ix.stats)
 	b := ix.bi.NewBatch()
 	b.SetInternal(statsKey, sb)
-	b.SetInternal(docsKey, encodeSums(sums))
-	if err := ix.bi.Batch(b); err != nil {
-		return err
-	}
-	ix.stats, ix.split, ix.sums, ix.dfs = st, newSplitSet(st.Split), sums, dfs
-	return nil
+	b.SetInternal(docsKey, encodeSums(ix.sums))
+	return ix.bi.Batch(b)
 }
 
 // lensFrom returns what fieldLengths would for the index after an

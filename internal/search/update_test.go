@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -182,6 +183,53 @@ func TestUpdateSegments(t *testing.T) {
 // trust: one from Build, without document hashes, one whose last Update
 // was interrupted after it had dropped them, and one whose last Update
 // was cancelled midway.
+// TestHeldKeys follows an index held open and updated in memory
+// (Index.Update), which writes its documents' hashes and statistics when
+// it is closed rather than by each update: closed after its updates, it
+// is one Update takes up where it left off, with the last documents'
+// hashes; closed after an update that failed, it is not trusted.
+func TestHeldKeys(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "index")
+	docs := syntheticDocs(40, 5)
+	ix, err := Update(ctx, dir, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		docs = slices.Clone(docs)
+		docs[i].Body += " 追記"
+		if err := ix.Update(ctx, docs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ix, old, err := openForUpdate(dir)
+	if err != nil {
+		t.Fatalf("closed after its updates, the index is not trusted: %v", err)
+	}
+	if want := docSumsOf(docs); !maps.Equal(old, want) {
+		t.Errorf("closed after its updates, the index holds other hashes than the last documents'")
+	}
+	ix.sums = old
+
+	docs = slices.Clone(docs)
+	docs[5].Body += " もう一度"
+	if err := ix.Update(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := ix.Update(cancelled, docs); err == nil {
+		t.Fatal("an update with a cancelled context succeeded")
+	}
+	if _, _, err := openForUpdate(dir); err == nil {
+		t.Error("closed after an update that failed, the index is trusted")
+	}
+}
+
 func TestUpdateRecovers(t *testing.T) {
 	docs := syntheticDocs(50, 3)
 	for _, tt := range []struct {
