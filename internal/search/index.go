@@ -107,9 +107,8 @@ type Index struct {
 	// changed or removed a few documents, what the index held of them
 	// before, by ID (see priors): with it the export knows exactly which
 	// terms' frequencies and impacts moved (see edit.stale and narrow).
-	last  []Doc
-	byID  map[string]int
-	along bool // the documents being updated are the last ones' IDs in the same positions (see sumsAlong)
+	last []Doc
+	byID map[string]int
 	// held is set once the index is updated in memory (Index.Update);
 	// keysDue, when such an update has forgotten the hashes and
 	// statistics on disk, for Close to write them.

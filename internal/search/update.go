@@ -125,10 +125,10 @@ func update(ctx context.Context, dir string, docs []Doc, sums map[string][sha256
 // The documents' hashes and the statistics are written to the index on
 // disk when it is closed, not by each update: between updates it is one
 // that Update and Open do not trust, as during an update. Deleting and
-// writing them again (some 700 KB at 10,000 generated articles) took
-// 7-8 ms of a dev server's search after each edit; without it the
-// search took a median 77 and 85.5 ms over two runs of twenty edits,
-// against 95 and 97 ms, alternately.
+// writing them again (680 KB at 10,000 generated articles, nearly all of
+// it the hashes) took 7-8 ms of a dev server's search after each edit;
+// without it the search took a median 77 and 85.5 ms over two runs of
+// twenty edits, against 95 and 97 ms, alternately.
 func (ix *Index) Update(ctx context.Context, docs []Doc) error {
 	fail := func(err error) error {
 		ix.keysDue = false
@@ -205,7 +205,7 @@ func (ix *Index) sumsAlong(docs []Doc) (map[string][sha256.Size]byte, []int, boo
 			changed = append(changed, i)
 		}
 	}
-	ix.along, ix.lastAlong = true, true
+	ix.lastAlong = true
 	return sums, changed, true
 }
 
@@ -259,7 +259,7 @@ func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256
 	}
 	if len(gone) == 0 && len(changed) == 0 {
 		ix.sums = sums
-		ix.remember(docs)
+		ix.remember(docs, known != nil)
 		return nil
 	}
 	// The last export's state, which finish and then ExportAs work
@@ -369,18 +369,18 @@ func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256
 	if err := ix.finish(len(docs), sums, sameIDs); err != nil {
 		return fail(err)
 	}
-	ix.remember(docs)
+	ix.remember(docs, known != nil)
 	return nil
 }
 
 // remember notes docs as the documents the index now holds (see
-// Index.last). Their positions by ID are those of the last documents
-// when sumsAlong found them along those.
-func (ix *Index) remember(docs []Doc) {
-	if !ix.along {
+// Index.last). Their positions by ID are the last documents' when along
+// is set: sumsAlong found their IDs in the same places.
+func (ix *Index) remember(docs []Doc, along bool) {
+	if !along {
 		ix.byID = nil
 	}
-	ix.last, ix.along = docs, false
+	ix.last = docs
 }
 
 // prior is a document as the index held it before an update changed or
@@ -462,7 +462,7 @@ func buildWithSums(ctx context.Context, dir string, docs []Doc, sums map[string]
 		return nil, fmt.Errorf("build search index: %w", err)
 	}
 	ix.sums = sums
-	ix.remember(docs)
+	ix.remember(docs, false)
 	// The documents' field lengths, for the export state: without them
 	// the first update after a build walks the fields' postings for
 	// them (see lensFrom), which made the first edit in kbgen serve at
