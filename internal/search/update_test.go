@@ -3,6 +3,7 @@ package search
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"maps"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blevesearch/bleve/v2"
 	"github.com/kbgen/kbgen/internal/errcode"
 )
 
@@ -230,6 +232,104 @@ func TestHeldKeys(t *testing.T) {
 	}
 }
 
+// TestRestoreDocTable checks that an index opened for an update numbers
+// its documents from the doc table recorded with their hashes as listing
+// them would: after updates left several segments, after bleve merged
+// them since, and not from a table that does not fit.
+func TestRestoreDocTable(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "index")
+	docs := syntheticDocs(60, 8)
+	ix, err := Update(ctx, dir, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	for _, i := range []int{3, 41, 17} {
+		docs = slices.Clone(docs)
+		docs[i].Body += " 追記"
+		if ix, err = Update(ctx, dir, docs); err != nil {
+			t.Fatal(err)
+		}
+		ix.Close()
+	}
+	// check opens the index as an update does and compares its doc
+	// table with the one listing the documents gives.
+	check := func(name string, restored bool) {
+		t.Helper()
+		ix, _, err := openForUpdate(dir)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		defer ix.Close()
+		raw, _ := ix.bi.GetInternal(docsKey)
+		_, ids, _ := decodeSums(raw)
+		ok, err := ix.restoreDocTable(ids)
+		if err != nil || ok != restored {
+			t.Fatalf("%s: restoreDocTable = %v, %v; want %v", name, ok, err, restored)
+		}
+		gotIDs, gotNum := ix.ids, ix.num
+		if err := ix.loadDocTable(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(gotIDs, ix.ids) || !maps.Equal(gotNum, ix.num) {
+			t.Errorf("%s: the doc table differs from the listed one", name)
+		}
+		if len(ix.ids) != len(docs) {
+			t.Errorf("%s: %d documents listed, want %d", name, len(ix.ids), len(docs))
+		}
+	}
+	check("as closed", true)
+
+	// Merged into one segment, every document is numbered anew. The
+	// last update recorded the table with its own segment beside the
+	// older ones, which bleve's background merger, working on segments
+	// persisted, cannot have joined yet.
+	ix, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := ix.bi.GetInternal(tableKey)
+	if n, _ := binary.Uvarint(raw); n < 2 {
+		t.Fatalf("the table was recorded for %d segments, want several", n)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix.Close()
+	ix, err = Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.merge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.pin(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(segmentsOf(ix.snap)); n != 1 {
+		t.Fatalf("merged into %d segments", n)
+	}
+	ix.Close()
+	check("segments merged since", true)
+
+	// A table of another number of documents is not taken.
+	bi, err := bleve.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := binary.AppendUvarint(nil, 1)
+	bad = binary.AppendUvarint(bad, 1)
+	bad = binary.AppendUvarint(bad, 1)
+	bad = binary.AppendUvarint(bad, 1)
+	bad = binary.AppendUvarint(bad, 0)
+	if err := bi.SetInternal(tableKey, bad); err != nil {
+		t.Fatal(err)
+	}
+	bi.Close()
+	check("a table of one document", false)
+}
+
 func TestUpdateRecovers(t *testing.T) {
 	docs := syntheticDocs(50, 3)
 	for _, tt := range []struct {
@@ -284,7 +384,7 @@ func TestSums(t *testing.T) {
 	for i := range docs {
 		sums[docs[i].ID] = docs[i].sum()
 	}
-	back, err := decodeSums(encodeSums(sums))
+	back, ids, err := decodeSums(encodeSums(sums))
 	if err != nil || len(back) != len(sums) {
 		t.Fatalf("decodeSums: %v, %d of %d", err, len(back), len(sums))
 	}
@@ -293,7 +393,10 @@ func TestSums(t *testing.T) {
 			t.Errorf("%s: hash lost", id)
 		}
 	}
-	if _, err := decodeSums([]byte{5, 'a'}); err == nil {
+	if want := slices.Sorted(maps.Keys(sums)); !slices.Equal(ids, want) {
+		t.Errorf("decodeSums IDs = %q, want %q", ids, want)
+	}
+	if _, _, err := decodeSums([]byte{5, 'a'}); err == nil {
 		t.Error("decodeSums accepted a truncated record")
 	}
 	d := docs[0]
