@@ -201,7 +201,11 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 	// writes. The export's version is a hash of the index's input, so the
 	// build cache knows before indexing whether it can keep the previous
 	// export.
-	docs := search.Hash(s.searchDocs())
+	sums := make([]search.Sum, len(s.Articles))
+	for i, p := range s.Articles {
+		sums[i] = p.searchSum
+	}
+	docs := search.HashKnown(s.searchDocs(), sums)
 	version := docs.Version()
 	w.search = version
 	view.IndexURL = view.BasePath + "search/"

@@ -651,13 +651,14 @@ func tamperSearch(t *testing.T, dir, name string) {
 }
 
 // TestCacheFile writes a cache file and reads it back; a truncated one,
-// or one of another output directory, reads as none.
+// or one of another output directory, reads as none. Its files are more
+// than the encoder holds before it writes (spillSize).
 func TestCacheFile(t *testing.T) {
 	c := &buildCache{Format: cacheFormat, Out: "/srv/kb/public", Search: "0123456789abcdef",
 		Exe: cachedFile{Size: 1 << 25, MTime: -1, Inode: 42}, Files: map[string]cachedFile{}}
 	c.ExeSum[0], c.Lists[3] = 7, 9
 	c.Dirs = map[string]dirMTime{"ja": {MTime: 1_700_000_000_000_000_001, Inode: 5}, "ja/a001": {MTime: -3, Inode: 1 << 50}}
-	for i := range 300 {
+	for i := range 1000 {
 		f := cachedFile{Size: int64(i), MTime: 1_700_000_000_000_000_000 + int64(i), Inode: uint64(i) << 40}
 		f.Key[i%32], f.Sum[31-i%32] = byte(i), byte(i+1)
 		if i%3 == 0 {

@@ -142,6 +142,7 @@ func (s *Site) writeArticle(w output, tpl *render.Templates, view *render.Site, 
 	}
 	data.Description = cmp.Or(p.ErrorText, p.Title)
 	data.Breadcrumbs = append(data.Breadcrumbs, render.Link{Title: s.langName(p.Lang), URL: view.BasePath + p.Lang + "/"})
+	targets := s.linkTargets(p)
 	for i, h := range p.Doc.Headings {
 		if h.Level == 2 || h.Level == 3 {
 			data.TOC = append(data.TOC, render.Heading{Level: h.Level, Text: h.Text, ID: h.ID})
@@ -149,11 +150,11 @@ func (s *Site) writeArticle(w output, tpl *render.Templates, view *render.Site, 
 		if h.Level != 2 || !s.Config.Schema.Related(p.Lang, h.Text) {
 			continue
 		}
-		for _, l := range p.Doc.Links {
+		for j, l := range p.Doc.Links {
 			if l.In != i || l.Image {
 				continue
 			}
-			t := s.resolve(p, l.Dest)
+			t := targets[j]
 			if t.broken {
 				continue
 			}

@@ -67,7 +67,7 @@ import (
 // parseCacheFormat changes whenever the parse cache file's layout or an
 // entry's encoding changes. The executable is in the salt too, so this
 // matters only to builds of the same source tree.
-const parseCacheFormat = 2
+const parseCacheFormat = 3
 
 // parseCacheMagic starts every parse cache file.
 const parseCacheMagic = "kbgen parse cache\n"
@@ -575,6 +575,7 @@ func encodeParsed(name string, src []byte, p parsed) ([]byte, bool) {
 		e.codes(a.Codes)
 		e.int(a.BodyLine)
 		e.int(a.EndLine)
+		e.buf = append(e.buf, p.page.searchSum[:]...)
 	}
 	e.count(len(p.diags), p.diags == nil)
 	for _, d := range p.diags {
@@ -673,6 +674,7 @@ func (s *Site) decodeParsed(name string, src, blob []byte) (parsed, bool) {
 		a.Codes = d.codes()
 		a.BodyLine = d.int()
 		a.EndLine = d.int()
+		copy(pg.searchSum[:], d.next(len(pg.searchSum)))
 		if src != nil {
 			a.Doc = s.md.Restore(norm[off:], parts)
 		} else {
@@ -710,6 +712,11 @@ type encoder struct {
 	text string           // the Doc's Text, once written
 	seen map[stringID]int // strings written in full, by their bytes' address → number
 	n    int              // strings numbered so far
+
+	// w, if set, is where spill writes what the encoder holds, and err
+	// the first error writing it (the build cache file, see encodeCache).
+	w   io.Writer
+	err error
 }
 
 func (e *encoder) uint(u uint64) { e.buf = binary.AppendUvarint(e.buf, u) }
@@ -800,6 +807,14 @@ type decoder struct {
 	// alias makes the strings read in full share buf's bytes rather
 	// than copy them: buf must then never change (see openParseCache).
 	alias bool
+}
+
+// str returns b as a string, sharing its bytes if d aliases.
+func (d *decoder) str(b []byte) string {
+	if d.alias && len(b) > 0 {
+		return unsafe.String(&b[0], len(b))
+	}
+	return string(b)
 }
 
 func (d *decoder) uint() uint64 {
@@ -897,13 +912,7 @@ func (d *decoder) string() string {
 		}
 		return d.strs[n]
 	case strNew:
-		b := d.bytes()
-		var s string
-		if d.alias && len(b) > 0 {
-			s = unsafe.String(&b[0], len(b))
-		} else {
-			s = string(b)
-		}
+		s := d.str(d.bytes())
 		d.strs = append(d.strs, s)
 		return s
 	}

@@ -221,6 +221,17 @@ func TestParseCache(t *testing.T) {
 						t.Errorf("a load without the cache restored %d files", ls.Restored)
 					}
 					compareSites(t, got, gotDiags, want, wantDiags)
+					// Every page loaded with a cache, restored or parsed,
+					// carries the hash of its search document.
+					for f, pr := range got.files {
+						if pr.page == nil {
+							continue
+						}
+						d := got.searchDoc(pr.page)
+						if sum := cacheKey(d.Sum()); pr.page.searchSum != sum {
+							t.Errorf("%s: the search document's hash is %x, want %x", f, pr.page.searchSum[:4], sum[:4])
+						}
+					}
 					var kept []string
 					for f, p := range got.earlier {
 						kept = append(kept, f)
@@ -401,6 +412,7 @@ func TestParsedCodec(t *testing.T) {
 	parts.Headings[1].Body = parts.Text[:]
 	var pg Page
 	fill(reflect.ValueOf(&pg).Elem(), &n)
+	pg.searchSum[0], pg.searchSum[31] = 3, 4
 	a := pg.Article
 	a.Path = name
 	a.Doc = s.md.Restore([]byte(body), parts)
@@ -430,6 +442,9 @@ func TestParsedCodec(t *testing.T) {
 	}
 	if !released.page.Doc.Released() {
 		t.Error("decodeParsed without the source gives a Doc that is not released")
+	}
+	if got.page.searchSum != pg.searchSum || released.page.searchSum != pg.searchSum {
+		t.Error("decodeParsed does not give back the search document's hash")
 	}
 	if g, w := parsedView(t, s, released), parsedView(t, s, p); !reflect.DeepEqual(g, w) {
 		t.Errorf("decodeParsed(encodeParsed(p)) without the source =\n%+v\nwant\n%+v", g, w)

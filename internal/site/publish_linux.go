@@ -59,6 +59,29 @@ func lockStale(dir string) (unlock func(), ok bool) {
 	return func() { f.Close() }, true
 }
 
+// regularFile returns the size, modification time in nanoseconds and
+// inode of the regular file name, without following a symbolic link; ok
+// is false for anything else. It is os.Lstat without the FileInfo: the
+// build cache asks it of every file it keeps, 38,000 at 10,000 generated
+// articles, and os.Lstat took 10% longer (146-157 against 131-142 ms for
+// those 38,000 files, three runs each).
+func regularFile(name string) (size, mtime int64, ino uint64, ok bool) {
+	var st syscall.Stat_t
+	for {
+		err := syscall.Lstat(name, &st)
+		if err == nil {
+			break
+		}
+		if err != syscall.EINTR {
+			return 0, 0, 0, false
+		}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return 0, 0, 0, false
+	}
+	return st.Size, st.Mtim.Nano(), st.Ino, true
+}
+
 // inode returns fi's inode number, which the build cache compares to tell
 // a published file from one written in its place since.
 func inode(fi os.FileInfo) uint64 {

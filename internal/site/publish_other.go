@@ -36,6 +36,17 @@ func lockStale(dir string) (unlock func(), ok bool) {
 	return func() {}, true
 }
 
+// regularFile returns the size and modification time in nanoseconds of
+// the regular file name, without following a symbolic link, and no inode
+// (see inode); ok is false for anything else.
+func regularFile(name string) (size, mtime int64, ino uint64, ok bool) {
+	fi, err := os.Lstat(name)
+	if err != nil || !fi.Mode().IsRegular() {
+		return 0, 0, 0, false
+	}
+	return fi.Size(), fi.ModTime().UnixNano(), 0, true
+}
+
 // inode returns 0: without inode numbers the build cache goes by size and
 // modification time.
 func inode(fi os.FileInfo) uint64 { return 0 }
