@@ -107,7 +107,13 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 			if w.salt, err = s.cacheSalt(exeSum); err != nil {
 				return st, fmt.Errorf("build cache: %w", err)
 			}
-			w.prev, w.prevDir, w.next = prev, out, make(map[string]cachedFile)
+			// Sized as the last site was: growing a map of 38,000
+			// files (at 10,000 articles) took 40 ms of CPU.
+			var files int
+			if prev != nil {
+				files = len(prev.Files)
+			}
+			w.prev, w.prevDir, w.next = prev, out, make(map[string]cachedFile, files)
 		}
 	}
 	tmp, err := os.MkdirTemp(parent, buildDirPrefix(out))

@@ -126,8 +126,9 @@ func (c *buildCache) knownSpare() *knownTree {
 	if c == nil || len(c.SpareDirs) == 0 {
 		return nil
 	}
-	k := &knownTree{files: make(map[string][]string), subdirs: make(map[string][]string), dirs: c.SpareDirs}
-	added := make(map[string]bool) // directories added to their parent's subdirs
+	n := len(c.SpareDirs) // about as many directories as it had
+	k := &knownTree{files: make(map[string][]string, n), subdirs: make(map[string][]string, n), dirs: c.SpareDirs}
+	added := make(map[string]bool, n) // directories added to their parent's subdirs
 	for name := range c.Spare {
 		dir := path.Dir(name)
 		k.files[dir] = append(k.files[dir], name)
@@ -762,7 +763,7 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
 	}
 	// The spare holds one site, so one export: its files by their name
 	// below its version.
-	spare := make(map[string]string)
+	spare := make(map[string]string, len(w.spare)/2) // 41% of the files at 10,000 generated articles
 	old, several := "", false
 	for name, c := range w.spare {
 		rest, ok := strings.CutPrefix(name, "search/")

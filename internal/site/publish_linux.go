@@ -157,7 +157,7 @@ func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string
 		known = &knownTree{}
 	}
 	var files, dirs []string
-	seen := make(map[string]dirMTime)
+	seen := make(map[string]dirMTime, len(known.dirs))
 	// see notes the stamp of the directory rel and reports whether it
 	// is the one known has: then its entries are known.
 	see := func(rel string, st *unix.Stat_t) bool {
