@@ -293,14 +293,6 @@ func TestRestoreDocTable(t *testing.T) {
 	if n, _ := binary.Uvarint(raw); n < 2 {
 		t.Fatalf("the table was recorded for %d segments, want several", n)
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix.Close()
-	ix, err = Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := ix.merge(ctx); err != nil {
 		t.Fatal(err)
 	}
