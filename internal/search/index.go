@@ -138,6 +138,7 @@ type Index struct {
 	lastShards  []string     // the term shards the last delta export made again, for tests
 	lastTable   bool         // whether the last Update updated the doc table rather than listing it (updateDocTable), for tests
 	lastAlong   bool         // whether the last Update took the hashes along the last documents (sumsAlong), for tests
+	restored    bool         // whether openForUpdate numbered the documents from the recorded doc table (restoreDocTable), for tests
 	lastCached  atomic.Int64 // term shards the last delta export took decoded from the one before (previousShard), for tests
 }
 
@@ -733,40 +734,20 @@ func (ix *Index) restoreDocTable(ids []string) (bool, error) {
 	if err != nil || raw == nil {
 		return false, err
 	}
-	d := raw
-	next := func() (uint64, bool) {
-		v, k := binary.Uvarint(d)
-		if k <= 0 {
-			return 0, false
-		}
-		d = d[k:]
-		return v, true
-	}
-	nsegs, ok := next()
-	if !ok || nsegs > uint64(len(d)) {
-		return false, nil
-	}
-	segs := make([]segInfo, nsegs)
+	d := stateDecoder{data: raw}
+	segs := make([]segInfo, d.count(2))
 	for i := range segs {
-		id, ok1 := next()
-		count, ok2 := next()
-		if !ok1 || !ok2 {
-			return false, nil
-		}
-		segs[i] = segInfo{id, count}
+		segs[i].id = d.uint()
+		segs[i].count = d.uint()
 	}
-	if n, ok := next(); !ok || n != uint64(len(ids)) {
+	if d.count(1) != len(ids) || d.err != nil {
 		return false, nil
 	}
 	num := make(map[string]int32, len(ids))
 	for i := range ids {
-		v, ok := next()
-		if !ok {
-			return false, nil
-		}
-		num[string(index.NewIndexInternalID(nil, v))] = int32(i)
+		num[string(index.NewIndexInternalID(nil, d.uint()))] = int32(i)
 	}
-	if len(d) != 0 || len(num) != len(ids) || len(segs) == 0 {
+	if d.err != nil || d.off != len(raw) || len(num) != len(ids) || len(segs) == 0 {
 		return false, nil
 	}
 	if err := ix.pin(); err != nil {
@@ -776,7 +757,7 @@ func (ix *Index) restoreDocTable(ids []string) (bool, error) {
 		return false, err
 	}
 	ix.ids, ix.num, ix.tableSegs = ids, num, segs
-	ok, err = ix.updateDocTable([]string{})
+	ok, err := ix.updateDocTable([]string{})
 	if err != nil || !ok || len(ix.num) != len(ids) {
 		ix.ids, ix.num, ix.tableSegs = nil, nil, nil
 		return false, err

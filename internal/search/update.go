@@ -515,8 +515,7 @@ func openForUpdate(dir string) (*Index, map[string][sha256.Size]byte, error) {
 		old, ids, err = decodeSums(raw)
 	}
 	if err == nil {
-		var ok bool
-		if ok, err = ix.restoreDocTable(ids); err == nil && !ok {
+		if ix.restored, err = ix.restoreDocTable(ids); err == nil && !ix.restored {
 			err = ix.loadDocTable()
 		}
 	}
@@ -777,9 +776,10 @@ func encodeSums(sums map[string][sha256.Size]byte) []byte {
 // decodeSums decodes what encodeSums encoded, and returns the IDs too, in
 // order.
 func decodeSums(b []byte) (map[string][sha256.Size]byte, []string, error) {
-	// A record is 80 bytes on average at 10,000 generated articles.
-	sums := make(map[string][sha256.Size]byte, len(b)/80)
-	ids := make([]string, 0, len(b)/80)
+	// A record is 68 bytes on average at 10,000 generated articles
+	// (676,412 bytes in all).
+	sums := make(map[string][sha256.Size]byte, len(b)/64)
+	ids := make([]string, 0, len(b)/64)
 	for len(b) > 0 {
 		n, k := binary.Uvarint(b)
 		if k <= 0 || uint64(len(b)-k) < n+sha256.Size {

@@ -232,7 +232,7 @@ const cacheMagic = "kbgen build cache\n"
 // in pieces (encoder.spill) rather than made whole in memory first: 12 MB
 // at 10,000 generated articles, which growing and copying made more than
 // half of the CPU writing it took. Writing it was the last 80-110 ms of
-// a one-article rebuild there, and is 15-20 ms now.
+// a one-article rebuild there, and is 13-19 ms now.
 func encodeCache(w io.Writer, c *buildCache) error {
 	e := encoder{buf: make([]byte, 0, spillSize+1024), w: w}
 	e.buf = append(e.buf, cacheMagic...)
