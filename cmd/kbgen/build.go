@@ -156,6 +156,7 @@ Examples:
 			if os.Getenv("GOMEMLIMIT") == "" {
 				defer debug.SetMemoryLimit(debug.SetMemoryLimit(buildMemoryLimit))
 			}
+			adviseHugePages(heapAdvice())
 			if err := prof.start(); err != nil {
 				return err
 			}
@@ -255,6 +256,11 @@ func thousands(n int) string {
 // (10,000 peak at 1.9 GB), and one whose live data exceeds it still
 // builds, collecting more often.
 const buildMemoryLimit = 3 << 30
+
+// heapAdvice is how much heap build and check advise for huge pages
+// (adviseHugePages): as much as build's memory limit lets the runtime
+// use, or GOMEMLIMIT if that is lower. It is address space, not memory.
+func heapAdvice() int64 { return min(debug.SetMemoryLimit(-1), buildMemoryLimit) }
 
 // profiles writes the profiles that build's -cpuprofile and -memprofile
 // ask for. The heap profile is the one taken when the live heap was

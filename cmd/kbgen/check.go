@@ -64,6 +64,7 @@ Examples:
 				w = stdout
 			}
 			sf.review = true
+			adviseHugePages(heapAdvice())
 			_, diags, err := sf.load(ctx, w, format)
 			if err != nil {
 				return err
