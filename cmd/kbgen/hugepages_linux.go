@@ -27,10 +27,11 @@ import (
 func adviseHugePages(n int64) {
 	mode, _ := os.ReadFile("/proc/sys/vm/overcommit_memory")
 	var si unix.Sysinfo_t
-	if unix.Sysinfo(&si) != nil {
+	var as unix.Rlimit
+	if unix.Sysinfo(&si) != nil || unix.Getrlimit(unix.RLIMIT_AS, &as) != nil {
 		return
 	}
-	n = hugePageBudget(n, bits.UintSize, strings.TrimSpace(string(mode)), int64(si.Totalram)*int64(si.Unit))
+	n = hugePageBudget(n, bits.UintSize, strings.TrimSpace(string(mode)), int64(si.Totalram)*int64(si.Unit), as.Cur != unix.RLIM_INFINITY)
 	if n == 0 {
 		return
 	}
@@ -43,14 +44,15 @@ func adviseHugePages(n int64) {
 
 // hugePageBudget returns how much of n bytes adviseHugePages may allocate
 // on a system of the given word size, overcommit mode
-// (vm.overcommit_memory) and memory in bytes; 0 means none. The
-// allocation is address space, not memory, but the kernel may refuse it
-// all the same, and the Go runtime cannot survive that: it is made only
-// on a 64-bit system whose kernel does not account for every page mapped
-// (mode 2) and no larger than half its memory, which the default
-// accounting (mode 0) always grants.
-func hugePageBudget(n int64, wordSize int, overcommit string, memory int64) int64 {
-	if wordSize < 64 || (overcommit != "0" && overcommit != "1") {
+// (vm.overcommit_memory) and memory in bytes, for a process whose address
+// space is limited (ulimit -v) or not; 0 means none. The allocation is
+// address space, not memory, but the kernel may refuse it all the same,
+// and the Go runtime cannot survive that: it is made only on a 64-bit
+// system whose kernel does not account for every page mapped (mode 2),
+// with no limit on the address space, and no larger than half the
+// memory, which the default accounting (mode 0) always grants.
+func hugePageBudget(n int64, wordSize int, overcommit string, memory int64, limited bool) int64 {
+	if wordSize < 64 || (overcommit != "0" && overcommit != "1") || limited {
 		return 0
 	}
 	return max(0, min(n, memory/2))

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestHugePageBudget(t *testing.T) {
@@ -17,18 +19,20 @@ func TestHugePageBudget(t *testing.T) {
 		wordSize   int
 		overcommit string
 		memory     int64
+		limited    bool
 		want       int64
 	}{
-		{3 * gib, 64, "0", 24 * gib, 3 * gib},
-		{3 * gib, 64, "1", 24 * gib, 3 * gib},
-		{3 * gib, 64, "0", 4 * gib, 2 * gib}, // half the memory at most
-		{3 * gib, 64, "2", 24 * gib, 0},      // strict accounting: a refusal would be fatal
-		{3 * gib, 64, "", 24 * gib, 0},       // mode unknown
-		{3 * gib, 32, "0", 24 * gib, 0},      // no address space to spare
-		{-1, 64, "0", 24 * gib, 0},
+		{3 * gib, 64, "0", 24 * gib, false, 3 * gib},
+		{3 * gib, 64, "1", 24 * gib, false, 3 * gib},
+		{3 * gib, 64, "0", 4 * gib, false, 2 * gib}, // half the memory at most
+		{3 * gib, 64, "2", 24 * gib, false, 0},      // strict accounting: a refusal would be fatal
+		{3 * gib, 64, "", 24 * gib, false, 0},       // mode unknown
+		{3 * gib, 64, "0", 24 * gib, true, 0},       // ulimit -v
+		{3 * gib, 32, "0", 24 * gib, false, 0},      // no address space to spare
+		{-1, 64, "0", 24 * gib, false, 0},
 	} {
-		if got := hugePageBudget(tc.n, tc.wordSize, tc.overcommit, tc.memory); got != tc.want {
-			t.Errorf("hugePageBudget(%d, %d, %q, %d) = %d, want %d", tc.n, tc.wordSize, tc.overcommit, tc.memory, got, tc.want)
+		if got := hugePageBudget(tc.n, tc.wordSize, tc.overcommit, tc.memory, tc.limited); got != tc.want {
+			t.Errorf("hugePageBudget(%d, %d, %q, %d, %v) = %d, want %d", tc.n, tc.wordSize, tc.overcommit, tc.memory, tc.limited, got, tc.want)
 		}
 	}
 }
@@ -43,6 +47,10 @@ func TestAdviseHugePages(t *testing.T) {
 	mode, _ := os.ReadFile("/proc/sys/vm/overcommit_memory")
 	if m := strings.TrimSpace(string(mode)); m != "0" && m != "1" {
 		t.Skipf("vm.overcommit_memory is %q: adviseHugePages does nothing", m)
+	}
+	var as unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_AS, &as) != nil || as.Cur != unix.RLIM_INFINITY {
+		t.Skip("the address space is limited: adviseHugePages does nothing")
 	}
 	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage"); err != nil {
 		t.Skip("the kernel has no transparent huge pages")
