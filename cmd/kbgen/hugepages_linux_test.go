@@ -5,34 +5,36 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"testing"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 func TestHugePageBudget(t *testing.T) {
 	const gib = 1 << 30
+	host := hugePageHost{wordSize: 64, thp: "madvise", overcommit: "0", memory: 24 * gib}
 	for _, tc := range []struct {
-		n          int64
-		wordSize   int
-		overcommit string
-		memory     int64
-		limited    bool
-		want       int64
+		n    int64
+		edit func(*hugePageHost)
+		want int64
 	}{
-		{3 * gib, 64, "0", 24 * gib, false, 3 * gib},
-		{3 * gib, 64, "1", 24 * gib, false, 3 * gib},
-		{3 * gib, 64, "0", 4 * gib, false, 2 * gib}, // half the memory at most
-		{3 * gib, 64, "2", 24 * gib, false, 0},      // strict accounting: a refusal would be fatal
-		{3 * gib, 64, "", 24 * gib, false, 0},       // mode unknown
-		{3 * gib, 64, "0", 24 * gib, true, 0},       // ulimit -v
-		{3 * gib, 32, "0", 24 * gib, false, 0},      // no address space to spare
-		{-1, 64, "0", 24 * gib, false, 0},
+		{3 * gib, func(*hugePageHost) {}, 3 * gib},
+		{3 * gib, func(h *hugePageHost) { h.overcommit = "1" }, 3 * gib},
+		{3 * gib, func(h *hugePageHost) { h.memory = 4 * gib }, 2 * gib}, // half the memory at most
+		{3 * gib, func(h *hugePageHost) { h.thp = "always" }, 0},         // nothing to ask
+		{3 * gib, func(h *hugePageHost) { h.thp = "never" }, 0},          // nor here
+		{3 * gib, func(h *hugePageHost) { h.thp = "" }, 0},               // no huge pages
+		{3 * gib, func(h *hugePageHost) { h.overcommit = "2" }, 0},       // strict accounting: a refusal would be fatal
+		{3 * gib, func(h *hugePageHost) { h.overcommit = "" }, 0},        // mode unknown
+		{3 * gib, func(h *hugePageHost) { h.limited = true }, 0},         // ulimit -v
+		{3 * gib, func(h *hugePageHost) { h.wordSize = 32 }, 0},          // no address space to spare
+		{-1, func(*hugePageHost) {}, 0},
 	} {
-		if got := hugePageBudget(tc.n, tc.wordSize, tc.overcommit, tc.memory, tc.limited); got != tc.want {
-			t.Errorf("hugePageBudget(%d, %d, %q, %d, %v) = %d, want %d", tc.n, tc.wordSize, tc.overcommit, tc.memory, tc.limited, got, tc.want)
+		h := host
+		tc.edit(&h)
+		if got := hugePageBudget(tc.n, h); got != tc.want {
+			t.Errorf("hugePageBudget(%d, %+v) = %d, want %d", tc.n, h, got, tc.want)
 		}
 	}
 }
@@ -44,16 +46,8 @@ func TestHugePageBudget(t *testing.T) {
 // when it starts: in this one, the memory other tests freed below the
 // advised range would be handed out first.
 func TestAdviseHugePages(t *testing.T) {
-	mode, _ := os.ReadFile("/proc/sys/vm/overcommit_memory")
-	if m := strings.TrimSpace(string(mode)); m != "0" && m != "1" {
-		t.Skipf("vm.overcommit_memory is %q: adviseHugePages does nothing", m)
-	}
-	var as unix.Rlimit
-	if unix.Getrlimit(unix.RLIMIT_AS, &as) != nil || as.Cur != unix.RLIM_INFINITY {
-		t.Skip("the address space is limited: adviseHugePages does nothing")
-	}
-	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage"); err != nil {
-		t.Skip("the kernel has no transparent huge pages")
+	if hugePageAllowance(256<<20) == 0 {
+		t.Skip("adviseHugePages allocates nothing on this system")
 	}
 	if os.Getenv("KBGEN_TEST_HUGEPAGES") != "1" {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestAdviseHugePages$", "-test.v")
@@ -68,7 +62,7 @@ func TestAdviseHugePages(t *testing.T) {
 	// The allocation may begin in what is free just below the advised
 	// range: its end is well inside it.
 	b := make([]byte, 8<<20)
-	defer keep(b)
+	defer runtime.KeepAlive(b)
 	end := &b[len(b)-1]
 	flags, err := vmFlags(uintptr(unsafe.Pointer(end)))
 	if err != nil {
@@ -78,9 +72,6 @@ func TestAdviseHugePages(t *testing.T) {
 		t.Errorf("an allocation after adviseHugePages ends, at %p, in a mapping with VmFlags %q, without hg", end, flags)
 	}
 }
-
-//go:noinline
-func keep([]byte) {}
 
 // vmFlags returns the VmFlags line of the mapping holding addr.
 func vmFlags(addr uintptr) (string, error) {
