@@ -84,6 +84,15 @@ func (h *Hashed) Docs() []Doc { return h.docs }
 // Version is the package's Version of the documents.
 func (h *Hashed) Version() string { return docsVersion(h.sums) }
 
+// Build builds the index of the documents from scratch in dir, as the
+// package's Build does, and records their hashes and field lengths, as
+// Update does: an index made by Build is one Update cannot start from,
+// and its export leaves no state, so the next export (kbgen serve's
+// first, at start) is made in full. dir must not be empty.
+func (h *Hashed) Build(ctx context.Context, dir string) (*Index, error) {
+	return buildWithSums(ctx, dir, h.docs, h.sums)
+}
+
 // Update is the package's Update of the documents, with their hashes.
 //
 // earlier, which may be nil, is what the caller knows of the documents

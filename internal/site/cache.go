@@ -759,7 +759,7 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
 		return nil, ""
 	}
 	if w.prev == nil {
-		return func(string, search.Sum, string) bool { return false }, ""
+		return takeNothing, ""
 	}
 	// The spare holds one site, so one export: its files by their name
 	// below its version.
@@ -818,6 +818,10 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
 		return ok
 	}, base
 }
+
+// takeNothing is the search.Reuse of an export with nothing to reuse
+// whose files are hashed all the same, for the export's state.
+func takeNothing(string, search.Sum, string) bool { return false }
 
 // removeOtherExports removes the directories below search/ other than
 // that of version, the export just made: what is left of the spare's

@@ -187,6 +187,34 @@ func TestBuildCache(t *testing.T) {
 	}
 }
 
+// TestBuildWithoutCacheIndex checks that a build without the build cache
+// (kbgen build -no-cache) leaves a search index that the next build and
+// kbgen serve update from, export state included: without the state,
+// kbgen serve made its first export in full (18 s at 10,000 articles).
+// The state's name beside the index is the search package's.
+func TestBuildWithoutCacheIndex(t *testing.T) {
+	dir := t.TempDir()
+	out, cache, index := filepath.Join(dir, "public"), filepath.Join(dir, "cache"), filepath.Join(dir, "index")
+	fsys := testSite()
+	s, diags := load(t, fsys)
+	if diags.HasErrors() {
+		t.Fatalf("Load: %v", diags)
+	}
+	if _, err := s.Build(context.Background(), BuildOptions{Out: out, IndexDir: index}); err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	if fi, err := os.Stat(index + ".export"); err != nil || fi.Size() == 0 {
+		t.Errorf("no export state beside the index of a build without the cache: %v", err)
+	}
+	edit(fsys, "content/ja/time.md", "よくある原因の本文。", "よくある原因の本文、書き直し。")
+	buildCached(t, fsys, out, cache, index)
+	clean := filepath.Join(dir, "clean")
+	build(t, fsys, clean)
+	if got, want := hashTree(t, out), hashTree(t, clean); !reflect.DeepEqual(got, want) {
+		t.Fatalf("build with the cache after one without differs from a clean build:\n%s", treeDiff(got, want))
+	}
+}
+
 // TestBuildCacheDistrust checks that the cache never vouches for a
 // published file that changed since it was recorded, nor for another
 // output directory.
