@@ -207,6 +207,12 @@ Examples:
 				for _, stg := range st.Stages {
 					fmt.Fprintf(stderr, "%-10s %v\n", stg.Name, stg.Time.Round(time.Millisecond))
 				}
+				// The stages interleave kinds of work on every core; each
+				// kind gets its share of their wall time (see site.Stats).
+				fmt.Fprintln(stderr, "by kind of work (index and export run beside render, templates and write):")
+				for _, k := range st.Work {
+					fmt.Fprintf(stderr, "  %-10s %v\n", k.Name, k.Time.Round(time.Millisecond))
+				}
 				if cache != "" {
 					ls := s.LoadStats()
 					fmt.Fprintf(stderr, "%-10s %s of %s articles, from the parse cache\n", "restored", thousands(ls.Restored), thousands(ls.Files))

@@ -177,7 +177,8 @@ type proc struct {
 	wall   time.Duration
 	cpu    time.Duration // user + system time of the process and the children it waited for
 	rss    int64         // peak resident set, bytes
-	stages []stage
+	stages []stage       // kbgen build -v's stages
+	work   []stage       // and its time by kind of work
 	err    error
 }
 
@@ -414,13 +415,20 @@ func measure(c config, dir, name string, args ...string) *proc {
 			}
 		}
 	}
+	// "name duration" lines: the stages, then, after the line that
+	// starts "by kind of work", the kinds.
+	into := &p.stages
 	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.HasPrefix(line, "by kind of work") {
+			into = &p.work
+			continue
+		}
 		f := strings.Fields(line)
 		if len(f) != 2 {
 			continue
 		}
 		if d, err := time.ParseDuration(f[1]); err == nil {
-			p.stages = append(p.stages, stage{f[0], d})
+			*into = append(*into, stage{f[0], d})
 		}
 	}
 	return p
@@ -611,8 +619,8 @@ func printTables(w io.Writer, results []*result) {
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "\nkbgen build (wall; load = wall − the stages -v reports: start, config, read, parse, check, links; search runs beside articles and lists)")
-	fmt.Fprint(tw, "articles\tcorpus\twall\tload\t")
+	fmt.Fprintln(w, "\nkbgen build by stage (wall time; other = wall − the stages: starting, reading the caches, exiting; search runs beside articles and lists)")
+	fmt.Fprint(tw, "articles\tcorpus\twall\tother\t")
 	for _, n := range names {
 		fmt.Fprintf(tw, "%s\t", n)
 	}
@@ -647,6 +655,36 @@ func printTables(w io.Writer, results []*result) {
 		fmt.Fprintf(tw, "%.0f\t%.2f\t%s\t%s\t%s\t%s\t%s\t\n",
 			float64(r.n)/r.kb.wall.Seconds(), float64(r.kb.wall.Microseconds())/1000/float64(r.n),
 			mib(r.kb.rss), mib(r.kbOut.bytes), thousands(r.kbOut.files), mib(r.kbSearch.bytes), thousands(r.kbSearch.files))
+	}
+	tw.Flush()
+
+	// The same build by kind of work: each kind's share of the stages'
+	// wall time (kbgen build -v; see internal/site/work.go).
+	var kinds []string
+	for _, r := range results {
+		for _, s := range r.kb.work {
+			if !slices.Contains(kinds, s.name) {
+				kinds = append(kinds, s.name)
+			}
+		}
+	}
+	fmt.Fprintln(w, "\nkbgen build by kind of work (wall time; the stages run the kinds interleaved on every core, and each gets")
+	fmt.Fprintln(w, "its share of their wall time; index (bleve) and export run beside render, templates and write)")
+	fmt.Fprint(tw, "articles\t")
+	for _, k := range kinds {
+		fmt.Fprintf(tw, "%s\t", k)
+	}
+	fmt.Fprintln(tw)
+	for _, r := range results {
+		fmt.Fprintf(tw, "%s\t", thousands(r.n))
+		for _, k := range kinds {
+			if i := slices.IndexFunc(r.kb.work, func(s stage) bool { return s.name == k }); i >= 0 {
+				fmt.Fprintf(tw, "%s\t", round(r.kb.work[i].d))
+			} else {
+				fmt.Fprint(tw, "–\t")
+			}
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 

@@ -57,6 +57,11 @@ type Stats struct {
 	Keyed    int   // pages whose key was made: with the cache, those whose dependencies changed (see cache.go)
 	Bytes    int64 // total size of the files written
 	Stages   []Stage
+	// Work is the time of each kind of work, the load's included: read,
+	// parse, restore (from the parse cache), validate, render (Markdown
+	// and highlighting), templates, write; then the search's, index (bleve)
+	// and export, which run beside the pages (see work.go).
+	Work []Stage
 }
 
 // Stage is the wall time of one stage of a build.
@@ -86,7 +91,7 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		return st, fmt.Errorf("create output directory: %w", err)
 	}
 	removeStale(out) // what builds killed mid-way left beside out
-	w := &writer{surveyed: make(chan struct{})}
+	w := &writer{surveyed: make(chan struct{}), work: s.work}
 	defer func() {
 		if w.indexClosed != nil {
 			<-w.indexClosed
@@ -161,6 +166,13 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 	st.Keyed = int(w.keyedPages.Load())
 	if err := publish(tmp, out); err != nil {
 		return st, err
+	}
+	s.work.add(kindWrite, start)
+	st.Work = s.work.stages()
+	for _, t := range []Stage{{"index", w.indexTime}, {"export", w.exportTime}} {
+		if t.Time > 0 {
+			st.Work = append(st.Work, t)
+		}
 	}
 	if w.next != nil {
 		// tmp holds the site just replaced, which prev describes, as far
@@ -273,7 +285,7 @@ func (s *Site) writePages(ctx context.Context, w *writer, tpl *render.Templates,
 	if w.next != nil {
 		deps = s.pageDeps(w.salt, view)
 	}
-	parallel(len(s.Articles), func(i int) {
+	s.work.parallel(len(s.Articles), func(i int) {
 		if ctx.Err() != nil {
 			return
 		}
@@ -413,6 +425,7 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 	// the spare's or the previous build's export.
 	var ix *search.Index
 	var err error
+	start := time.Now()
 	switch {
 	case w.next != nil:
 		ix, err = docs.Update(ctx, indexDir, s.earlierDocs())
@@ -429,6 +442,7 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 	if err != nil {
 		return nil, err
 	}
+	w.indexTime = time.Since(start)
 	err = w.waitSurvey()
 	if err == nil {
 		err = w.checkSpareExport(version)
@@ -441,7 +455,9 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 			// the export's files by their hashes.
 			reuse = takeNothing
 		}
+		start := time.Now()
 		sums, err = ix.ExportAs(filepath.Join(w.dir, "search"), version, base, reuse)
+		w.exportTime = time.Since(start)
 	}
 	if err != nil {
 		ix.Close()
@@ -508,7 +524,8 @@ func (s *Site) copyContentFiles(w *writer) error {
 // writing them again where it can, and records what it writes for the
 // next build (see cache.go). It is safe for concurrent use.
 type writer struct {
-	dir string
+	dir  string
+	work *work // the Site's, which writeFile, link and templates add to
 
 	prev    *buildCache // the previous build's cache, or nil
 	prevDir string      // the output directory prev describes
@@ -537,6 +554,11 @@ type writer struct {
 	// renamed to dir; survey takes the listing if the stamps agree.
 	listed      *SpareList
 	listedStamp fileStamp
+
+	// indexTime and exportTime are how long the search index took to
+	// build or update and its export to make, if they were (see
+	// writeSearch); read after the search is done.
+	indexTime, exportTime time.Duration
 
 	// export is the version of the search export once the directories
 	// of the others are removed (removeOtherExports), else "".
@@ -577,6 +599,7 @@ func (w *writer) write(name string, data []byte) error {
 // writeFile writes data to name and, with a cache, records it under key
 // and sum.
 func (w *writer) writeFile(name string, data []byte, key, sum cacheKey) error {
+	defer w.work.add(kindWrite, time.Now())
 	full := filepath.Join(w.dir, filepath.FromSlash(name))
 	if err := w.mkdir(filepath.Dir(full)); err != nil {
 		return err
@@ -658,7 +681,10 @@ func (w *writer) page(tpl *render.Templates, file, name string, data any) error 
 		w.keyedPages.Add(1)
 	}
 	return w.keyed(file, key, func(buf *bytes.Buffer) error {
-		if err := tpl.Execute(buf, name, data); err != nil {
+		t := time.Now()
+		err := tpl.Execute(buf, name, data)
+		w.work.add(kindTemplates, t)
+		if err != nil {
 			return fmt.Errorf("template %s: %w", name, err)
 		}
 		return nil
@@ -676,7 +702,10 @@ func (w *writer) lazyPage(tpl *render.Templates, file, name string, inputs any, 
 		if err != nil {
 			return err
 		}
-		if err := tpl.Execute(buf, name, data); err != nil {
+		t := time.Now()
+		err = tpl.Execute(buf, name, data)
+		w.work.add(kindTemplates, t)
+		if err != nil {
 			return fmt.Errorf("template %s: %w", name, err)
 		}
 		return nil

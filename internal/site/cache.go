@@ -867,6 +867,7 @@ func (w *writer) link(name string, want func(cachedFile) bool) bool {
 	if w.prev == nil {
 		return false
 	}
+	defer w.work.add(kindWrite, time.Now())
 	full := filepath.Join(w.dir, filepath.FromSlash(name))
 	c, ok := w.spare[name]
 	if ok && w.present[name] && want(c) && c.unchanged(full) {

@@ -63,6 +63,7 @@ type Site struct {
 	// Update): what the search update is told of the documents it
 	// replaces (see earlierDocs).
 	earlier map[string]*Page
+	work    *work // the load's and build's time by kind of work; nil after Update
 }
 
 // parsed is the outcome of parsing and checking one article file. page is
@@ -177,6 +178,7 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 	}
 
 	s.opts = opts
+	s.work = new(work)
 	s.compact = total.Load() > treeBudget || lo.compact
 	var cache *parseCache
 	if lo.ParseCache != "" {
@@ -221,7 +223,9 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 			s.earlier[f] = cache.earlier[i]
 		}
 	}
+	t := time.Now()
 	diags := s.index()
+	s.work.add(kindValidate, t)
 	if written != nil {
 		<-written
 	}
@@ -240,19 +244,22 @@ func (s *Site) parseFiles(ctx context.Context, files []string, stamps []fileStam
 	results := make([]parsed, len(files))
 	var firstErr error
 	var errOnce sync.Once
-	parallel(len(files), func(i int) {
+	s.work.parallel(len(files), func(i int) {
 		if ctx.Err() != nil {
 			return
 		}
+		t := time.Now()
 		var stamp fileStamp
 		if stamps != nil {
 			stamp = stamps[i]
 		}
 		if cache != nil {
 			if p, ok := cache.restoreStamped(s, i, files[i], stamp); ok {
+				s.work.add(kindRestore, t)
 				results[i] = p
 				return
 			}
+			t = time.Now() // a miss is a map lookup
 		}
 		src, err := fs.ReadFile(s.FS, files[i])
 		if err != nil {
@@ -260,9 +267,12 @@ func (s *Site) parseFiles(ctx context.Context, files []string, stamps []fileStam
 			return
 		}
 		sum := cacheKey(sha256.Sum256(src)) // the parse cache's key and the page's fileSum
+		t = s.work.add(kindRead, t)
 		restored := false
 		if cache != nil {
-			results[i], restored = cache.restore(s, i, files[i], src, sum, stamp.settled(cache.cutoff))
+			if results[i], restored = cache.restore(s, i, files[i], src, sum, stamp.settled(cache.cutoff)); restored {
+				s.work.add(kindRestore, t)
+			}
 		}
 		if !restored {
 			results[i] = s.parse(files[i], src, sum)
@@ -292,11 +302,14 @@ func (s *Site) parseFiles(ctx context.Context, files []string, stamps []fileStam
 // parse parses and checks one article file, whose content src has the
 // SHA-256 sum, and gives it its URL.
 func (s *Site) parse(file string, src []byte, sum cacheKey) parsed {
+	t := time.Now()
 	a, diags := article.Parse(file, src, s.opts)
+	t = s.work.add(kindParse, t)
 	if a == nil {
 		return parsed{diags: diags}
 	}
 	diags = append(diags, s.Config.Schema.Check(a)...)
+	s.work.add(kindValidate, t)
 	if s.compact {
 		compact(a)
 	}
@@ -408,6 +421,7 @@ func (s *Site) renderable(p *Page) (*markdown.Doc, error) {
 	if !p.Doc.Released() {
 		return p.Doc, nil
 	}
+	defer s.work.add(kindParse, time.Now())
 	src, err := fs.ReadFile(s.FS, p.Path)
 	if err != nil {
 		return nil, err

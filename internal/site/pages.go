@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/kbgen/kbgen/internal/errcode"
 	"github.com/kbgen/kbgen/internal/render"
@@ -171,10 +172,13 @@ func (s *Site) writeArticle(w output, tpl *render.Templates, view *render.Site, 
 		if err != nil {
 			return nil, err
 		}
+		t := time.Now()
 		body := pageBuffers.Get().(*bytes.Buffer)
 		defer pageBuffers.Put(body)
 		body.Reset()
-		if err := doc.Render(body, func(dest string) string { return s.resolve(p, dest).href }); err != nil {
+		err = doc.Render(body, func(dest string) string { return s.resolve(p, dest).href })
+		s.work.add(kindRender, t)
+		if err != nil {
 			return nil, err
 		}
 		data.Body = template.HTML(body.String())
@@ -316,7 +320,8 @@ func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site, su
 // starts after one has failed. Other outputs (a capture, memory) get them
 // one at a time, in order, up to the first error.
 func writePageJobs(w output, jobs []func() error) error {
-	if _, ok := w.(*writer); !ok {
+	bw, ok := w.(*writer)
+	if !ok {
 		for _, job := range jobs {
 			if err := job(); err != nil {
 				return err
@@ -326,7 +331,7 @@ func writePageJobs(w output, jobs []func() error) error {
 	}
 	errs := make([]error, len(jobs))
 	var failed atomic.Bool
-	parallel(len(jobs), func(i int) {
+	bw.work.parallel(len(jobs), func(i int) {
 		if failed.Load() {
 			return
 		}

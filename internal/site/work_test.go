@@ -1,0 +1,71 @@
+package site
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestBuildWork checks that a build times each kind of work it does, the
+// load's included, and that the kinds sharing the load's and the pages'
+// wall time add up to no more than the whole: a kind timed twice, or a
+// share computed wrongly, would exceed it. The second build restores
+// its articles from the parse cache rather than reading and parsing
+// them, and its time shows as restore.
+func TestBuildWork(t *testing.T) {
+	dir := t.TempDir()
+	fsys := testSite()
+	cfg, diags := LoadConfig(fsys)
+	if diags.HasErrors() {
+		t.Fatalf("LoadConfig: %v", diags)
+	}
+	opts := BuildOptions{Out: filepath.Join(dir, "public"), IndexDir: filepath.Join(dir, "index")}
+	lo := LoadOptions{ParseCache: filepath.Join(dir, "parse-cache"), stamps: stampsAll}
+	build := func() map[string]time.Duration {
+		t.Helper()
+		start := time.Now()
+		s, diags, err := LoadWith(context.Background(), fsys, cfg, lo)
+		if err != nil || diags.HasErrors() {
+			t.Fatalf("Load: %v %v", err, diags)
+		}
+		st, err := s.Build(context.Background(), opts)
+		if err != nil {
+			t.Fatalf("Build: %v", err)
+		}
+		elapsed := time.Since(start)
+		work := make(map[string]time.Duration)
+		var shared time.Duration
+		for _, k := range st.Work {
+			if _, dup := work[k.Name]; dup || k.Time <= 0 {
+				t.Errorf("kind %s timed %v, or twice", k.Name, k.Time)
+			}
+			work[k.Name] = k.Time
+			if k.Name != "index" && k.Name != "export" {
+				shared += k.Time
+			}
+		}
+		if shared > elapsed {
+			t.Errorf("kinds of work add up to %v, more than the load and build's %v: %v", shared, elapsed, st.Work)
+		}
+		return work
+	}
+	first := build()
+	for _, k := range []string{"read", "parse", "validate", "render", "templates", "write", "index", "export"} {
+		if first[k] == 0 {
+			t.Errorf("first build: no time for %s: %v", k, first)
+		}
+	}
+	if first["restore"] != 0 {
+		t.Errorf("first build: %v restoring from an empty parse cache", first["restore"])
+	}
+	second := build()
+	for _, k := range []string{"restore", "validate", "render", "templates", "write", "index", "export"} {
+		if second[k] == 0 {
+			t.Errorf("second build: no time for %s: %v", k, second)
+		}
+	}
+	if second["parse"] != 0 {
+		t.Errorf("second build: %v parsing, with every article in the parse cache", second["parse"])
+	}
+}
