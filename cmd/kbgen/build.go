@@ -143,7 +143,7 @@ Examples:
 			sf.register(fs)
 			fs.StringVar(&out, "out", "public", "output directory, relative to the site root")
 			fs.BoolVar(&quiet, "quiet", false, "print only problems, no summary")
-			fs.BoolVar(&verbose, "v", false, "print the time of each stage")
+			fs.BoolVar(&verbose, "v", false, "print the time of each stage of the build, and of each kind of work (parse, render, write, …)")
 			fs.BoolVar(&noCache, "no-cache", false, "parse every article and make every file afresh, ignoring and not writing the caches in .kbgen/")
 			fs.StringVar(&prof.cpu, "cpuprofile", "", "write a CPU profile of the build to `file`")
 			fs.StringVar(&prof.mem, "memprofile", "", "write a heap profile, taken when the live heap was largest, to `file`")
