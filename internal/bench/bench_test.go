@@ -658,33 +658,59 @@ func printTables(w io.Writer, results []*result) {
 	}
 	tw.Flush()
 
-	// The same build by kind of work: each kind's share of the stages'
-	// wall time (kbgen build -v; see internal/site/work.go).
+	// The full build and the one-edit rebuild by kind of work: each
+	// kind's share of the stages' wall time (kbgen build -v; see
+	// internal/site/work.go).
 	var kinds []string
 	for _, r := range results {
-		for _, s := range r.kb.work {
-			if !slices.Contains(kinds, s.name) {
-				kinds = append(kinds, s.name)
+		for _, p := range []*proc{r.kb, r.kbEdit} {
+			if p == nil {
+				continue
+			}
+			for _, s := range p.work {
+				if !slices.Contains(kinds, s.name) {
+					kinds = append(kinds, s.name)
+				}
 			}
 		}
 	}
+	// In kbgen's order (site.Stats.Work): the full build has no restore.
+	order := []string{"read", "parse", "restore", "validate", "render", "templates", "write", "index", "export"}
+	slices.SortStableFunc(kinds, func(a, b string) int {
+		i, j := slices.Index(order, a), slices.Index(order, b)
+		if i < 0 {
+			i = len(order)
+		}
+		if j < 0 {
+			j = len(order)
+		}
+		return i - j
+	})
 	fmt.Fprintln(w, "\nkbgen build by kind of work (wall time; the stages run the kinds interleaved on every core, and each gets")
 	fmt.Fprintln(w, "its share of their wall time; index (bleve) and export run beside render, templates and write)")
-	fmt.Fprint(tw, "articles\t")
+	fmt.Fprint(tw, "articles\tbuild\twall\t")
 	for _, k := range kinds {
 		fmt.Fprintf(tw, "%s\t", k)
 	}
 	fmt.Fprintln(tw)
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t", thousands(r.n))
-		for _, k := range kinds {
-			if i := slices.IndexFunc(r.kb.work, func(s stage) bool { return s.name == k }); i >= 0 {
-				fmt.Fprintf(tw, "%s\t", round(r.kb.work[i].d))
-			} else {
-				fmt.Fprint(tw, "–\t")
+		for _, row := range []struct {
+			name string
+			p    *proc
+		}{{"full", r.kb}, {"one article edited", r.kbEdit}} {
+			if !ok(row.p) {
+				continue
 			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t", thousands(r.n), row.name, round(row.p.wall))
+			for _, k := range kinds {
+				if i := slices.IndexFunc(row.p.work, func(s stage) bool { return s.name == k }); i >= 0 {
+					fmt.Fprintf(tw, "%s\t", round(row.p.work[i].d))
+				} else {
+					fmt.Fprint(tw, "–\t")
+				}
+			}
+			fmt.Fprintln(tw)
 		}
-		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 
