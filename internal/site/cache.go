@@ -1240,7 +1240,7 @@ func (w *writer) reuseLists() bool {
 	}
 	linked := make([]bool, len(names))
 	var failed atomic.Bool
-	parallel(len(names), func(i int) {
+	w.work.parallel(len(names), func(i int) {
 		key := w.prev.Files[names[i]].Key
 		if !failed.Load() {
 			linked[i] = w.link(names[i], func(c cachedFile) bool { return c.Key == key })
