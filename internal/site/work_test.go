@@ -3,6 +3,7 @@ package site
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -67,5 +68,48 @@ func TestBuildWork(t *testing.T) {
 	}
 	if second["parse"] != 0 {
 		t.Errorf("second build: %v parsing, with every article in the parse cache", second["parse"])
+	}
+}
+
+// TestWorkParallel checks how a parallel part's wall time is shared out:
+// in proportion to each kind's time on the goroutines, never more than
+// the part took in all, however many goroutines ran at once. Four
+// goroutines each spend 6 ms rendering and 2 ms writing per item
+// (sleeping, so that they overlap even on one core); a kind's time
+// summed over them, taken as wall time, would be about four times the
+// part's.
+func TestWorkParallel(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	w := new(work)
+	start := time.Now()
+	w.parallel(8, func(int) {
+		t := time.Now()
+		time.Sleep(6 * time.Millisecond)
+		t = w.add(kindRender, t)
+		time.Sleep(2 * time.Millisecond)
+		w.add(kindWrite, t)
+	})
+	wall := time.Since(start)
+	got := make(map[string]time.Duration)
+	var sum time.Duration
+	for _, k := range w.stages() {
+		got[k.Name] = k.Time
+		sum += k.Time
+	}
+	if sum > wall {
+		t.Errorf("shares add up to %v, more than the part's %v: %v", sum, wall, got)
+	}
+	if sum < wall/2 {
+		t.Errorf("shares add up to %v, under half the part's %v, which did nothing else: %v", sum, wall, got)
+	}
+	// About 3; a loaded machine oversleeps both by as much.
+	if r := float64(got["render"]) / float64(got["write"]); r < 1.5 || r > 4 {
+		t.Errorf("render/write = %.2f, want about 3: %v", r, got)
+	}
+	// Outside a part, time counts as it is.
+	before := got["validate"]
+	w.add(kindValidate, time.Now().Add(-5*time.Millisecond))
+	if d := time.Duration(w.shares[kindValidate].Load()) - before; d < 5*time.Millisecond {
+		t.Errorf("5 ms of validating outside a part counted as %v", d)
 	}
 }
