@@ -42,14 +42,7 @@ func TestCopyIndex(t *testing.T) {
 	// An export with a Reuse, whose state Close writes beside the index;
 	// the next takes its files over where they did not change.
 	pub := filepath.Join(tmp, "pub")
-	never := func(string, Sum, string) bool { return false }
-	sums, err := ix.ExportAs(pub, Version(docs), "", never)
-	if err != nil {
-		t.Fatal(err)
-	}
-	link := func(name string, sum Sum, dst string) bool {
-		return sums[name] == sum && os.Link(filepath.Join(pub, Version(docs), filepath.FromSlash(name)), dst) == nil
-	}
+	link := exportLinkable(t, ix, pub, docs)
 	if err := ix.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -89,5 +82,20 @@ func TestCopyIndex(t *testing.T) {
 	}
 	if d := treeDifference(readTree(t, filepath.Join(pub, Version(edited))), cleanExport(t, edited)); d != "" {
 		t.Errorf("export from the copy differs from a clean build's: %s", d)
+	}
+}
+
+// exportLinkable exports ix, an index of docs, under pub, hashing every
+// file, and returns the Reuse of a later export that links the files of
+// this one it asks for by name and content.
+func exportLinkable(t *testing.T, ix *Index, pub string, docs []Doc) Reuse {
+	t.Helper()
+	never := func(string, Sum, string) bool { return false }
+	sums, err := ix.ExportAs(pub, Version(docs), "", never)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(name string, sum Sum, dst string) bool {
+		return sums[name] == sum && os.Link(filepath.Join(pub, Version(docs), filepath.FromSlash(name)), dst) == nil
 	}
 }

@@ -699,7 +699,6 @@ func TestHashedBuild(t *testing.T) {
 	docs := internalCorpus(t, 120)
 	edited := slices.Clone(docs)
 	edited[40].Body += "\n追記: 再起動後に rare-zebra で再試行してください。"
-	never := func(string, Sum, string) bool { return false }
 	for _, tc := range []struct {
 		name  string
 		build func(dir string) (*Index, error)
@@ -715,13 +714,7 @@ func TestHashedBuild(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sums, err := ix.ExportAs(pub, Version(docs), "", never)
-			if err != nil {
-				t.Fatal(err)
-			}
-			link := func(name string, sum Sum, dst string) bool {
-				return sums[name] == sum && os.Link(filepath.Join(pub, Version(docs), filepath.FromSlash(name)), dst) == nil
-			}
+			link := exportLinkable(t, ix, pub, docs)
 			if err := ix.Close(); err != nil {
 				t.Fatal(err)
 			}
