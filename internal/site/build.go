@@ -92,6 +92,7 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 	}
 	removeStale(out) // what builds killed mid-way left beside out
 	w := &writer{surveyed: make(chan struct{}), work: s.work}
+	from := s.work.totals()
 	defer func() {
 		if w.indexClosed != nil {
 			<-w.indexClosed
@@ -168,7 +169,7 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		return st, err
 	}
 	s.work.add(kindWrite, start)
-	st.Work = s.work.stages()
+	st.Work = s.work.buildStages(s.loadWork, from)
 	for _, t := range []Stage{{"index", w.indexTime}, {"export", w.exportTime}} {
 		if t.Time > 0 {
 			st.Work = append(st.Work, t)

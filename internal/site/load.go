@@ -62,8 +62,9 @@ type Site struct {
 	// article that the load parsed because it changed (nil after
 	// Update): what the search update is told of the documents it
 	// replaces (see earlierDocs).
-	earlier map[string]*Page
-	work    *work // the load's and build's time by kind of work; nil after Update
+	earlier  map[string]*Page
+	work     *work                   // the load's and builds' time by kind of work; nil after Update
+	loadWork [numKinds]time.Duration // work's totals when the load ended
 }
 
 // parsed is the outcome of parsing and checking one article file. page is
@@ -226,6 +227,7 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 	t := time.Now()
 	diags := s.index()
 	s.work.add(kindValidate, t)
+	s.loadWork = s.work.totals()
 	if written != nil {
 		<-written
 	}

@@ -81,15 +81,25 @@ func (w *work) parallel(n int, f func(i int)) {
 	}
 }
 
-// stages returns the time of each kind that took any, in the order of
-// the kinds.
-func (w *work) stages() []Stage {
-	if w == nil {
-		return nil
+// totals returns each kind's time so far.
+func (w *work) totals() (t [numKinds]time.Duration) {
+	if w != nil {
+		for k := range w.shares {
+			t[k] = time.Duration(w.shares[k].Load())
+		}
 	}
+	return t
+}
+
+// buildStages returns the time of each kind that took any in the load
+// (load, the totals when it ended) and in the build that started when
+// the totals were from, in the order of the kinds: a Site built twice
+// reports each build's own.
+func (w *work) buildStages(load, from [numKinds]time.Duration) []Stage {
+	now := w.totals()
 	var st []Stage
-	for k := range w.shares {
-		if d := time.Duration(w.shares[k].Load()); d > 0 {
+	for k := range now {
+		if d := load[k] + now[k] - from[k]; d > 0 {
 			st = append(st, Stage{kindNames[k], d})
 		}
 	}

@@ -92,9 +92,11 @@ func TestWorkParallel(t *testing.T) {
 	wall := time.Since(start)
 	got := make(map[string]time.Duration)
 	var sum time.Duration
-	for _, k := range w.stages() {
-		got[k.Name] = k.Time
-		sum += k.Time
+	for k, d := range w.totals() {
+		if d > 0 {
+			got[kindNames[k]] = d
+			sum += d
+		}
 	}
 	if sum > wall {
 		t.Errorf("shares add up to %v, more than the part's %v: %v", sum, wall, got)
@@ -111,5 +113,26 @@ func TestWorkParallel(t *testing.T) {
 	w.add(kindValidate, time.Now().Add(-5*time.Millisecond))
 	if d := time.Duration(w.shares[kindValidate].Load()) - before; d < 5*time.Millisecond {
 		t.Errorf("5 ms of validating outside a part counted as %v", d)
+	}
+}
+
+// TestWorkBuildStages checks that a build reports the load's work and its
+// own, not that of a build of the same Site before it.
+func TestWorkBuildStages(t *testing.T) {
+	w := new(work)
+	ago := func(ms int) time.Time { return time.Now().Add(-time.Duration(ms) * time.Millisecond) }
+	w.add(kindRead, ago(5))
+	load := w.totals()
+	for _, ms := range []int{30, 20} { // two builds
+		from := w.totals()
+		w.add(kindRender, ago(ms))
+		got := make(map[string]time.Duration)
+		for _, st := range w.buildStages(load, from) {
+			got[st.Name] = st.Time
+		}
+		want := time.Duration(ms) * time.Millisecond
+		if got["render"] < want || got["render"] >= want+10*time.Millisecond || got["read"] < 5*time.Millisecond || got["read"] >= 15*time.Millisecond {
+			t.Errorf("build rendering %v after a load reading 5ms: %v", want, got)
+		}
 	}
 }
