@@ -608,15 +608,28 @@ func dirSize(dir string) size {
 	return s
 }
 
+// mergeNames adds to names those of stages it lacks, each after the name
+// that comes before it in stages: kbgen prints a kind or stage only if it
+// took time (a full build restores nothing from the parse cache), in an
+// order of its own that the columns keep.
+func mergeNames(names []string, stages []stage) []string {
+	at := 0 // where the next name missing goes
+	for _, s := range stages {
+		if i := slices.Index(names, s.name); i >= 0 {
+			at = i + 1
+			continue
+		}
+		names = slices.Insert(names, at, s.name)
+		at++
+	}
+	return names
+}
+
 func printTables(w io.Writer, results []*result) {
 	// The stage columns are the union of the names kbgen printed, in order.
 	var names []string
 	for _, r := range results {
-		for _, s := range r.kb.stages {
-			if !slices.Contains(names, s.name) {
-				names = append(names, s.name)
-			}
-		}
+		names = mergeNames(names, r.kb.stages)
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "\nkbgen build by stage (wall time; other = wall − the stages: starting, reading the caches, exiting; search runs beside articles and lists)")
@@ -664,28 +677,11 @@ func printTables(w io.Writer, results []*result) {
 	var kinds []string
 	for _, r := range results {
 		for _, p := range []*proc{r.kb, r.kbEdit} {
-			if p == nil {
-				continue
-			}
-			for _, s := range p.work {
-				if !slices.Contains(kinds, s.name) {
-					kinds = append(kinds, s.name)
-				}
+			if p != nil {
+				kinds = mergeNames(kinds, p.work)
 			}
 		}
 	}
-	// In kbgen's order (site.Stats.Work): the full build has no restore.
-	order := []string{"read", "parse", "restore", "validate", "render", "templates", "write", "index", "export"}
-	slices.SortStableFunc(kinds, func(a, b string) int {
-		i, j := slices.Index(order, a), slices.Index(order, b)
-		if i < 0 {
-			i = len(order)
-		}
-		if j < 0 {
-			j = len(order)
-		}
-		return i - j
-	})
 	fmt.Fprintln(w, "\nkbgen build by kind of work (wall time; the stages run the kinds interleaved on every core, and each gets")
 	fmt.Fprintln(w, "its share of their wall time; index (bleve) and export run beside render, templates and write)")
 	fmt.Fprint(tw, "articles\tbuild\twall\t")
