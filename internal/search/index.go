@@ -111,8 +111,8 @@ type Index struct {
 	last []Doc
 	byID map[string]int
 	// held is set once the index is updated in memory (Index.Update);
-	// keysDue, when such an update has forgotten the hashes and
-	// statistics on disk, for Close to write them.
+	// keysDue, once an update has forgotten the hashes and statistics
+	// on disk, for Close to write them.
 	held, keysDue bool
 	before        map[string]*prior
 	// shards holds term shards the last delta exports over earlier ones
@@ -548,8 +548,8 @@ func openIndex(dir string) (*Index, error) {
 // here rather than by ExportAs so that a caller can close the index
 // beside other work: it took 0.4 s of a one-article rebuild at 10,000
 // generated articles. Without it, the next export is made in full. An
-// index updated in memory (Index.Update) also gets its documents'
-// hashes and statistics back here.
+// updated index (Update, Index.Update) also gets its documents' hashes
+// and statistics back here.
 func (ix *Index) Close() error {
 	var err error
 	if ix.keysDue {

@@ -42,9 +42,10 @@ var tableKey = []byte("kbgen:doctable")
 //
 // An index Update cannot use (none yet, another format, one written by
 // Build, one whose last Update was interrupted) is built from scratch as
-// Build does. While Update changes the index, the index holds no document
-// hashes and no statistics, so an interrupted Update is never taken for a
-// complete one: Open refuses it and the next Update rebuilds it. That is
+// Build does. From Update's first commit until the index is closed, the
+// index on disk holds no document hashes and no statistics (Close writes
+// them), so an interrupted Update is never taken for a complete one: Open
+// refuses it and the next Update rebuilds it. That is
 // also what cancelling ctx leaves: Update stops between batches of
 // documents, or after the last batch or the merge, with ctx's error.
 func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
@@ -318,20 +319,20 @@ func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256
 	if ix.last != nil && len(gone)+len(changed) <= maxExact {
 		ix.before = ix.priors(old, append(slices.Clone(gone), replaced...))
 	}
-	// Forget the hashes and statistics first, in their own commit: from
-	// here until the end the index is not one Update or Open can trust.
-	// An index held open has forgotten them already if it was updated
-	// since it last wrote them (see Index.Update).
+	// The hashes and statistics are forgotten in the first commit, with
+	// its documents: a scorch batch is introduced and persisted whole, so
+	// from that commit until the keys are written again the index is not
+	// one Update or Open can trust. An index held open has forgotten them
+	// already if it was updated since it last wrote them (see
+	// Index.Update). In their own commit before the documents', they cost
+	// a one-article rebuild at 10,000 generated articles a round trip to
+	// scorch's persister, 2 to 90 ms with the pages on both cores.
+	b := ix.bi.NewBatch()
 	if !ix.keysDue {
-		b := ix.bi.NewBatch()
 		b.DeleteInternal(docsKey)
 		b.DeleteInternal(tableKey)
 		b.DeleteInternal(statsKey)
-		if err := ix.bi.Batch(b); err != nil {
-			return fail(err)
-		}
 	}
-	b := ix.bi.NewBatch()
 	n := 0
 	flush := func() error {
 		if err := ctx.Err(); err != nil {
@@ -601,11 +602,11 @@ func (ix *Index) finish(n int, sums map[string][sha256.Size]byte, replaced []str
 		return err
 	}
 	ix.stats, ix.split, ix.sums, ix.dfs = st, newSplitSet(st.Split), sums, dfs
-	if ix.held {
-		ix.keysDue = true // written by Close
-		return nil
-	}
-	return ix.writeKeys()
+	// Written by Close, which a build runs beside its last steps: written
+	// here, before the export, they were one more round trip to scorch's
+	// persister on the path a one-article rebuild waits for.
+	ix.keysDue = true
+	return nil
 }
 
 // writeKeys writes the documents' hashes and the statistics into the

@@ -343,13 +343,16 @@ func TestUpdateRecovers(t *testing.T) {
 			if err := ix.bi.Batch(b); err != nil {
 				t.Fatal(err)
 			}
-			ix.Close()
-			if _, err := Open(dir); err == nil {
+			// As a process that stops here leaves it: Close would write
+			// the keys back.
+			ix.Discard()
+			if ix, err := Open(dir); err == nil {
+				ix.Close()
 				t.Error("Open accepted an index without statistics")
 			}
 		}},
-		{"cancelled while indexing", func(dir string) { cancelUpdate(t, dir, 1) }},
-		{"cancelled after indexing", func(dir string) { cancelUpdate(t, dir, 2) }},
+		{"cancelled before its first commit", func(dir string) { cancelUpdate(t, dir, 1, true) }},
+		{"cancelled after its first commit", func(dir string) { cancelUpdate(t, dir, 2, false) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "index")
@@ -462,8 +465,12 @@ func treeDifference(got, want map[string][]byte) string {
 // documents with a context that reports itself cancelled from its n+1th
 // check on, and checks that Update stopped with that error and left an
 // index Open refuses.
-func cancelUpdate(t *testing.T, dir string, n int32) {
-	ix, err := Update(context.Background(), dir, syntheticDocs(50, 4))
+// cancelUpdate updates the index in dir and then cancels a second Update
+// after n checks of its context. Cancelled before its first commit, it
+// must leave the first index whole (whole); after, an index Open refuses.
+func cancelUpdate(t *testing.T, dir string, n int32, whole bool) {
+	first := syntheticDocs(50, 4)
+	ix, err := Update(context.Background(), dir, first)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -475,7 +482,18 @@ func cancelUpdate(t *testing.T, dir string, n int32) {
 	if got := ctx.calls.Load(); got <= n {
 		t.Fatalf("Update checked ctx %d times, never after its %dth check", got, n)
 	}
-	if _, err := Open(dir); err == nil {
+	ix, err = Open(dir)
+	switch {
+	case whole && err != nil:
+		t.Fatalf("Open refused the index an Update cancelled before committing left: %v", err)
+	case whole:
+		got := exportTree(t, ix)
+		ix.Close()
+		if d := treeDifference(got, cleanExport(t, first)); d != "" {
+			t.Errorf("the index an Update cancelled before committing left is not the one before: %s", d)
+		}
+	case err == nil:
+		ix.Close()
 		t.Error("Open accepted the index a cancelled Update left")
 	}
 }
