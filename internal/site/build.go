@@ -384,7 +384,8 @@ func (s *Site) writeAssets(w output, tpl *render.Templates, view *render.Site) e
 // previous build's, linked, when it had the same version and the index in
 // indexDir is still of that version; otherwise a new one (writeSearch).
 // indexDir+".version" names the version of the index in indexDir; it is
-// removed while the index is rebuilt, so it never names another index.
+// removed before the index changes and written again once the index is
+// closed whole, so it never names another index or an unfinished one.
 func (s *Site) searchOutput(ctx context.Context, w *writer, indexDir string, docs *search.Hashed, version string) error {
 	marker := indexDir + ".version"
 	if indexDir != "" {
@@ -407,13 +408,8 @@ func (s *Site) searchOutput(ctx context.Context, w *writer, indexDir string, doc
 	if err := w.removeOtherExports(version); err != nil {
 		return err
 	}
-	if err := w.recordSearch(version, sums); err != nil {
-		return err
-	}
-	if indexDir != "" {
-		return os.WriteFile(marker, []byte(version), 0o644)
-	}
-	return nil
+	// The marker is written once the index is closed (see writeSearch).
+	return w.recordSearch(version, sums)
 }
 
 // writeSearch builds the bleve index from the published articles and
@@ -465,12 +461,20 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 		return nil, err
 	}
 	// Closing the index writes the export's state for the next build
-	// (see search.Index.Close), which nothing in this build reads: it
-	// runs beside the rest of the build, and Build waits for it last.
+	// and, after an update, the index's keys (see search.Index.Close),
+	// which nothing in this build reads: it runs beside the rest of the
+	// build, and Build waits for it last. Only then does the marker (see
+	// searchOutput) name the index's version: a build stopped before
+	// would otherwise leave a marker for an index without its keys, which
+	// kbgen search cannot open and the next build would not rebuild. An
+	// error in Close leaves no marker, and the next build updates the
+	// index, or rebuilds it.
 	w.indexClosed = make(chan struct{})
 	go func() {
 		defer close(w.indexClosed)
-		ix.Close() // an error leaves the state before, and the next export is made in full
+		if ix.Close() == nil && indexDir != "" {
+			_ = os.WriteFile(indexDir+".version", []byte(version), 0o644)
+		}
 	}()
 	return sums, nil
 }

@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -15,6 +16,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/kbgen/kbgen/internal/search"
 	"github.com/kbgen/kbgen/templates"
 )
 
@@ -212,6 +214,56 @@ func TestBuildWithoutCacheIndex(t *testing.T) {
 	build(t, fsys, clean)
 	if got, want := hashTree(t, out), hashTree(t, clean); !reflect.DeepEqual(got, want) {
 		t.Fatalf("build with the cache after one without differs from a clean build:\n%s", treeDiff(got, want))
+	}
+}
+
+// TestIndexVersionMarker checks that the marker naming the search index's
+// version is written only once the index is closed whole: an index whose
+// Close failed (here, writing its export state) gets no marker, so the
+// next build updates the index rather than trusting it, and kbgen search
+// can open the index the marker names.
+func TestIndexVersionMarker(t *testing.T) {
+	dir := t.TempDir()
+	out, cache, index := filepath.Join(dir, "public"), filepath.Join(dir, "cache"), filepath.Join(dir, "index")
+	fsys := testSite()
+	buildCached(t, fsys, out, cache, index)
+	marker := index + ".version"
+	opens := func() {
+		t.Helper()
+		if _, err := os.Stat(marker); err != nil {
+			t.Fatalf("no marker after a build: %v", err)
+		}
+		ix, err := search.Open(index)
+		if err != nil {
+			t.Fatalf("the index the marker names does not open: %v", err)
+		}
+		ix.Close()
+	}
+	opens()
+
+	// A directory where the export state goes fails the index's Close.
+	state := index + ".export"
+	if err := os.Remove(state); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(state, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	edit(fsys, "content/ja/time.md", "よくある原因の本文。", "よくある原因の本文、書き直し。")
+	buildCached(t, fsys, out, cache, index)
+	if _, err := os.Stat(marker); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("marker after the index failed to close: %v", err)
+	}
+
+	if err := os.Remove(state); err != nil {
+		t.Fatal(err)
+	}
+	buildCached(t, fsys, out, cache, index)
+	opens()
+	clean := filepath.Join(dir, "clean")
+	build(t, fsys, clean)
+	if got, want := hashTree(t, out), hashTree(t, clean); !reflect.DeepEqual(got, want) {
+		t.Fatalf("build after a failed Close differs from a clean build:\n%s", treeDiff(got, want))
 	}
 }
 
