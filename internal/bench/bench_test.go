@@ -4,6 +4,7 @@ package bench
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ type config struct {
 	sizes    []int
 	seed     int64
 	runs     int
+	edits    int // one-article rebuilds timed, each after its own edit
 	peers    bool
 	hugo     string // version
 	pagefind string // version
@@ -43,6 +45,7 @@ func readConfig(t *testing.T) config {
 		sizes:    []int{1000, 10000, 100000},
 		seed:     1,
 		runs:     1,
+		edits:    5,
 		peers:    os.Getenv("KBGEN_BENCH_PEERS") != "0",
 		hugo:     envOr("KBGEN_BENCH_HUGO", "v0.165.0"),
 		pagefind: envOr("KBGEN_BENCH_PAGEFIND", "1.6.0"),
@@ -81,6 +84,13 @@ func readConfig(t *testing.T) config {
 			t.Fatalf("KBGEN_BENCH_RUNS: %q is not a positive number", s)
 		}
 		c.runs = v
+	}
+	if s := os.Getenv("KBGEN_BENCH_EDITS"); s != "" {
+		v, err := strconv.Atoi(s)
+		if err != nil || v < 1 {
+			t.Fatalf("KBGEN_BENCH_EDITS: %q is not a positive number", s)
+		}
+		c.edits = v
 	}
 	if s := os.Getenv("KBGEN_BENCH_TIMEOUT"); s != "" {
 		v, err := time.ParseDuration(s)
@@ -158,7 +168,8 @@ type result struct {
 	corpus   size
 	kb       *proc
 	kbSame   *proc // rebuild with the cache, nothing changed
-	kbEdit   *proc // rebuild with the cache, one article edited
+	kbEdit   *proc // rebuild with the cache, one article edited: the median of kbEdits
+	kbEdits  []*proc
 	kbOut    size
 	kbSearch size
 	hugo     *proc
@@ -262,9 +273,12 @@ func benchSize(t *testing.T, c config, n int, kbgen, hugo, pagefind string) *res
 }
 
 // rebuild measures kbgen build with the cache the full build wrote: once
-// with nothing changed, once after one article's body was edited. Up to
-// 10,000 articles it then builds the edited site again without the cache
-// and checks that the output is byte-identical.
+// with nothing changed, then c.edits times after an edit of one article's
+// body each, an author's pause (editPause) before each edit; the table
+// shows the median edit, as one rebuild alone moved between 0.63 and
+// 1.05 s at 10,000 articles over three runs of the bench on one day. Up
+// to 10,000 articles it then builds the edited site again without the
+// cache and checks that the output is byte-identical.
 func (r *result) rebuild(t *testing.T, c config, root, kb, kbgen string) {
 	r.kbSame = measure(c, root, kbgen, "build", "-root", kb, "-v")
 	progress("kbgen rebuild, nothing changed", r.n, r.kbSame)
@@ -275,15 +289,31 @@ func (r *result) rebuild(t *testing.T, c config, root, kb, kbgen string) {
 		}
 		return err
 	})
-	f, err := os.OpenFile(edited, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
+	for i := range c.edits {
+		time.Sleep(editPause)
+		f, err := os.OpenFile(edited, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(f, "\n- edit %d for the benchmark\n", i+1)
+		f.Close()
+		p := measure(c, root, kbgen, "build", "-root", kb, "-v")
+		progress("kbgen rebuild, one article edited", r.n, p)
+		if !ok(p) {
+			r.kbEdit = p
+			return
+		}
+		r.kbEdits = append(r.kbEdits, p)
 	}
-	fmt.Fprintf(f, "\n- %s edited for the benchmark\n", time.Now().Format(time.RFC3339))
-	f.Close()
-	r.kbEdit = measure(c, root, kbgen, "build", "-root", kb, "-v")
-	progress("kbgen rebuild, one article edited", r.n, r.kbEdit)
-	if r.n > 10000 || !ok(r.kbEdit) {
+	r.kbEdit = median(r.kbEdits)
+	if len(r.kbEdits) > 1 {
+		lo, hi := r.kbEdits[0].wall, r.kbEdits[0].wall
+		for _, p := range r.kbEdits {
+			lo, hi = min(lo, p.wall), max(hi, p.wall)
+		}
+		r.notes = append(r.notes, fmt.Sprintf("one article edited: the median of %d rebuilds, which took %s to %s", len(r.kbEdits), round(lo), round(hi)))
+	}
+	if r.n > 10000 {
 		return
 	}
 	clean := filepath.Join(root, "clean")
@@ -335,6 +365,20 @@ func diffTrees(a, b string) string {
 // its figures before the size is complete.
 func progress(tool string, n int, p *proc) {
 	fmt.Printf("  %s, %s articles: %s, CPU %s, peak RSS %s, load average %s\n", tool, thousands(n), status(p), cpu(p), rss(p), loadavg())
+}
+
+// editPause is how long the bench waits before each edit: an author's
+// pace rather than a script's, and past the 2 s for which a build does
+// not record the status of a file it has just seen change (site's
+// stampSettle), so that each rebuild starts from what a settled one left.
+const editPause = 2500 * time.Millisecond
+
+// median returns the run of median wall time of ps (the faster of the
+// two middle ones for an even count).
+func median(ps []*proc) *proc {
+	s := slices.Clone(ps)
+	slices.SortStableFunc(s, func(a, b *proc) int { return cmp.Compare(a.wall, b.wall) })
+	return s[(len(s)-1)/2]
 }
 
 // best runs f n times and returns the fastest successful run, or the
@@ -693,7 +737,7 @@ func printTables(w io.Writer, results []*result) {
 		for _, row := range []struct {
 			name string
 			p    *proc
-		}{{"full", r.kb}, {"one article edited", r.kbEdit}} {
+		}{{"full", r.kb}, {"one article edited (median)", r.kbEdit}} {
 			if !ok(row.p) {
 				continue
 			}
@@ -711,7 +755,7 @@ func printTables(w io.Writer, results []*result) {
 	tw.Flush()
 
 	fmt.Fprintln(w, "\nkbgen build with the build cache (.kbgen/build-cache) after a full build")
-	fmt.Fprintln(tw, "articles\tfull build\tnothing changed\tone article edited\tratio to full\tCPU\tpeak RSS\t")
+	fmt.Fprintln(tw, "articles\tfull build\tnothing changed\tone article edited (median)\tratio to full\tCPU\tpeak RSS\t")
 	for _, r := range results {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t", thousands(r.n), status(r.kb), status(r.kbSame), status(r.kbEdit))
 		if ok(r.kb) && ok(r.kbEdit) {
