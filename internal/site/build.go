@@ -383,11 +383,11 @@ func (s *Site) writeAssets(w output, tpl *render.Templates, view *render.Site) e
 // searchOutput puts the search export of version in w's directory: the
 // previous build's, linked, when it had the same version and the index in
 // indexDir is still of that version; otherwise a new one (writeSearch).
-// indexDir+".version" names the version of the index in indexDir; it is
-// removed before the index changes and written again once the index is
+// The file versionMarker(indexDir) names the version of the index in
+// indexDir; it is removed before the index changes and written again once the index is
 // closed whole, so it never names another index or an unfinished one.
 func (s *Site) searchOutput(ctx context.Context, w *writer, indexDir string, docs *search.Hashed, version string) error {
-	marker := indexDir + ".version"
+	marker := versionMarker(indexDir)
 	if indexDir != "" {
 		if b, err := os.ReadFile(marker); err == nil && string(b) == version {
 			if err := w.waitSurvey(); err != nil {
@@ -411,6 +411,10 @@ func (s *Site) searchOutput(ctx context.Context, w *writer, indexDir string, doc
 	// The marker is written once the index is closed (see writeSearch).
 	return w.recordSearch(version, sums)
 }
+
+// versionMarker is the file that names the version of the index in
+// indexDir (see searchOutput).
+func versionMarker(indexDir string) string { return indexDir + ".version" }
 
 // writeSearch builds the bleve index from the published articles and
 // exports it under search/<version>/ for the browser. It returns the
@@ -473,7 +477,7 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 	go func() {
 		defer close(w.indexClosed)
 		if ix.Close() == nil && indexDir != "" {
-			_ = os.WriteFile(indexDir+".version", []byte(version), 0o644)
+			_ = os.WriteFile(versionMarker(indexDir), []byte(version), 0o644)
 		}
 	}()
 	return sums, nil

@@ -643,7 +643,7 @@ func (w *writer) reuseSearch(version string) bool {
 		return func(c cachedFile) bool { return c.Sum != cacheKey{} && c.Sum == entry }
 	}
 	for i, name := range names {
-		if !w.link(name, want(name)) {
+		if !w.linkFile(name, want(name)) {
 			// Take back what was linked, and only that: the page
 			// writers write search/index.html beside it meanwhile.
 			for _, name := range names[:i] {
@@ -862,12 +862,24 @@ func (w *writer) otherExport(name string) bool {
 
 // link links the published file name into w's directory if the previous
 // build described it, want accepts that description, and the file is
-// still as described. It reports whether it did.
+// still as described. It reports whether it did. Its time is the pages'
+// writing (see work); the search's goroutine uses linkFile.
 func (w *writer) link(name string, want func(cachedFile) bool) bool {
 	if w.prev == nil {
 		return false
 	}
 	defer w.work.add(kindWrite, time.Now())
+	return w.linkFile(name, want)
+}
+
+// linkFile is link, untimed: the search export, which reuseSearch links
+// on the search's goroutine beside the pages' parallel parts, is not
+// the pages' writing, and work cannot tell that goroutine's time from
+// theirs (a kind added to during a part takes a share of its wall time).
+func (w *writer) linkFile(name string, want func(cachedFile) bool) bool {
+	if w.prev == nil {
+		return false
+	}
 	full := filepath.Join(w.dir, filepath.FromSlash(name))
 	c, ok := w.spare[name]
 	if ok && w.present[name] && want(c) && c.unchanged(full) {

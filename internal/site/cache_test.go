@@ -227,7 +227,7 @@ func TestIndexVersionMarker(t *testing.T) {
 	out, cache, index := filepath.Join(dir, "public"), filepath.Join(dir, "cache"), filepath.Join(dir, "index")
 	fsys := testSite()
 	buildCached(t, fsys, out, cache, index)
-	marker := index + ".version"
+	marker := versionMarker(index)
 	opens := func() {
 		t.Helper()
 		if _, err := os.Stat(marker); err != nil {
