@@ -307,11 +307,8 @@ func (r *result) rebuild(t *testing.T, c config, root, kb, kbgen string) {
 	}
 	r.kbEdit = median(r.kbEdits)
 	if len(r.kbEdits) > 1 {
-		lo, hi := r.kbEdits[0].wall, r.kbEdits[0].wall
-		for _, p := range r.kbEdits {
-			lo, hi = min(lo, p.wall), max(hi, p.wall)
-		}
-		r.notes = append(r.notes, fmt.Sprintf("one article edited: the median of %d rebuilds, which took %s to %s", len(r.kbEdits), round(lo), round(hi)))
+		lo, hi := slices.MinFunc(r.kbEdits, byWall), slices.MaxFunc(r.kbEdits, byWall)
+		r.notes = append(r.notes, fmt.Sprintf("one article edited: the median of %d rebuilds, which took %s to %s", len(r.kbEdits), round(lo.wall), round(hi.wall)))
 	}
 	if r.n > 10000 {
 		return
@@ -377,9 +374,11 @@ const editPause = 2500 * time.Millisecond
 // two middle ones for an even count).
 func median(ps []*proc) *proc {
 	s := slices.Clone(ps)
-	slices.SortStableFunc(s, func(a, b *proc) int { return cmp.Compare(a.wall, b.wall) })
+	slices.SortStableFunc(s, byWall)
 	return s[(len(s)-1)/2]
 }
+
+func byWall(a, b *proc) int { return cmp.Compare(a.wall, b.wall) }
 
 // best runs f n times and returns the fastest successful run, or the
 // first failure.
