@@ -58,7 +58,9 @@ func (w *work) add(k kind, start time.Time) time.Time {
 // wall time in proportion to the time it took, summed over the
 // goroutines, of the time they were busy. What the goroutines did
 // besides (looking up the caches, making keys) is the rest, which goes
-// to no kind. Parts must not overlap.
+// to no kind. Parts must not overlap, and no goroutine outside a part
+// may add to w while it runs (the search's does not: see linkFile): its
+// time would be taken for the part's and get a share of its wall time.
 func (w *work) parallel(n int, f func(i int)) {
 	if w == nil {
 		parallel(n, f)
