@@ -261,7 +261,7 @@ func TestParseCache(t *testing.T) {
 						t.Errorf("the cache file was written again, with nothing changed")
 					}
 					if err == nil && fi.Mode().IsRegular() {
-						_, entries, ok := readParseCache(cache)
+						_, entries, _, ok := readParseCache(cache)
 						if !ok {
 							t.Fatalf("the cache file written cannot be read")
 						}
@@ -626,5 +626,123 @@ func TestStampSettled(t *testing.T) {
 		if got := st.settled(cutoff) == st; got != tc.want {
 			t.Errorf("stamp with mtime %d, ctime %d: recorded %v before %d, want %v", tc.mtime, tc.ctime, got, cutoff, tc.want)
 		}
+	}
+}
+
+// TestParseCacheAppends checks how a load writes the parse cache file
+// after a change: the entries it made appended to the file as it was,
+// while no more than a quarter of the file would be replaced entries, or
+// the file written anew, which an append cut short also asks for. Every
+// load is compared with one without the cache.
+func TestParseCacheAppends(t *testing.T) {
+	root := t.TempDir()
+	writeSite(t, root, parseCacheSite())
+	cache := filepath.Join(root, ".kbgen", "parse-cache")
+	fsys := os.DirFS(root)
+	cfg, cdiags := LoadConfig(fsys)
+	if cdiags.HasErrors() {
+		t.Fatalf("LoadConfig: %v", cdiags)
+	}
+	const files = 6 // the Markdown files of parseCacheSite
+	edited := filepath.Join(root, "content/ja/time.md")
+	edits := 0
+	edit := func(t *testing.T) {
+		t.Helper()
+		edits++
+		f, err := os.OpenFile(edited, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fmt.Fprintf(f, "\n追記 %d。\n", edits); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// load loads the site with the cache and checks it against a load
+	// without; it returns the cache file as the load left it.
+	load := func(t *testing.T, parsed int) (os.FileInfo, parseCacheLayout) {
+		t.Helper()
+		got, gotDiags, err := LoadWith(t.Context(), fsys, cfg, LoadOptions{ParseCache: cache, stamps: stampsNone})
+		if err != nil {
+			t.Fatalf("LoadWith with the cache: %v", err)
+		}
+		want, wantDiags, err := LoadWith(t.Context(), fsys, cfg, LoadOptions{})
+		if err != nil {
+			t.Fatalf("LoadWith without the cache: %v", err)
+		}
+		if ls := got.LoadStats(); ls.Files != files || ls.Files-ls.Restored != parsed {
+			t.Errorf("LoadStats() = %+v, want %d files of which %d parsed", ls, files, parsed)
+		}
+		compareSites(t, got, gotDiags, want, wantDiags)
+		fi, err := os.Stat(cache)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, entries, layout, ok := readParseCache(cache)
+		if !ok || len(entries) != files {
+			t.Fatalf("the cache file holds %d entries (readable: %v), want %d", len(entries), ok, files)
+		}
+		if layout.dead*4 > layout.size {
+			t.Errorf("%d of the cache file's %d bytes are replaced entries, more than a quarter", layout.dead, layout.size)
+		}
+		return fi, layout
+	}
+
+	first, _ := load(t, files)
+
+	// An append cut short: a path whose length says 5 bytes, and 2.
+	f, err := os.OpenFile(cache, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte{5, 'c', 'o'}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, layout := load(t, 0); layout.whole {
+		t.Errorf("an append cut short was read as whole")
+	}
+	edit(t)
+	fi, layout := load(t, 1)
+	if os.SameFile(first, fi) || !layout.whole || layout.dead != 0 {
+		t.Errorf("after an append cut short and an edit: the cache file was not written anew (same file %v, whole %v, %d bytes replaced)",
+			os.SameFile(first, fi), layout.whole, layout.dead)
+	}
+
+	edit(t)
+	before := fi
+	fi, layout = load(t, 1)
+	if !os.SameFile(before, fi) || fi.Size() <= before.Size() || layout.dead == 0 || !layout.whole {
+		t.Fatalf("after one edit: the cache file was not appended to (same file %v, %d bytes then %d, %d bytes replaced)",
+			os.SameFile(before, fi), before.Size(), fi.Size(), layout.dead)
+	}
+	if again, _ := load(t, 0); !os.SameFile(fi, again) || again.Size() != fi.Size() {
+		t.Errorf("with nothing changed, the cache file was written")
+	}
+
+	// Edits of the one file until a quarter of the file would be
+	// replaced entries: it is then written anew, without them.
+	rewritten := false
+	for range 8 {
+		edit(t)
+		before := fi
+		fi, layout = load(t, 1)
+		if !os.SameFile(before, fi) {
+			rewritten = true
+			if layout.dead != 0 {
+				t.Errorf("the cache file written anew holds %d bytes of replaced entries", layout.dead)
+			}
+			break
+		}
+		if fi.Size() <= before.Size() {
+			t.Errorf("an edit neither appended to the cache file nor wrote it anew")
+		}
+	}
+	if !rewritten {
+		t.Errorf("eight edits of one file of %d never wrote the cache file anew", files)
 	}
 }
