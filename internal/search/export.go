@@ -372,36 +372,51 @@ func exported(dir string) bool {
 
 // removeExcept removes the files below dir that keep does not name, by
 // slash-separated name below dir, and the directories that leaves empty.
+// Directories are read unsorted and names looked up without making
+// them: at 10,000 articles an export over a base has 15,600 files, and
+// filepath.WalkDir, which sorts every directory and makes each name
+// relative, took 19-25 ms of a one-article rebuild, which waits for it.
 func removeExcept(dir string, keep map[string]Sum) error {
-	var dirs []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if rel != "." {
-				dirs = append(dirs, p)
-			}
-			return nil
-		}
-		if _, ok := keep[filepath.ToSlash(rel)]; ok {
-			return nil
-		}
-		return os.Remove(p)
-	})
+	_, err := removeBelow(dir, nil, keep)
+	return err
+}
+
+// removeBelow is removeExcept for the directory dir, whose files' names
+// start with prefix (empty, or ending in a slash). It reports whether it
+// left dir empty.
+func removeBelow(dir string, prefix []byte, keep map[string]Sum) (bool, error) {
+	f, err := os.Open(dir)
 	if err != nil {
-		return err
+		return false, err
 	}
-	// Deepest first; one that still holds files stays.
-	slices.Reverse(dirs)
-	for _, d := range dirs {
-		os.Remove(d)
+	ents, err := f.ReadDir(-1)
+	f.Close()
+	if err != nil {
+		return false, err
 	}
-	return nil
+	left := 0
+	for _, e := range ents {
+		name := append(prefix, e.Name()...)
+		if e.IsDir() {
+			sub := filepath.Join(dir, e.Name())
+			empty, err := removeBelow(sub, append(name, '/'), keep)
+			if err != nil {
+				return false, err
+			}
+			if !empty || os.Remove(sub) != nil {
+				left++
+			}
+			continue
+		}
+		if _, ok := keep[string(name)]; ok {
+			left++
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			return false, err
+		}
+	}
+	return left == 0, nil
 }
 
 // newExportDir makes the directory an export is written into before it is

@@ -675,3 +675,64 @@ func internalCorpus(t *testing.T, n int) []Doc {
 	}
 	return docs
 }
+
+// TestRemoveExcept checks what an export over a base leaves of it: the
+// files kept, the directories still holding one, and the directory
+// itself, whatever it holds.
+func TestRemoveExcept(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files []string
+		keep  []string
+		want  []string // what is left: files, and directories with a trailing slash
+	}{
+		{"nothing to remove", []string{"index.json", "t/0.json.gz", "t/1.json.gz"}, []string{"index.json", "t/0.json.gz", "t/1.json.gz"},
+			[]string{"index.json", "t/", "t/0.json.gz", "t/1.json.gz"}},
+		{"some files", []string{"index.json", "t/0.json.gz", "t/1.json.gz", "u/0.json.gz"}, []string{"index.json", "t/1.json.gz", "u/0.json.gz"},
+			[]string{"index.json", "t/", "t/1.json.gz", "u/", "u/0.json.gz"}},
+		{"a directory emptied", []string{"index.json", "t/0.json.gz", "u/0.json.gz", "u/x/0.json.gz"}, []string{"index.json", "t/0.json.gz"},
+			[]string{"index.json", "t/", "t/0.json.gz"}},
+		{"a deeper file kept", []string{"u/0.json.gz", "u/x/0.json.gz", "u/x/1.json.gz"}, []string{"u/x/1.json.gz"},
+			[]string{"u/", "u/x/", "u/x/1.json.gz"}},
+		{"everything", []string{"index.json", "t/0.json.gz"}, nil, nil},
+		{"a name kept under another directory", []string{"t/0.json.gz"}, []string{"u/0.json.gz", "0.json.gz"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, f := range tc.files {
+				p := filepath.Join(dir, filepath.FromSlash(f))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			keep := make(map[string]Sum)
+			for _, f := range tc.keep {
+				keep[f] = Sum{}
+			}
+			if err := removeExcept(dir, keep); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+				if err != nil || p == dir {
+					return err
+				}
+				rel, err := filepath.Rel(dir, p)
+				if d.IsDir() {
+					rel += "/"
+				}
+				got = append(got, filepath.ToSlash(rel))
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("left %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
