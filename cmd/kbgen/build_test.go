@@ -123,3 +123,25 @@ func TestBuildBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildAdvises checks which builds advise their heap for huge pages:
+// those that make every file.
+func TestBuildAdvises(t *testing.T) {
+	root := t.TempDir()
+	if !buildAdvises(root, false) {
+		t.Errorf("a build without a build cache does not advise its heap")
+	}
+	cache := filepath.Join(root, filepath.FromSlash(cacheFile))
+	if err := os.MkdirAll(filepath.Dir(cache), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cache, []byte("kbgen"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if buildAdvises(root, false) {
+		t.Errorf("a build from the build cache advises its heap")
+	}
+	if !buildAdvises(root, true) {
+		t.Errorf("a build with -no-cache does not advise its heap")
+	}
+}
