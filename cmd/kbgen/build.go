@@ -159,6 +159,7 @@ Examples:
 			if buildAdvises(sf.root, noCache) {
 				adviseHugePages(heapAdvice())
 			}
+			collectFrom(gcFloor)
 			if err := prof.start(); err != nil {
 				return err
 			}
