@@ -159,7 +159,7 @@ Examples:
 			if buildAdvises(sf.root, noCache) {
 				adviseHugePages(heapAdvice())
 			}
-			collectFrom(gcFloor)
+			defer collectFrom(gcFloor)()
 			if err := prof.start(); err != nil {
 				return err
 			}

@@ -65,7 +65,7 @@ Examples:
 			}
 			sf.review = true
 			adviseHugePages(heapAdvice())
-			collectFrom(gcFloor)
+			defer collectFrom(gcFloor)()
 			_, diags, err := sf.load(ctx, w, format)
 			if err != nil {
 				return err

@@ -4,6 +4,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"sync"
 )
 
 // gcFloor is the heap kbgen build and check grow to before their first
@@ -26,25 +27,32 @@ const gcFloor = 512 << 20
 //
 // Until the first collection the collector is off and the memory limit is
 // floor; the collection the limit then starts runs a finalizer, which puts
-// the percentage and limit back. A program that sets GOGC itself, or a
+// the percentage and limit back. So does the function collectFrom
+// returns, for the caller to defer: a command run in a test's process
+// must not leave the collector off. A process that sets GOGC itself, or a
 // limit below floor, keeps its settings.
-func collectFrom(floor int64) {
+func collectFrom(floor int64) (restore func()) {
 	if os.Getenv("GOGC") != "" {
-		return
+		return func() {}
 	}
 	limit := debug.SetMemoryLimit(-1)
 	if limit <= floor {
-		return
+		return func() {}
 	}
 	percent := debug.SetGCPercent(-1)
 	debug.SetMemoryLimit(floor)
+	var once sync.Once
+	restore = func() {
+		once.Do(func() {
+			debug.SetGCPercent(percent)
+			debug.SetMemoryLimit(limit)
+		})
+	}
 	// A finalizer runs once the collector has found its object
 	// unreachable, in the first collection. The object holds a pointer,
 	// so that it is not one of the tiny allocations that may share a
 	// block with others and never be finalized.
 	type sentinel struct{ _ *int }
-	runtime.SetFinalizer(new(sentinel), func(*sentinel) {
-		debug.SetGCPercent(percent)
-		debug.SetMemoryLimit(limit)
-	})
+	runtime.SetFinalizer(new(sentinel), func(*sentinel) { restore() })
+	return restore
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"runtime"
@@ -31,7 +32,12 @@ func TestCollectFrom(t *testing.T) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	before := ms.NumGC
-	collectFrom(floor)
+	// Called back below the floor, the settings are as they were.
+	collectFrom(floor)()
+	if got, limit := gcPercent(), debug.SetMemoryLimit(-1); got != 100 || limit != 1<<30 {
+		t.Errorf("called back below the floor: GOGC %d, memory limit %d; want 100, %d", got, limit, 1<<30)
+	}
+	restore := collectFrom(floor)
 
 	// Below the floor: 32 MB live, in pieces, and no collection.
 	var live [][]byte
@@ -64,6 +70,10 @@ func TestCollectFrom(t *testing.T) {
 	if got := gcPercent(); got != 100 {
 		t.Errorf("past the floor GOGC is %d, want 100", got)
 	}
+	restore() // after the finalizer: nothing more
+	if got, limit := gcPercent(), debug.SetMemoryLimit(-1); got != 100 || limit != 1<<30 {
+		t.Errorf("called back after the floor: GOGC %d, memory limit %d; want 100, %d", got, limit, 1<<30)
+	}
 	runtime.KeepAlive(live)
 }
 
@@ -89,4 +99,25 @@ func gcPercent() int {
 	p := debug.SetGCPercent(-1)
 	debug.SetGCPercent(p)
 	return p
+}
+
+// TestBuildLeavesCollector checks that build and check, run in this
+// process as the tests run them, leave the collector's settings as they
+// found them: a heap below the floor would otherwise leave it off.
+func TestBuildLeavesCollector(t *testing.T) {
+	if os.Getenv("GOGC") != "" {
+		t.Skip("GOGC is set: collectFrom changes nothing")
+	}
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"content/ja/kms.md": seed(t)})
+	percent, limit := gcPercent(), debug.SetMemoryLimit(-1)
+	for _, args := range [][]string{{"build", "-root", root, "-quiet"}, {"check", "-root", root}} {
+		var stderr bytes.Buffer
+		if code := run(t.Context(), args, &bytes.Buffer{}, &stderr); code != 0 {
+			t.Fatalf("%s exited %d: %s", args[0], code, stderr.String())
+		}
+		if p, l := gcPercent(), debug.SetMemoryLimit(-1); p != percent || l != limit {
+			t.Errorf("after %s: GOGC %d, memory limit %d; want %d, %d", args[0], p, l, percent, limit)
+		}
+	}
 }
