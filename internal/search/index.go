@@ -110,11 +110,10 @@ type Index struct {
 	// terms' frequencies and impacts moved (see edit.stale and narrow).
 	last []Doc
 	byID map[string]int
-	// held is set once the index is updated in memory (Index.Update);
-	// keysDue, once an update has forgotten the hashes and statistics
-	// on disk, for Close to write them.
-	held, keysDue bool
-	before        map[string]*prior
+	// keysDue is set once an update has forgotten the hashes and
+	// statistics on disk, for Close to write them.
+	keysDue bool
+	before  map[string]*prior
 	// shards holds term shards the last delta exports over earlier ones
 	// made again, decoded, by name (see previousShard).
 	shards map[string]cachedShard

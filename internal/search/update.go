@@ -163,7 +163,6 @@ func (ix *Index) Update(ctx context.Context, docs []Doc) error {
 		ix.Close()
 		return err
 	}
-	ix.held = true
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}

@@ -463,11 +463,9 @@ func treeDifference(got, want map[string][]byte) string {
 
 // cancelUpdate updates the index in dir, then updates it again to other
 // documents with a context that reports itself cancelled from its n+1th
-// check on, and checks that Update stopped with that error and left an
-// index Open refuses.
-// cancelUpdate updates the index in dir and then cancels a second Update
-// after n checks of its context. Cancelled before its first commit, it
-// must leave the first index whole (whole); after, an index Open refuses.
+// check on, and checks that Update stopped with that error. Cancelled
+// before its first commit (whole), it must leave the first index whole;
+// after, an index Open refuses.
 func cancelUpdate(t *testing.T, dir string, n int32, whole bool) {
 	first := syntheticDocs(50, 4)
 	ix, err := Update(context.Background(), dir, first)
