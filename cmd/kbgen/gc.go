@@ -15,15 +15,16 @@ const gcFloor = 512 << 20
 // collector first runs, and leaves it to collect as before from then on:
 // GOGC's percentage and the memory limit in force when it is called.
 //
-// A one-article rebuild at 10,000 articles allocates about 250 MB, most
-// of it data that lives to the end (the articles restored from the parse
+// A one-article rebuild at 10,000 articles allocates about 235 MB, much
+// of it data kept to the end (the articles restored from the parse
 // cache, the build cache's descriptions of 38,000 files). Collecting as
-// the heap grows to that marks it again and again: with the floor the
-// rebuild took a median 537 ms against 629 ms (fifteen alternating
-// edits), 830 ms of CPU against 1,020 ms, for a peak RSS of 362 MB
-// against 290 MB; kbgen check of that site, 223.5 ms against 267.5 ms. A
-// full build passes the floor early and then collects as it always did
-// (28.9 and 35.4 s against 35.7 and 39.1 s, alternating, the same CPU).
+// the heap grows to that marks it again and again, a tenth of the
+// rebuild's CPU in profiles: with the floor the rebuild took a median
+// 537 ms against 629 ms (fifteen alternating edits), 830 ms of CPU
+// against 1,020 ms, for a peak RSS of 362 MiB against 290 MiB; kbgen
+// check of that site, 223.5 ms against 267.5 ms. A full build passes the
+// floor early and then collects as it always did (28.9 and 35.4 s
+// against 35.7 and 39.1 s, alternating, the same CPU).
 //
 // Until the first collection the collector is off and the memory limit is
 // floor; the collection the limit then starts runs a finalizer, which puts

@@ -49,9 +49,9 @@ import (
 //
 // A load that changed a few entries appends them to the file, rather than
 // writing it anew: at 10,000 articles the file is 63 MB, and writing it
-// took 35-64 ms of a core in a one-article rebuild, which the load shares
-// two cores with. An appended entry replaces the one before it for the
-// same file. The file is written anew when a load would leave more than a
+// took 35-64 ms in a one-article rebuild, on a goroutine beside the
+// load's validation, which shares the machine's two cores with it. An
+// appended entry replaces the one before it for the same file. The file is written anew when a load would leave more than a
 // quarter of it replaced, when it holds a file the load does not keep, or
 // when its appended entries do not decode to its end (an append cut short).
 //
