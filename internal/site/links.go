@@ -37,23 +37,26 @@ func (s *Site) resolve(p *Page, dest string) linkTarget {
 	if dest == "" || strings.HasPrefix(dest, "#") || strings.HasPrefix(dest, "//") {
 		return linkTarget{href: dest}
 	}
-	u, err := url.Parse(dest)
-	if err != nil || u.Scheme != "" || u.Host != "" {
-		return linkTarget{href: dest}
+	upath, frag, plain := plainLink(dest)
+	if !plain {
+		u, err := url.Parse(dest)
+		if err != nil || u.Scheme != "" || u.Host != "" {
+			return linkTarget{href: dest}
+		}
+		upath = u.Path
+		if u.Fragment != "" {
+			frag = "#" + u.EscapedFragment()
+		}
 	}
-	rooted := strings.HasPrefix(u.Path, "/")
+	rooted := strings.HasPrefix(upath, "/")
 	var file string
 	if rooted {
-		file = path.Join(ContentDir, u.Path)
+		file = path.Join(ContentDir, upath)
 	} else {
-		file = path.Join(fileDir(p.Path), u.Path)
-	}
-	frag := ""
-	if u.Fragment != "" {
-		frag = "#" + u.EscapedFragment()
+		file = path.Join(fileDir(p.Path), upath)
 	}
 	base := s.base
-	if strings.HasSuffix(strings.ToLower(u.Path), ".md") {
+	if strings.HasSuffix(strings.ToLower(upath), ".md") {
 		target, ok := s.byFile[file]
 		if !ok || target.Draft {
 			return linkTarget{href: dest, broken: true}
@@ -70,6 +73,39 @@ func (s *Site) resolve(p *Page, dest string) linkTarget {
 		return linkTarget{href: dest, broken: true}
 	}
 	return linkTarget{href: base + strings.TrimPrefix(file, ContentDir+"/") + frag}
+}
+
+// plainLink splits dest, a link that is neither empty nor a fragment
+// alone nor starts with "//", into the path and the fragment ("#fix", or
+// "") that url.Parse would find in it, without parsing, when dest is
+// made of the characters that need no escaping in either and none that
+// would give it a scheme, a query or an escape: the relative links
+// authors write ("../en/x.md", "y.md#fix"). It reports false for any
+// other link, which url.Parse must read. Parsing URLs was half of link
+// resolution's time, which runs on one core before the pages can start:
+// 19 ms of CPU in a one-article rebuild at 10,000 generated articles.
+func plainLink(dest string) (upath, frag string, ok bool) {
+	upath, fragment, hashed := strings.Cut(dest, "#")
+	for i := 0; i < len(upath); i++ {
+		if c := upath[i]; c != '/' && !unreserved(c) {
+			return "", "", false
+		}
+	}
+	for i := 0; i < len(fragment); i++ {
+		if !unreserved(fragment[i]) {
+			return "", "", false
+		}
+	}
+	if hashed && fragment != "" {
+		frag = "#" + fragment
+	}
+	return upath, frag, true
+}
+
+// unreserved reports whether c stands for itself anywhere in a URL
+// (RFC 3986's unreserved characters, but "~").
+func unreserved(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_'
 }
 
 // resolveLinks resolves each of p's links, in the order of p.Doc.Links.
