@@ -16,8 +16,8 @@
 //
 // # Positions
 //
-// Parse is given the file line where the body starts, so Heading.Line,
-// Link.Line and CodeBlock.Line are file lines, ready for diagnostics.
+// Parse is given the file line where the body starts, so Heading.Line and
+// Link.Line are file lines, ready for diagnostics.
 // Columns count characters (code points), not bytes, as diag.Pos requires:
 // the "#" of "## 見出し" indented by two spaces in a list item is column 3.
 // A heading's column is that of its "#" (or of its text, for a setext
@@ -93,11 +93,4 @@ type Link struct {
 	Line  int    // 1-based line in the file of the link's text start (best effort: the line of the enclosing block when goldmark gives no inline position)
 	Col   int    // 1-based column in characters
 	In    int    // index into Doc.Headings of the heading the link is under, -1 before any heading
-}
-
-// CodeBlock is a fenced or indented code block.
-type CodeBlock struct {
-	Lang string // info string's first word, as written ("cmd", "powershell"); "" if none
-	Code string // the code, exactly as written (no trailing newline trimming beyond goldmark's)
-	Line int    // 1-based line of the opening fence
 }

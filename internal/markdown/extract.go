@@ -111,10 +111,7 @@ func (x *extractor) block(n ast.Node, entering bool) ast.WalkStatus {
 		}
 		x.content()
 		x.newBlock()
-		code := codeText(n, x.src)
-		x.text.WriteString(code)
-		line, _ := x.pos.at(blockPos(n))
-		x.d.CodeBlocks = append(x.d.CodeBlocks, CodeBlock{Lang: codeLang(n, x.src), Code: code, Line: line})
+		x.text.WriteString(codeText(n, x.src))
 		return ast.WalkSkipChildren
 
 	case *ast.HTMLBlock, *ast.LinkReferenceDefinition:

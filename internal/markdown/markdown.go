@@ -100,9 +100,8 @@ func New(cfg Config) *Markdown {
 // what validation and indexing need, extracted in the same single pass.
 // Parse fills every exported field; callers treat a Doc as read-only.
 type Doc struct {
-	Headings   []Heading   // in document order, at any depth of nesting
-	Links      []Link      // links, images and autolinks in document order
-	CodeBlocks []CodeBlock // fenced and indented code blocks in document order
+	Headings []Heading // in document order, at any depth of nesting
+	Links    []Link    // links, images and autolinks in document order
 
 	// Text is the plain text of the whole body, code included, for
 	// indexing: entities and escapes decoded, markup and raw HTML
@@ -154,7 +153,7 @@ func (d *Doc) Release() {
 func (d *Doc) Released() bool { return d.released }
 
 // Restore returns the Doc that Parse of src followed by Compact returns
-// when Parse extracted parts' Headings, Links, CodeBlocks and Text (its
+// when Parse extracted parts' Headings, Links and Text (its
 // unexported fields are ignored): Render parses src again, as after
 // Compact. It lets kbgen's parse cache (internal/site) keep what Parse
 // extracted from an unchanged file instead of parsing it again on every
@@ -168,13 +167,12 @@ func (d *Doc) Released() bool { return d.released }
 // parsed again.
 func (m *Markdown) Restore(src []byte, parts Doc) *Doc {
 	return &Doc{
-		Headings:   parts.Headings,
-		Links:      parts.Links,
-		CodeBlocks: parts.CodeBlocks,
-		Text:       parts.Text,
-		m:          m,
-		src:        src,
-		compacted:  true,
+		Headings:  parts.Headings,
+		Links:     parts.Links,
+		Text:      parts.Text,
+		m:         m,
+		src:       src,
+		compacted: true,
 	}
 }
 

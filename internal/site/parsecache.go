@@ -76,7 +76,7 @@ import (
 // parseCacheFormat changes whenever the parse cache file's layout or an
 // entry's encoding changes. The executable is in the salt too, so this
 // matters only to builds of the same source tree.
-const parseCacheFormat = 4
+const parseCacheFormat = 5
 
 // parseCacheMagic starts every parse cache file.
 const parseCacheMagic = "kbgen parse cache\n"
@@ -636,7 +636,7 @@ func encodeParsed(name string, src []byte, p parsed) ([]byte, bool) {
 		}
 		// What markdown.Parse returns when goldmark panics; a parse of
 		// plain text can look the same, and is not cached either.
-		if len(d.Headings) == 0 && len(d.Links) == 0 && len(d.CodeBlocks) == 0 && d.Text == string(body) {
+		if len(d.Headings) == 0 && len(d.Links) == 0 && d.Text == string(body) {
 			return nil, false
 		}
 		e.bool(true)
@@ -666,12 +666,6 @@ func encodeParsed(name string, src []byte, p parsed) ([]byte, bool) {
 			e.int(l.Line)
 			e.int(l.Col)
 			e.int(l.In)
-		}
-		e.count(len(d.CodeBlocks), d.CodeBlocks == nil)
-		for _, cb := range d.CodeBlocks {
-			e.string(cb.Lang)
-			e.string(cb.Code)
-			e.int(cb.Line)
 		}
 
 		e.string(p.page.URL)
@@ -759,15 +753,6 @@ func (s *Site) decodeParsed(name string, src, blob []byte) (parsed, bool) {
 				l.Line = d.int()
 				l.Col = d.int()
 				l.In = d.int()
-			}
-		}
-		if n, ok := d.slice(); ok {
-			parts.CodeBlocks = make([]markdown.CodeBlock, n)
-			for i := range parts.CodeBlocks {
-				cb := &parts.CodeBlocks[i]
-				cb.Lang = d.string()
-				cb.Code = d.string()
-				cb.Line = d.int()
 			}
 		}
 

@@ -342,7 +342,7 @@ func parsedView(t *testing.T, s *Site, p parsed) pageView {
 		if err != nil {
 			t.Fatalf("%s: %v", p.page.Path, err)
 		}
-		v.Doc = docView{markdown.Doc{Headings: d.Headings, Links: d.Links, CodeBlocks: d.CodeBlocks, Text: d.Text}, string(d.Source())}
+		v.Doc = docView{markdown.Doc{Headings: d.Headings, Links: d.Links, Text: d.Text}, string(d.Source())}
 	}
 	return v
 }
