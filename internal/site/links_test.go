@@ -60,15 +60,53 @@ func TestPlainLink(t *testing.T) {
 	}
 }
 
-// FuzzPlainLink checks plainLink against url.Parse on any link.
+// schemeAgrees checks that a link hasScheme takes is one url.Parse
+// refuses or gives a scheme or host: resolve leaves both alone.
+func schemeAgrees(t *testing.T, dest string) {
+	t.Helper()
+	if !hasScheme(dest) {
+		return
+	}
+	if u, err := url.Parse(dest); err == nil && u.Scheme == "" && u.Host == "" {
+		t.Errorf("hasScheme(%q), but url.Parse finds path %q and no scheme", dest, u.Path)
+	}
+}
+
+func TestHasScheme(t *testing.T) {
+	for _, tt := range []struct {
+		dest string
+		want bool
+	}{
+		{"https://learn.microsoft.com/windows/", true},
+		{"mailto:help@example.com", true},
+		{"ms-settings:windowsupdate", true},
+		{"git+ssh://example.com/x", true},
+		{"C:x.md", true},
+		{"x.md", false},
+		{"../en/x.md", false},
+		{":x", false},
+		{"1http://x", false},
+		{"ja/x.md#a:b", false},
+		{"a b:c", false},
+	} {
+		if got := hasScheme(tt.dest); got != tt.want {
+			t.Errorf("hasScheme(%q) = %v, want %v", tt.dest, got, tt.want)
+		}
+		schemeAgrees(t, tt.dest)
+	}
+}
+
+// FuzzPlainLink checks plainLink and hasScheme against url.Parse on any
+// link.
 func FuzzPlainLink(f *testing.F) {
-	for _, s := range []string{"../en/x.md", "y.md#fix", "/a//b.md", "a.md#", "a:b", "x.md?y", "#x", "-._/"} {
+	for _, s := range []string{"../en/x.md", "y.md#fix", "/a//b.md", "a.md#", "a:b", "x.md?y", "#x", "-._/", "https://x/y", "a+b:c"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, dest string) {
 		if dest == "" || strings.HasPrefix(dest, "#") || strings.HasPrefix(dest, "//") {
 			return // resolve returns these before
 		}
+		schemeAgrees(t, dest)
 		agreesWithParse(t, dest)
 	})
 }
