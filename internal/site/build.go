@@ -506,8 +506,22 @@ func (s *Site) searchDoc(p *Page) search.Doc {
 }
 
 // copyContentFiles publishes the files under content/ that are not
-// articles (images, attachments) at their path below content/.
+// articles (images, attachments) at their path below content/: those the
+// load found (Site.others), or, for a Site that Update made, those found
+// by walking content/ now.
 func (s *Site) copyContentFiles(w *writer) error {
+	if s.walked {
+		for _, p := range s.others {
+			data, err := fs.ReadFile(s.FS, p)
+			if err != nil {
+				return err
+			}
+			if err := w.write(strings.TrimPrefix(p, ContentDir+"/"), data); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	return fs.WalkDir(s.FS, ContentDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err

@@ -21,13 +21,22 @@ func (s *Site) absURL(rel string) string { return s.Config.BaseURL + rel }
 func (s *Site) writeFeeds(w output, view *render.Site) error {
 	var b bytes.Buffer
 
-	// sitemap.xml: every article, with its update time.
+	// sitemap.xml: every article, with its update time. Written piece
+	// by piece rather than with fmt: at 10,000 articles it is rebuilt on
+	// every build, and formatting it was 8 ms of a one-article rebuild's
+	// CPU (in twelve rebuilds' profiles, with the feed's sort below).
 	b.WriteString(xml.Header)
 	b.WriteString(`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">` + "\n")
 	fmt.Fprintf(&b, "<url><loc>%s</loc></url>\n", xmlText(s.absURL("")))
+	var stamp []byte
 	for _, p := range s.Articles {
-		fmt.Fprintf(&b, "<url><loc>%s</loc><lastmod>%s</lastmod></url>\n",
-			xmlText(s.absURL(p.URL)), p.UpdatedAt.UTC().Format(time.RFC3339))
+		b.WriteString("<url><loc>")
+		writeXMLText(&b, s.Config.BaseURL)
+		writeXMLText(&b, p.URL)
+		b.WriteString("</loc><lastmod>")
+		stamp = p.UpdatedAt.UTC().AppendFormat(stamp[:0], time.RFC3339)
+		b.Write(stamp)
+		b.WriteString("</lastmod></url>\n")
 	}
 	b.WriteString("</urlset>\n")
 	if err := w.write("sitemap.xml", b.Bytes()); err != nil {
@@ -43,11 +52,7 @@ func (s *Site) writeFeeds(w output, view *render.Site) error {
 	// feed.xml: the most recently updated articles. The feed's own
 	// updated time is the newest article's, not the build time, so that
 	// output is deterministic.
-	recent := slices.Clone(s.Articles)
-	slices.SortFunc(recent, byUpdated)
-	if len(recent) > s.Config.Feed {
-		recent = recent[:s.Config.Feed]
-	}
+	recent := mostRecent(s.Articles, s.Config.Feed)
 	var updated time.Time
 	if len(recent) > 0 {
 		updated = recent[0].UpdatedAt
@@ -79,4 +84,35 @@ func xmlText(s string) string {
 	var b bytes.Buffer
 	xml.EscapeText(&b, []byte(s))
 	return b.String()
+}
+
+// writeXMLText writes s to b escaped as xml.EscapeText escapes it, as it
+// is when it is printable ASCII with nothing to escape, as URLs mostly are.
+func writeXMLText(b *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c >= 0x7f || c == '"' || c == '&' || c == '\'' || c == '<' || c == '>' {
+			xml.EscapeText(b, []byte(s))
+			return
+		}
+	}
+	b.WriteString(s)
+}
+
+// mostRecent returns the n most recently updated of pages, in byUpdated
+// order: the first n of pages sorted by it, without sorting them all.
+// Sorting 10,000 articles for a feed of twenty was 7 ms of a one-article
+// rebuild's CPU.
+func mostRecent(pages []*Page, n int) []*Page {
+	top := make([]*Page, 0, min(max(n, 0), len(pages))+1)
+	for _, p := range pages {
+		if len(top) == n && (n == 0 || byUpdated(p, top[n-1]) >= 0) {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(top, p, byUpdated)
+		top = slices.Insert(top, i, p)
+		if len(top) > n {
+			top = top[:n]
+		}
+	}
+	return top
 }

@@ -58,6 +58,12 @@ type Site struct {
 	// checked resolve, in the order of its Doc.Links (see linkTargets).
 	targets map[*Page][]linkTarget
 	stats   LoadStats // of the LoadWith that made the Site; zero after Update
+	// others holds the files under content/ that are not articles, as
+	// the load found them, if walked: the build publishes them without
+	// walking content/ again (8 ms of CPU at 10,000 articles). Update
+	// does not walk, and leaves walked false.
+	others []string
+	walked bool
 	// earlier holds, by file, the version the parse cache held of each
 	// article that the load parsed because it changed (nil after
 	// Update): what the search update is told of the documents it
@@ -115,6 +121,7 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 		entry fs.DirEntry
 	}
 	var found []mdFile
+	var others []string // the content's other files (copyContentFiles)
 	err := fs.WalkDir(fsys, ContentDir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -126,8 +133,12 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 			}
 			return nil
 		}
-		if !d.IsDir() && strings.HasSuffix(name, ".md") {
-			found = append(found, mdFile{p, d})
+		if !d.IsDir() {
+			if strings.HasSuffix(name, ".md") {
+				found = append(found, mdFile{p, d})
+			} else {
+				others = append(others, p)
+			}
 		}
 		return nil
 	})
@@ -179,6 +190,7 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 	}
 
 	s.opts = opts
+	s.others, s.walked = others, true
 	s.work = new(work)
 	s.compact = total.Load() > treeBudget || lo.compact
 	var cache *parseCache
