@@ -283,7 +283,6 @@ func (s *Site) writePages(ctx context.Context, w *writer, tpl *render.Templates,
 	var mu sync.Mutex
 	var firstErr error
 	var rendered atomic.Int64
-	sums := s.summaries()
 	var deps cacheKey // what every page shows of the site (pageDeps)
 	if w.next != nil {
 		deps = s.pageDeps(w.salt, view)
@@ -317,11 +316,11 @@ func (s *Site) writePages(ctx context.Context, w *writer, tpl *render.Templates,
 	start = time.Now()
 	listsReused := false
 	if w.next != nil {
-		w.lists = s.listsDep(deps, sums)
+		w.lists = s.listsDep(deps)
 		listsReused = w.reuseLists()
 	}
 	if !listsReused {
-		if err := s.writeLists(w, tpl, view, sums); err != nil {
+		if err := s.writeLists(w, tpl, view, s.summaries()); err != nil {
 			return err
 		}
 	}

@@ -99,6 +99,11 @@ type Page struct {
 	// only the documents of the articles it parsed (search.HashKnown);
 	// zero if not known.
 	searchSum cacheKey
+	// summarySum is the hash of what the list pages show of the page
+	// (summarySum), kept in the parse cache beside searchSum so that a
+	// build with the build cache makes and hashes the summaries of the
+	// articles it parsed only (listsDep); zero if not known.
+	summarySum cacheKey
 }
 
 // Load reads every Markdown file under content/ in fsys, parses and checks
@@ -294,6 +299,7 @@ func (s *Site) parseFiles(ctx context.Context, files []string, stamps []fileStam
 				if p := results[i].page; p != nil {
 					d := s.searchDoc(p)
 					p.searchSum = d.Sum()
+					p.summarySum = s.summarySum(p)
 				}
 				cache.store(i, files[i], src, results[i])
 				cache.keepEarlier(s, i, files[i])

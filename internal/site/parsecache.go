@@ -76,7 +76,7 @@ import (
 // parseCacheFormat changes whenever the parse cache file's layout or an
 // entry's encoding changes. The executable is in the salt too, so this
 // matters only to builds of the same source tree.
-const parseCacheFormat = 5
+const parseCacheFormat = 6
 
 // parseCacheMagic starts every parse cache file.
 const parseCacheMagic = "kbgen parse cache\n"
@@ -694,6 +694,7 @@ func encodeParsed(name string, src []byte, p parsed) ([]byte, bool) {
 		e.int(a.BodyLine)
 		e.int(a.EndLine)
 		e.buf = append(e.buf, p.page.searchSum[:]...)
+		e.buf = append(e.buf, p.page.summarySum[:]...)
 	}
 	e.count(len(p.diags), p.diags == nil)
 	for _, d := range p.diags {
@@ -784,6 +785,7 @@ func (s *Site) decodeParsed(name string, src, blob []byte) (parsed, bool) {
 		a.BodyLine = d.int()
 		a.EndLine = d.int()
 		copy(pg.searchSum[:], d.next(len(pg.searchSum)))
+		copy(pg.summarySum[:], d.next(len(pg.summarySum)))
 		if src != nil {
 			a.Doc = s.md.Restore(norm[off:], parts)
 		} else {

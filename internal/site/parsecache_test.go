@@ -222,7 +222,8 @@ func TestParseCache(t *testing.T) {
 					}
 					compareSites(t, got, gotDiags, want, wantDiags)
 					// Every page loaded with a cache, restored or parsed,
-					// carries the hash of its search document.
+					// carries the hashes of its search document and of
+					// its summary.
 					for f, pr := range got.files {
 						if pr.page == nil {
 							continue
@@ -230,6 +231,9 @@ func TestParseCache(t *testing.T) {
 						d := got.searchDoc(pr.page)
 						if sum := cacheKey(d.Sum()); pr.page.searchSum != sum {
 							t.Errorf("%s: the search document's hash is %x, want %x", f, pr.page.searchSum[:4], sum[:4])
+						}
+						if sum := got.summarySum(pr.page); pr.page.summarySum != sum || sum == (cacheKey{}) {
+							t.Errorf("%s: the summary's hash is %x, want %x", f, pr.page.summarySum[:4], sum[:4])
 						}
 					}
 					var kept []string
@@ -413,6 +417,7 @@ func TestParsedCodec(t *testing.T) {
 	var pg Page
 	fill(reflect.ValueOf(&pg).Elem(), &n)
 	pg.searchSum[0], pg.searchSum[31] = 3, 4
+	pg.summarySum[0], pg.summarySum[31] = 5, 6
 	a := pg.Article
 	a.Path = name
 	a.Doc = s.md.Restore([]byte(body), parts)
@@ -445,6 +450,9 @@ func TestParsedCodec(t *testing.T) {
 	}
 	if got.page.searchSum != pg.searchSum || released.page.searchSum != pg.searchSum {
 		t.Error("decodeParsed does not give back the search document's hash")
+	}
+	if got.page.summarySum != pg.summarySum || released.page.summarySum != pg.summarySum {
+		t.Error("decodeParsed does not give back the summary's hash")
 	}
 	if g, w := parsedView(t, s, released), parsedView(t, s, p); !reflect.DeepEqual(g, w) {
 		t.Errorf("decodeParsed(encodeParsed(p)) without the source =\n%+v\nwant\n%+v", g, w)
