@@ -1109,11 +1109,14 @@ func (w *writer) clearFileIn(dir string) bool {
 func (w *writer) sweep() error {
 	dirs := make(map[string]bool)
 	for name := range w.present {
-		if _, ok := w.next[name]; ok {
-			continue
-		}
+		// The other export's files first: a look at the name, where
+		// looking each of them up in w.next, which has none of them, was
+		// a third of the sweep's lookups at 10,000 articles.
 		if w.otherExport(name) {
 			continue // moved into the search export, or removed with its directory
+		}
+		if _, ok := w.next[name]; ok {
+			continue
 		}
 		full := filepath.Join(w.dir, filepath.FromSlash(name))
 		if _, ok := w.dirs.Load(full); ok {
