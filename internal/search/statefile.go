@@ -6,6 +6,7 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"unsafe"
@@ -316,7 +317,19 @@ func (ix *Index) saveExportState(st *exportState) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, statePath(ix.path))
+		// Removed, then renamed into place, not renamed over: on ext4,
+		// renaming over a file first starts writing the new one out
+		// (auto_da_alloc), holding the directory's lock, which took
+		// 20-35 ms at the end of one-article rebuilds at 10,000
+		// generated articles against 1.3-1.6 ms. A crash in between
+		// costs the next export its state (a full export), and a state
+		// cut short fails its checksum.
+		if err = os.Remove(statePath(ix.path)); errors.Is(err, fs.ErrNotExist) {
+			err = nil
+		}
+		if err == nil {
+			err = os.Rename(tmp, statePath(ix.path))
+		}
 	}
 	if err != nil {
 		os.Remove(tmp)

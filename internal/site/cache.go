@@ -198,7 +198,7 @@ func readCache(name, out string) *buildCache {
 }
 
 // writeCache replaces the cache file at name with c, by a rename so that
-// a reader never sees half of it.
+// a reader never sees half of it (see replaceFile).
 func writeCache(name string, c *buildCache) error {
 	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		return err
@@ -212,12 +212,28 @@ func writeCache(name string, c *buildCache) error {
 		}
 	}
 	if err == nil {
-		err = os.Rename(tmp, name)
+		err = replaceFile(tmp, name)
 	}
 	if err != nil {
 		os.Remove(tmp)
 	}
 	return err
+}
+
+// replaceFile puts the file tmp in name's place: it removes name, then
+// renames tmp. Renaming over a file would do both at once, but ext4 then
+// starts writing the new file out first (its auto_da_alloc, for programs
+// that do not sync), holding the directory's lock, which other renames in
+// .kbgen/ wait for: renaming the search export's state (18 MB at 10,000
+// generated articles) over the old one took 20-35 ms at the end of
+// one-article rebuilds, and 1.3-1.6 ms removed first. A reader between
+// the two steps finds no file, and a crash may leave a file cut short;
+// kbgen's caches only cost time then: each is checked as it is read.
+func replaceFile(tmp, name string) error {
+	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return os.Rename(tmp, name)
 }
 
 // cacheMagic starts every build cache file.

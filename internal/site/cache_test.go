@@ -241,12 +241,13 @@ func TestIndexVersionMarker(t *testing.T) {
 	}
 	opens()
 
-	// A directory where the export state goes fails the index's Close.
+	// A directory that is not empty where the export state goes fails
+	// the index's Close.
 	state := index + ".export"
 	if err := os.Remove(state); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Mkdir(state, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(state, "x"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	edit(fsys, "content/ja/time.md", "よくある原因の本文。", "よくある原因の本文、書き直し。")
@@ -255,7 +256,7 @@ func TestIndexVersionMarker(t *testing.T) {
 		t.Fatalf("marker after the index failed to close: %v", err)
 	}
 
-	if err := os.Remove(state); err != nil {
+	if err := os.RemoveAll(state); err != nil {
 		t.Fatal(err)
 	}
 	buildCached(t, fsys, out, cache, index)
@@ -858,5 +859,47 @@ func TestListSpareStamps(t *testing.T) {
 	}
 	if !slices.Contains(read, "ja") {
 		t.Errorf("the listing did not read ja/, where a file was added: read %q", read)
+	}
+}
+
+// TestReplaceFile checks that replaceFile puts the new file in place of
+// an old one or of none, and leaves both when the name is held by what
+// it cannot remove.
+func TestReplaceFile(t *testing.T) {
+	dir := t.TempDir()
+	name, tmp := filepath.Join(dir, "cache"), filepath.Join(dir, "cache.tmp")
+	for i, old := range []string{"", "old"} {
+		if old != "" {
+			if err := os.WriteFile(name, []byte(old), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(tmp, []byte("new"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := replaceFile(tmp, name); err != nil {
+			t.Fatalf("case %d: replaceFile: %v", i, err)
+		}
+		if b, err := os.ReadFile(name); err != nil || string(b) != "new" {
+			t.Errorf("case %d: %s holds %q, %v; want \"new\"", i, name, b, err)
+		}
+		if _, err := os.Stat(tmp); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("case %d: %s is still there: %v", i, tmp, err)
+		}
+	}
+	if err := os.Remove(name); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(name, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tmp, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := replaceFile(tmp, name); err == nil {
+		t.Error("replaceFile over a directory that is not empty succeeded")
+	}
+	if _, err := os.Stat(tmp); err != nil {
+		t.Errorf("the new file is gone after a failed replaceFile: %v", err)
 	}
 }

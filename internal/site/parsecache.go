@@ -385,7 +385,7 @@ func (c *parseCache) write(files []string) error {
 		err = os.Chmod(f.Name(), 0o644)
 	}
 	if err == nil {
-		err = os.Rename(f.Name(), c.name)
+		err = replaceFile(f.Name(), c.name)
 	}
 	if err != nil {
 		os.Remove(f.Name())
