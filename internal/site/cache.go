@@ -1214,10 +1214,14 @@ func (s *Site) articleDep(deps cacheKey, p *Page) cacheKey {
 // a summary cannot be hashed.
 func (s *Site) listsDep(deps cacheKey) cacheKey {
 	each := make([]cacheKey, len(s.Articles))
-	parallel(len(s.Articles), func(i int) {
-		if each[i] = s.Articles[i].summarySum; each[i] == (cacheKey{}) {
-			each[i] = s.summarySum(s.Articles[i])
+	var unknown []int // articles without the hash, made on every core
+	for i, p := range s.Articles {
+		if each[i] = p.summarySum; each[i] == (cacheKey{}) {
+			unknown = append(unknown, i)
 		}
+	}
+	parallel(len(unknown), func(j int) {
+		each[unknown[j]] = s.summarySum(s.Articles[unknown[j]])
 	})
 	b := append(make([]byte, 0, len(deps)+len(each)*len(deps)), deps[:]...)
 	for _, k := range each {
