@@ -104,9 +104,9 @@ func changeTime(fi fs.FileInfo) (int64, bool) {
 
 // mapFile maps the regular file name into memory, read-only, and returns
 // its bytes, which stay mapped for the life of the process. The file must
-// not be truncated meanwhile (kbgen replaces its cache files by renaming,
-// which leaves a mapped file whole): reading a byte past the end would
-// crash the process.
+// not be truncated meanwhile (kbgen replaces its cache files by removing
+// them and renaming the new ones into place, which leaves a mapped file
+// whole): reading a byte past the end would crash the process.
 func mapFile(name string) ([]byte, error) {
 	f, err := os.Open(name)
 	if err != nil {
