@@ -778,8 +778,14 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
 		return takeNothing, ""
 	}
 	// The spare holds one site, so one export: its files by their name
-	// below its version.
-	spare := make(map[string]string, len(w.spare)/2) // 41% of the files at 10,000 generated articles
+	// below its version, with their descriptions, so that taking one is
+	// one lookup (the search's path is the longer one in a one-article
+	// rebuild, and these lookups were 19 ms of it at 10,000 articles).
+	type spareFile struct {
+		full string // the name below the site
+		c    cachedFile
+	}
+	spare := make(map[string]spareFile, len(w.spare)/2) // 41% of the files at 10,000 generated articles
 	old, several := "", false
 	for name, c := range w.spare {
 		rest, ok := strings.CutPrefix(name, "search/")
@@ -790,7 +796,7 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
 		if !ok {
 			continue
 		}
-		spare[rest] = name
+		spare[rest] = spareFile{name, c}
 		several = several || (old != "" && v != old)
 		old = v
 	}
@@ -798,10 +804,13 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
 		base = filepath.Join(w.dir, "search", old)
 	}
 	prefix := "search/" + w.prev.Search + "/"
-	// take puts the file in place and returns its description.
+	// take puts the file in place and returns its description. A file of
+	// the spare's description that its listing did not find (w.present)
+	// fails the check of its description as linkFile's would: it is gone,
+	// or another file with another inode.
 	take := func(name string, sum search.Sum, dst string) (cachedFile, bool) {
-		if full, ok := spare[name]; ok && w.present[full] {
-			c := w.spare[full]
+		if f, ok := spare[name]; ok {
+			c, full := f.c, f.full
 			if base != "" {
 				// Moved to dst with the base, if ExportAs could.
 				if c.Sum == sum && c.unchanged(dst) {
