@@ -396,6 +396,8 @@ func removeBelow(dir string, prefix []byte, keep map[string]Sum) (bool, error) {
 	}
 	left := 0
 	for _, e := range ents {
+		// name may share prefix's array, and so the next entry's name
+		// and what the call below appends: it is used before either.
 		name := append(prefix, e.Name()...)
 		if e.IsDir() {
 			sub := filepath.Join(dir, e.Name())

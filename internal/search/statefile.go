@@ -317,13 +317,12 @@ func (ix *Index) saveExportState(st *exportState) error {
 		err = cerr
 	}
 	if err == nil {
-		// Removed, then renamed into place, not renamed over: on ext4,
-		// renaming over a file first starts writing the new one out
-		// (auto_da_alloc), holding the directory's lock, which took
-		// 20-35 ms at the end of one-article rebuilds at 10,000
-		// generated articles against 1.3-1.6 ms. A crash in between
-		// costs the next export its state (a full export), and a state
-		// cut short fails its checksum.
+		// Removed, then renamed into place, not renamed over: renaming
+		// over the old state took 20-35 ms at the end of one-article
+		// rebuilds at 10,000 generated articles, against 1.3-1.6 ms
+		// (see replaceFile in internal/site, which the build's caches
+		// use). A crash in between costs the next export its state (a
+		// full export), and a state cut short fails its checksum.
 		if err = os.Remove(statePath(ix.path)); errors.Is(err, fs.ErrNotExist) {
 			err = nil
 		}

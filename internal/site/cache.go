@@ -221,12 +221,14 @@ func writeCache(name string, c *buildCache) error {
 }
 
 // replaceFile puts the file tmp in name's place: it removes name, then
-// renames tmp. Renaming over a file would do both at once, but ext4 then
-// starts writing the new file out first (its auto_da_alloc, for programs
-// that do not sync), holding the directory's lock, which other renames in
-// .kbgen/ wait for: renaming the search export's state (18 MB at 10,000
+// renames tmp. Renaming over a file would do both at once, but it was
+// slow here: renaming the search export's state (18 MB at 10,000
 // generated articles) over the old one took 20-35 ms at the end of
-// one-article rebuilds, and 1.3-1.6 ms removed first. A reader between
+// one-article rebuilds, with almost no CPU, and 1.3-1.6 ms removed
+// first; the build cache's rename, in the same directory, finished just
+// after it. Most likely ext4 writes the new file out on a rename over
+// another (its auto_da_alloc, for programs that do not sync), holding the
+// directory's lock; that was not traced. A reader between
 // the two steps finds no file, and a crash may leave a file cut short;
 // kbgen's caches only cost time then: each is checked as it is read.
 func replaceFile(tmp, name string) error {

@@ -78,8 +78,8 @@ func (s *Site) resolve(p *Page, dest string) linkTarget {
 // hasScheme reports whether dest starts with a URL scheme and its colon
 // ("https:", "mailto:"), which url.Parse would either take as the scheme
 // or refuse the link for: resolve leaves both alone. Most links of the
-// articles are such (the references under 参考), and parsing them was
-// most of link resolution's time.
+// generated articles are such (the references under 参考), and parsing
+// them was about half of link resolution's time.
 func hasScheme(dest string) bool {
 	for i := 0; i < len(dest); i++ {
 		c := dest[i]
