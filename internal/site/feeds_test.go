@@ -1,6 +1,7 @@
 package site
 
 import (
+	"bytes"
 	"flag"
 	"fmt"
 	"os"
@@ -28,15 +29,11 @@ func TestFeedsGolden(t *testing.T) {
 		title := fmt.Sprintf("記事 %d <b>&amp; \"0xC004F07%d\"", i, i)
 		fsys[fmt.Sprintf("content/ja/a%d.md", (7*i)%len(dates))] = &fstest.MapFile{Data: []byte(jaArticle(title, d, "- [KMS](a0.md)"))}
 	}
-	cfg, diags := LoadConfig(fsys)
-	if diags.HasErrors() {
-		t.Fatalf("LoadConfig: %v", diags)
-	}
 	s, diags := load(t, fsys)
 	if diags.HasErrors() {
 		t.Fatalf("Load: %v", diags)
 	}
-	if s.Config.Feed != 4 || cfg.Feed != 4 {
+	if s.Config.Feed != 4 {
 		t.Fatalf("feed length %d, want 4", s.Config.Feed)
 	}
 	out := memory{}
@@ -78,6 +75,19 @@ func TestMostRecent(t *testing.T) {
 		want := sorted[:min(n, len(sorted))]
 		if got := mostRecent(pages, n); !slices.Equal(got, want) {
 			t.Errorf("mostRecent(pages, %d) differs from the first %d sorted", n, n)
+		}
+	}
+}
+
+// TestWriteXMLText checks writeXMLText against xml.EscapeText (xmlText),
+// on the plain ASCII it writes as it is and on what it leaves to the
+// escaper.
+func TestWriteXMLText(t *testing.T) {
+	for _, s := range []string{"", "https://example.org/kb/ja/kms-0xc004f074/", "a&b", "<x>", `"q"`, "it's", "tab\there", "ライセンス/", "bad \xff byte", "del\x7f"} {
+		var b bytes.Buffer
+		writeXMLText(&b, s)
+		if got, want := b.String(), xmlText(s); got != want {
+			t.Errorf("writeXMLText(%q) = %q, want %q", s, got, want)
 		}
 	}
 }
