@@ -76,117 +76,6 @@ func TestBlockGolden(t *testing.T) {
 	}
 }
 
-func TestCSSGolden(t *testing.T) {
-	var b bytes.Buffer
-	if err := New().CSS(&b); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "chroma.css", b.Bytes())
-}
-
-// TestCSSDeterministic checks that the stylesheet is the same bytes from
-// one Highlighter to the next: chroma keeps styles and token classes in
-// maps, and a site build must be reproducible.
-func TestCSSDeterministic(t *testing.T) {
-	var first bytes.Buffer
-	if err := New().CSS(&first); err != nil {
-		t.Fatal(err)
-	}
-	for range 20 {
-		var b bytes.Buffer
-		if err := New().CSS(&b); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(b.Bytes(), first.Bytes()) {
-			t.Fatalf("CSS output differs between calls:\n%s", lineDiff(first.String(), b.String()))
-		}
-	}
-}
-
-// TestCSSDarkOverridesLight checks the cascade: every property a light rule
-// sets for a class is set again for that class by both dark blocks, so no
-// light colour or background shows through in dark mode.
-func TestCSSDarkOverridesLight(t *testing.T) {
-	var b bytes.Buffer
-	if err := New().CSS(&b); err != nil {
-		t.Fatal(err)
-	}
-	css := b.String()
-	mediaStart := strings.Index(css, "@media (prefers-color-scheme: dark) {")
-	mediaEnd := strings.Index(css, "\n}\n")
-	if mediaStart < 0 || mediaEnd < mediaStart {
-		t.Fatalf("CSS has no dark @media block:\n%s", css)
-	}
-	light := parseCSS(t, css[:mediaStart], ".chroma")
-	media := parseCSS(t, css[mediaStart+len("@media (prefers-color-scheme: dark) {"):mediaEnd], ":root:not([data-theme=light]) .chroma")
-	forced := parseCSS(t, css[mediaEnd+3:], ":root[data-theme=dark] .chroma")
-	if len(light) == 0 || len(media) == 0 {
-		t.Fatalf("parsed no rules from CSS:\n%s", css)
-	}
-	for class, props := range light {
-		for prop := range props {
-			if _, ok := media[class][prop]; !ok {
-				t.Errorf("dark @media rules do not set %s for %q; the light value would show through", prop, class)
-			}
-			if _, ok := forced[class][prop]; !ok {
-				t.Errorf("[data-theme=dark] rules do not set %s for %q; the light value would show through", prop, class)
-			}
-		}
-	}
-	for _, class := range []string{"", ".k", ".s2", ".nv", ".c1"} {
-		if light[class]["color"] == "" || media[class]["color"] == "" {
-			t.Errorf("class %q has no colour in light or dark rules", class)
-		}
-	}
-	for _, theme := range []map[string]map[string]string{light, media, forced} {
-		if theme[""]["color"] == "" || theme[""]["background-color"] == "" {
-			t.Errorf("wrapper rule %v sets no text colour or no background; want both", theme[""])
-		}
-	}
-	if strings.Contains(css, ".err") {
-		t.Errorf("CSS styles .err; lexer errors should look like plain text")
-	}
-}
-
-var ruleRE = regexp.MustCompile(`^\s*(\S.*?) \{ (.*) \}$`)
-
-// parseCSS reads the one-rule-per-line output of CSS under scope into
-// class → property → value ("" is the wrapper).
-func parseCSS(t *testing.T, css, scope string) map[string]map[string]string {
-	t.Helper()
-	out := make(map[string]map[string]string)
-	for _, line := range strings.Split(css, "\n") {
-		m := ruleRE.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		sel, ok := strings.CutPrefix(m[1], scope)
-		if !ok {
-			t.Fatalf("rule %q is not scoped to %q", line, scope)
-		}
-		sel = strings.TrimSpace(sel)
-		var classes []string
-		switch {
-		case sel == "":
-			classes = []string{""}
-		case strings.HasPrefix(sel, ":is("):
-			classes = strings.Split(strings.TrimSuffix(strings.TrimPrefix(sel, ":is("), ")"), ", ")
-		default:
-			classes = []string{sel}
-		}
-		for _, c := range classes {
-			if out[c] == nil {
-				out[c] = make(map[string]string)
-			}
-			for _, d := range strings.Split(m[2], "; ") {
-				prop, value, _ := strings.Cut(d, ": ")
-				out[c][prop] = value
-			}
-		}
-	}
-	return out
-}
-
 func TestAliases(t *testing.T) {
 	// Each alias must highlight like its target: same markup for the same
 	// code, and some highlighting (a span) rather than plain text.
@@ -358,7 +247,7 @@ func TestWriteError(t *testing.T) {
 	if err := h.Block(failWriter{}, "cmd", "echo\n"); err == nil {
 		t.Errorf("Block to a failing writer returned nil error")
 	}
-	if err := h.CSS(failWriter{}); err == nil {
+	if err := CSS(failWriter{}); err == nil {
 		t.Errorf("CSS to a failing writer returned nil error")
 	}
 }

@@ -376,7 +376,7 @@ func (s *Site) writeAssets(w output, tpl *render.Templates, view *render.Site) e
 		}
 	}
 	var css bytes.Buffer
-	if err := highlight.New().CSS(&css); err != nil {
+	if err := highlight.CSS(&css); err != nil {
 		return err
 	}
 	return put("chroma.css", css.Bytes())
