@@ -156,6 +156,11 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		return st, err
 	}
 	w.dir = tmp
+	if w.prev != nil {
+		w.root, w.prevRoot = openRoot(tmp), openRoot(w.prevDir)
+		defer w.root.close()
+		defer w.prevRoot.close()
+	}
 	if err := s.write(ctx, w, opts, &st); err != nil {
 		return st, err
 	}
@@ -554,6 +559,9 @@ type writer struct {
 
 	prev    *buildCache // the previous build's cache, or nil
 	prevDir string      // the output directory prev describes
+	// root and prevRoot stat the files of dir and prevDir (linkFile);
+	// they are opened when prev is not nil.
+	root, prevRoot dirRoot
 	// spare describes the files dir held when the build started, as
 	// far as known (see cache.go); present lists them all, found by
 	// survey. Both are nil when dir started empty, and read-only after

@@ -436,7 +436,17 @@ func describe(name string, key, sum cacheKey) (cachedFile, error) {
 
 // unchanged reports whether the file at name is still the one c describes.
 func (c cachedFile) unchanged(name string) bool {
-	size, mtime, ino, ok := regularFile(name)
+	return c.is(regularFile(name))
+}
+
+// unchangedIn reports whether the file name below r is still the one c
+// describes.
+func (c cachedFile) unchangedIn(r dirRoot, name string) bool {
+	return c.is(r.regularFile(name))
+}
+
+// is reports whether the regularFile answer describes c's file.
+func (c cachedFile) is(size, mtime int64, ino uint64, ok bool) bool {
 	return ok && size == c.Size && mtime == c.MTime && ino == c.Inode
 }
 
@@ -907,21 +917,18 @@ func (w *writer) linkFile(name string, want func(cachedFile) bool) bool {
 	if w.prev == nil {
 		return false
 	}
-	full := filepath.Join(w.dir, filepath.FromSlash(name))
 	c, ok := w.spare[name]
-	if ok && w.present[name] && want(c) && c.unchanged(full) {
+	if ok && w.present[name] && want(c) && c.unchangedIn(w.root, name) {
 		// The spare's file is the one wanted: keep it.
 		w.reuse(name, c)
 		return true
 	}
 	c, ok = w.prev.Files[name]
-	if !ok || !want(c) {
+	if !ok || !want(c) || !c.unchangedIn(w.prevRoot, name) {
 		return false
 	}
+	full := filepath.Join(w.dir, filepath.FromSlash(name))
 	old := filepath.Join(w.prevDir, filepath.FromSlash(name))
-	if !c.unchanged(old) {
-		return false
-	}
 	if err := w.mkdir(filepath.Dir(full)); err != nil {
 		return false
 	}

@@ -903,3 +903,41 @@ func TestReplaceFile(t *testing.T) {
 		t.Errorf("the new file is gone after a failed replaceFile: %v", err)
 	}
 }
+
+// TestDirRoot checks that a dirRoot answers for a file below its
+// directory as regularFile does for the file's full path: a regular file,
+// one in a subdirectory, a directory, a symbolic link and a missing name.
+func TestDirRoot(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "sub", "deeper"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{"a.html": "a", "sub/b.html": "bb", "sub/deeper/c.json": "ccc"}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(name)), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("a.html", filepath.Join(dir, "link.html")); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	type answer struct {
+		size, mtime int64
+		ino         uint64
+		ok          bool
+	}
+	r := openRoot(dir)
+	defer r.close()
+	for _, name := range []string{"a.html", "sub/b.html", "sub/deeper/c.json", "sub", "link.html", "missing.html", "sub/missing"} {
+		var got, want answer
+		got.size, got.mtime, got.ino, got.ok = r.regularFile(name)
+		want.size, want.mtime, want.ino, want.ok = regularFile(filepath.Join(dir, filepath.FromSlash(name)))
+		if got != want {
+			t.Errorf("regularFile(%q) below the root = %+v; by full path %+v", name, got, want)
+		}
+		data, regular := files[name]
+		if got.ok != regular || got.size != int64(len(data)) {
+			t.Errorf("regularFile(%q) below the root: size %d, ok %v; want %d, %v", name, got.size, got.ok, len(data), regular)
+		}
+	}
+}

@@ -82,6 +82,52 @@ func regularFile(name string) (size, mtime int64, ino uint64, ok bool) {
 	return st.Size, st.Mtim.Nano(), st.Ino, true
 }
 
+// A dirRoot stats the files below one directory by their slash-separated
+// names, relative to a descriptor of it. The build cache checks each file
+// it keeps, 38,000 at 10,000 generated articles, and a path from the root
+// of the file system costs a lookup for each of its components, and
+// filepath.Join a Clean of it, each time.
+type dirRoot struct {
+	fd  int // -1 if dir could not be opened: then by full path
+	dir string
+}
+
+// openRoot returns the dirRoot of dir, to be closed with close.
+func openRoot(dir string) dirRoot {
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		fd = -1
+	}
+	return dirRoot{fd, dir}
+}
+
+func (r dirRoot) close() {
+	if r.fd >= 0 {
+		unix.Close(r.fd)
+	}
+}
+
+// regularFile is regularFile of the file name below r.
+func (r dirRoot) regularFile(name string) (size, mtime int64, ino uint64, ok bool) {
+	if r.fd < 0 {
+		return regularFile(path.Join(r.dir, name))
+	}
+	var st unix.Stat_t
+	for {
+		err := unix.Fstatat(r.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
+		if err == nil {
+			break
+		}
+		if err != unix.EINTR {
+			return 0, 0, 0, false
+		}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return 0, 0, 0, false
+	}
+	return st.Size, st.Mtim.Nano(), st.Ino, true
+}
+
 // inode returns fi's inode number, which the build cache compares to tell
 // a published file from one written in its place since.
 func inode(fi os.FileInfo) uint64 {
@@ -187,7 +233,10 @@ func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string
 		if see(rel, &st) {
 			take(rel)
 			for _, sub := range known.subdirs[rel] {
-				name := path.Join(rel, sub)
+				name := sub
+				if rel != "." {
+					name = rel + "/" + sub
+				}
 				if len(known.subdirs[name]) == 0 {
 					// A leaf: its stamp says whether to read it.
 					var st unix.Stat_t

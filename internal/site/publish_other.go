@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -45,6 +46,19 @@ func regularFile(name string) (size, mtime int64, ino uint64, ok bool) {
 		return 0, 0, 0, false
 	}
 	return fi.Size(), fi.ModTime().UnixNano(), 0, true
+}
+
+// A dirRoot stats the files below one directory by their slash-separated
+// names; here by their full paths.
+type dirRoot struct{ dir string }
+
+func openRoot(dir string) dirRoot { return dirRoot{dir} }
+
+func (r dirRoot) close() {}
+
+// regularFile is regularFile of the file name below r.
+func (r dirRoot) regularFile(name string) (size, mtime int64, ino uint64, ok bool) {
+	return regularFile(filepath.Join(r.dir, filepath.FromSlash(name)))
 }
 
 // inode returns 0: without inode numbers the build cache goes by size and
