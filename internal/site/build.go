@@ -623,7 +623,7 @@ func (w *writer) write(name string, data []byte) error {
 		return w.writeFile(name, data, cacheKey{}, cacheKey{})
 	}
 	sum := cacheKey(sha256.Sum256(data))
-	if w.link(name, func(c cachedFile) bool { return c.Sum == sum }) {
+	if w.link(name, func(c cachedFile) bool { return c.Sum == sum }, nil) {
 		return nil
 	}
 	return w.writeFile(name, data, cacheKey{}, sum)
@@ -749,7 +749,7 @@ func (w *writer) lazyPage(tpl *render.Templates, file, name string, inputs any, 
 // the previous build published file from the same key: then it links that
 // file and does not call fill.
 func (w *writer) keyed(file string, key cacheKey, fill func(*bytes.Buffer) error) error {
-	if key != (cacheKey{}) && w.link(file, func(c cachedFile) bool { return c.Key == key }) {
+	if key != (cacheKey{}) && w.link(file, func(c cachedFile) bool { return c.Key == key }, nil) {
 		return nil
 	}
 	buf := pageBuffers.Get().(*bytes.Buffer)

@@ -671,7 +671,7 @@ func (w *writer) reuseSearch(version string) bool {
 		return func(c cachedFile) bool { return c.Sum != cacheKey{} && c.Sum == entry }
 	}
 	for i, name := range names {
-		if !w.linkFile(name, want(name)) {
+		if !w.linkFile(name, want(name), nil) {
 			// Take back what was linked, and only that: the page
 			// writers write search/index.html beside it meanwhile.
 			for _, name := range names[:i] {
@@ -899,28 +899,29 @@ func (w *writer) otherExport(name string) bool {
 
 // link links the published file name into w's directory if the previous
 // build described it, want accepts that description, and the file is
-// still as described. It reports whether it did. Its time is the pages'
+// still as described. It reports whether it did. dep, if not nil, is
+// what the file is made from, else depOf says. Its time is the pages'
 // writing (see work); the search's goroutine uses linkFile.
-func (w *writer) link(name string, want func(cachedFile) bool) bool {
+func (w *writer) link(name string, want func(cachedFile) bool, dep *cacheKey) bool {
 	if w.prev == nil {
 		return false
 	}
 	defer w.work.add(kindWrite, time.Now())
-	return w.linkFile(name, want)
+	return w.linkFile(name, want, dep)
 }
 
 // linkFile is link, untimed: the search export, which reuseSearch links
 // on the search's goroutine beside the pages' parallel parts, is not
 // the pages' writing, and work cannot tell that goroutine's time from
 // theirs (a kind added to during a part takes a share of its wall time).
-func (w *writer) linkFile(name string, want func(cachedFile) bool) bool {
+func (w *writer) linkFile(name string, want func(cachedFile) bool, dep *cacheKey) bool {
 	if w.prev == nil {
 		return false
 	}
 	c, ok := w.spare[name]
 	if ok && w.present[name] && want(c) && c.unchangedIn(w.root, name) {
 		// The spare's file is the one wanted: keep it.
-		w.reuse(name, c)
+		w.reuse(name, c, dep)
 		return true
 	}
 	c, ok = w.prev.Files[name]
@@ -938,14 +939,19 @@ func (w *writer) linkFile(name string, want func(cachedFile) bool) bool {
 	if err := os.Link(old, full); err != nil {
 		return false
 	}
-	w.reuse(name, c)
+	w.reuse(name, c, dep)
 	return true
 }
 
 // reuse records name, described by c, as a file of the previous build or
-// the spare that w's directory now holds, and counts it.
-func (w *writer) reuse(name string, c cachedFile) {
-	c.Dep = w.depOf(name, c.Key) // what the file was found to be made from now
+// the spare that w's directory now holds, and counts it. dep, if not nil,
+// is what the file is made from now, else depOf says.
+func (w *writer) reuse(name string, c cachedFile, dep *cacheKey) {
+	if dep != nil {
+		c.Dep = *dep
+	} else {
+		c.Dep = w.depOf(name, c.Key)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.next[name] = c
@@ -978,8 +984,15 @@ func (w *writer) survey() {
 			for _, f := range l.files {
 				w.present[f] = true
 			}
+			// The listing's names are clean, and so is w.dir: joined
+			// without filepath.Join's Clean (22,000 directories at
+			// 10,000 generated articles).
 			for _, d := range l.dirs {
-				w.dirs.Store(filepath.Join(w.dir, filepath.FromSlash(d)), true)
+				full := w.dir
+				if d != "." {
+					full += string(filepath.Separator) + filepath.FromSlash(d)
+				}
+				w.dirs.Store(full, true)
 			}
 			return
 		}
@@ -1286,13 +1299,15 @@ func (w *writer) depOf(name string, key cacheKey) cacheKey {
 
 // fromDep links the previous build's or the spare's page file if it was
 // made from dep (articleDep), and reports whether it did. Otherwise the
-// page, made now, is recorded as made from dep.
+// page, made now, is recorded as made from dep, for depOf: a linked page
+// is recorded with dep as it is linked, which spares the map a store and
+// a load for each of 10,000 pages.
 func (w *writer) fromDep(file string, dep cacheKey) bool {
-	w.deps.Store(file, dep) // zero too: the page is no list page (depOf)
-	if dep == (cacheKey{}) {
-		return false
+	if dep != (cacheKey{}) && w.link(file, func(c cachedFile) bool { return c.Dep == dep }, &dep) {
+		return true
 	}
-	return w.link(file, func(c cachedFile) bool { return c.Dep == dep })
+	w.deps.Store(file, dep) // zero too: the page is no list page (depOf)
+	return false
 }
 
 // reuseLists links every list page of the previous build if the list
@@ -1315,7 +1330,7 @@ func (w *writer) reuseLists() bool {
 	w.work.parallel(len(names), func(i int) {
 		key := w.prev.Files[names[i]].Key
 		if !failed.Load() {
-			linked[i] = w.link(names[i], func(c cachedFile) bool { return c.Key == key })
+			linked[i] = w.link(names[i], func(c cachedFile) bool { return c.Key == key }, nil)
 			failed.CompareAndSwap(false, !linked[i])
 		}
 	})
