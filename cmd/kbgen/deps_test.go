@@ -21,9 +21,10 @@ var allowed = map[string][]string{
 	"markdown":  {"highlight"},
 	"article":   {"markdown", "errcode", "diag"},
 	"schema":    {"article", "diag"},
-	"search":    {"errcode"},
+	"mapfile":   {},
+	"search":    {"errcode", "mapfile"},
 	"render":    {"templates"},
-	"site":      {"render", "search", "schema", "article", "markdown", "highlight", "errcode", "diag"},
+	"site":      {"render", "search", "schema", "article", "markdown", "highlight", "errcode", "diag", "mapfile"},
 	"server":    {"site", "diag"},
 	"webtest":   {},
 	"corpus":    {"errcode"},        // synthetic articles for tests and benchmarks

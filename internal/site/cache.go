@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/kbgen/kbgen/internal/mapfile"
 	"github.com/kbgen/kbgen/internal/render"
 	"github.com/kbgen/kbgen/internal/search"
 )
@@ -186,7 +187,7 @@ type buildCache struct {
 // generated articles, describing 76,000 files, each name a string of its
 // own when read.
 func readCache(name, out string) *buildCache {
-	data, err := mapFile(name)
+	data, err := mapfile.Map(name)
 	if err != nil {
 		return nil
 	}

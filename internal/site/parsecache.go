@@ -19,6 +19,7 @@ import (
 	"github.com/kbgen/kbgen/internal/article"
 	"github.com/kbgen/kbgen/internal/diag"
 	"github.com/kbgen/kbgen/internal/errcode"
+	"github.com/kbgen/kbgen/internal/mapfile"
 	"github.com/kbgen/kbgen/internal/markdown"
 )
 
@@ -222,7 +223,7 @@ func entryCRC(blob []byte, st fileStamp) uint32 {
 // It returns nil, for a load without the cache, only when there is
 // nothing to key the cache by: the executable cannot be read.
 //
-// The file is mapped into memory rather than read (mapFile), and the
+// The file is mapped into memory rather than read (mapfile.Map), and the
 // strings restored from it are its bytes (decoder.alias): at 10,000
 // articles it is 60 MB, which took 0.17 s to read into fresh memory, and
 // its strings were another 75 MB of allocation, most of it fresh pages,
@@ -231,7 +232,7 @@ func entryCRC(blob []byte, st fileStamp) uint32 {
 // in it; a cache file is replaced by removing it and renaming the new one
 // into place (replaceFile), which leaves the mapped file whole.
 func (s *Site) openParseCache(name string, files int) *parseCache {
-	data, err := mapFile(name)
+	data, err := mapfile.Map(name)
 	if err != nil {
 		data = nil
 	}

@@ -148,33 +148,6 @@ func changeTime(fi fs.FileInfo) (int64, bool) {
 	return 0, false
 }
 
-// mapFile maps the regular file name into memory, read-only, and returns
-// its bytes, which stay mapped for the life of the process. The file must
-// not be truncated meanwhile (kbgen replaces its cache files by removing
-// them and renaming the new ones into place, which leaves a mapped file
-// whole): reading a byte past the end would crash the process.
-func mapFile(name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file", name)
-	}
-	size := fi.Size()
-	if size == 0 || size != int64(int(size)) {
-		return nil, fmt.Errorf("%s: cannot map %d bytes", name, size)
-	}
-	// MAP_POPULATE maps the whole file at once, rather than page by page
-	// as it is read.
-	return unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_PRIVATE|unix.MAP_POPULATE)
-}
-
 // listTreeAt lists the directory tree dir: its files and directories, as
 // slash-separated paths relative to it (".", dir itself, first among the
 // directories), and dir's stamp as it was opened. Each directory is opened

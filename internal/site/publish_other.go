@@ -68,9 +68,6 @@ func inode(fi os.FileInfo) uint64 { return 0 }
 // changeTime reports false: the parse cache reads every file here.
 func changeTime(fi fs.FileInfo) (int64, bool) { return 0, false }
 
-// mapFile reads the file name: it is not mapped here.
-func mapFile(name string) ([]byte, error) { return os.ReadFile(name) }
-
 // listTreeAt fails here: Build lists the spare itself.
 func listTreeAt(dir string, _ *knownTree, _ int64) (fileStamp, []string, []string, map[string]dirMTime, error) {
 	return fileStamp{}, nil, nil, nil, errors.New("listing a directory by descriptors is not supported")

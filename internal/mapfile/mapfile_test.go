@@ -1,0 +1,54 @@
+package mapfile
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestMap checks that Map gives a file's bytes, keeps giving them once the
+// file is replaced as kbgen replaces its caches (removed, and another
+// renamed into its place), gives none for an empty file, and fails for a
+// directory and a missing file.
+func TestMap(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "cache")
+	want := bytes.Repeat([]byte("kbgen cache bytes\n"), 1000) // several pages
+	if err := os.WriteFile(name, want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Map(name)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("Map = %d bytes, %v; want the file's %d bytes", len(got), err, len(want))
+	}
+	tmp := name + ".tmp"
+	if err := os.WriteFile(tmp, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(name); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("the mapped bytes changed when the file was replaced")
+	}
+	if b, err := Map(name); err != nil || string(b) != "new" {
+		t.Errorf("Map of the new file = %q, %v; want \"new\"", b, err)
+	}
+
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := Map(empty); err != nil || len(b) != 0 {
+		t.Errorf("Map of an empty file = %q, %v; want no bytes, no error", b, err)
+	}
+	for _, bad := range []string{dir, filepath.Join(dir, "missing")} {
+		if b, err := Map(bad); err == nil {
+			t.Errorf("Map(%s) = %d bytes, no error; want an error", bad, len(b))
+		}
+	}
+}
