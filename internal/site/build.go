@@ -160,6 +160,10 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		w.root, w.prevRoot = openRoot(tmp), openRoot(w.prevDir)
 		defer w.root.close()
 		defer w.prevRoot.close()
+		defer func() {
+			w.exportRootOnce.Do(func() {}) // none opened after this
+			w.exportRoot.close()
+		}()
 	}
 	if err := s.write(ctx, w, opts, &st); err != nil {
 		return st, err
@@ -560,8 +564,12 @@ type writer struct {
 	prev    *buildCache // the previous build's cache, or nil
 	prevDir string      // the output directory prev describes
 	// root and prevRoot stat the files of dir and prevDir (linkFile);
-	// they are opened when prev is not nil.
+	// they are opened when prev is not nil. exportRoot stats the files
+	// of the search export that exportReuse takes, once the first names
+	// its directory (exportUnchanged).
 	root, prevRoot dirRoot
+	exportRoot     dirRoot
+	exportRootOnce sync.Once
 	// spare describes the files dir held when the build started, as
 	// far as known (see cache.go); present lists them all, found by
 	// survey. Both are nil when dir started empty, and read-only after

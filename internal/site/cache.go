@@ -826,7 +826,7 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
 			c, full := f.c, f.full
 			if base != "" {
 				// Moved to dst with the base, if ExportAs could.
-				if c.Sum == sum && c.unchanged(dst) {
+				if c.Sum == sum && w.exportUnchanged(c, name, dst) {
 					return c, true
 				}
 				if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -855,6 +855,24 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
 		}
 		return ok
 	}, base
+}
+
+// exportUnchanged reports whether the export's file name, at dst, is
+// still the one c describes. It stats the file by name below a descriptor
+// of the export's directory (see dirRoot), which dst names when it ends
+// in name, as it does for every file of an export (15,600 at 10,000
+// generated articles, on the search's path, the longer one).
+func (w *writer) exportUnchanged(c cachedFile, name, dst string) bool {
+	rel := filepath.FromSlash(name)
+	dir, ok := strings.CutSuffix(dst, string(filepath.Separator)+rel)
+	if !ok {
+		return c.unchanged(dst)
+	}
+	w.exportRootOnce.Do(func() { w.exportRoot = openRoot(dir) })
+	if w.exportRoot.dir != dir {
+		return c.unchanged(dst)
+	}
+	return c.unchangedIn(w.exportRoot, name)
 }
 
 // takeNothing is the search.Reuse of an export with nothing to reuse

@@ -926,6 +926,11 @@ func TestDirRoot(t *testing.T) {
 		ino         uint64
 		ok          bool
 	}
+	var zero dirRoot
+	zero.close() // has no descriptor to close
+	if _, err := os.Stdin.Stat(); err != nil {
+		t.Errorf("closing the zero dirRoot closed a descriptor: standard input: %v", err)
+	}
 	r := openRoot(dir)
 	defer r.close()
 	for _, name := range []string{"a.html", "sub/b.html", "sub/deeper/c.json", "sub", "link.html", "missing.html", "sub/missing"} {

@@ -88,28 +88,27 @@ func regularFile(name string) (size, mtime int64, ino uint64, ok bool) {
 // of the file system costs a lookup for each of its components, and
 // filepath.Join a Clean of it, each time.
 type dirRoot struct {
-	fd  int // -1 if dir could not be opened: then by full path
-	dir string
+	fd   int
+	open bool // fd is dir's; if not, files are stat'ed by full path
+	dir  string
 }
 
 // openRoot returns the dirRoot of dir, to be closed with close.
 func openRoot(dir string) dirRoot {
 	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		fd = -1
-	}
-	return dirRoot{fd, dir}
+	return dirRoot{fd: fd, open: err == nil, dir: dir}
 }
 
+// close closes r's descriptor, if it has one: the zero dirRoot has none.
 func (r dirRoot) close() {
-	if r.fd >= 0 {
+	if r.open {
 		unix.Close(r.fd)
 	}
 }
 
 // regularFile is regularFile of the file name below r.
 func (r dirRoot) regularFile(name string) (size, mtime int64, ino uint64, ok bool) {
-	if r.fd < 0 {
+	if !r.open {
 		return regularFile(path.Join(r.dir, name))
 	}
 	var st unix.Stat_t

@@ -54,6 +54,7 @@ type dirRoot struct{ dir string }
 
 func openRoot(dir string) dirRoot { return dirRoot{dir} }
 
+// close does nothing: the zero dirRoot, too, has nothing to close.
 func (r dirRoot) close() {}
 
 // regularFile is regularFile of the file name below r.
