@@ -2,15 +2,16 @@ package mapfile
 
 import (
 	"bytes"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
 // TestMap checks that Map gives a file's bytes, keeps giving them once the
-// file is replaced as kbgen replaces its caches (removed, and another
-// renamed into its place), gives none for an empty file, and fails for a
-// directory and a missing file.
+// file is replaced (Replace), gives none for an empty file, and fails for
+// a directory and a missing file.
 func TestMap(t *testing.T) {
 	dir := t.TempDir()
 	name := filepath.Join(dir, "cache")
@@ -26,10 +27,7 @@ func TestMap(t *testing.T) {
 	if err := os.WriteFile(tmp, []byte("new"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(name); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, name); err != nil {
+	if err := Replace(tmp, name); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
@@ -50,5 +48,47 @@ func TestMap(t *testing.T) {
 		if b, err := Map(bad); err == nil {
 			t.Errorf("Map(%s) = %d bytes, no error; want an error", bad, len(b))
 		}
+	}
+}
+
+// TestReplace checks that Replace puts the new file in place of
+// an old one or of none, and leaves both when the name is held by what
+// it cannot remove.
+func TestReplace(t *testing.T) {
+	dir := t.TempDir()
+	name, tmp := filepath.Join(dir, "cache"), filepath.Join(dir, "cache.tmp")
+	for i, old := range []string{"", "old"} {
+		if old != "" {
+			if err := os.WriteFile(name, []byte(old), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(tmp, []byte("new"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := Replace(tmp, name); err != nil {
+			t.Fatalf("case %d: Replace: %v", i, err)
+		}
+		if b, err := os.ReadFile(name); err != nil || string(b) != "new" {
+			t.Errorf("case %d: %s holds %q, %v; want \"new\"", i, name, b, err)
+		}
+		if _, err := os.Stat(tmp); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("case %d: %s is still there: %v", i, tmp, err)
+		}
+	}
+	if err := os.Remove(name); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(name, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tmp, []byte("new"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(tmp, name); err == nil {
+		t.Error("Replace over a directory that is not empty succeeded")
+	}
+	if _, err := os.Stat(tmp); err != nil {
+		t.Errorf("the new file is gone after a failed Replace: %v", err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"hash"
 	"hash/crc32"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"unsafe"
@@ -19,9 +18,9 @@ import (
 // again, and at 10,000 generated articles (16.7 MB, 170,688 terms) gob
 // took about 0.13 s of CPU each way, a sixth of what an edited rebuild's
 // search index costs. The file is mapped into memory (mapfile.Map), and
-// every string and byte slice of the state points into it: read into
-// fresh memory, its 18 MB at 10,000 generated articles were 4,400 page
-// faults at the end of a rebuild, on the search's path, the longer one.
+// every string and byte slice of the state points into it: read, its
+// 18 MB at 10,000 generated articles were as much fresh memory to fault
+// in, on the search's path, the longer one in a one-article rebuild.
 // Nothing writes into a state's slices: a state is changed by making
 // new ones (see exportDelta).
 //
@@ -323,18 +322,9 @@ func (ix *Index) saveExportState(st *exportState) error {
 		err = cerr
 	}
 	if err == nil {
-		// Removed, then renamed into place, not renamed over: renaming
-		// over the old state took 20-35 ms at the end of one-article
-		// rebuilds at 10,000 generated articles, against 1.3-1.6 ms
-		// (see replaceFile in internal/site, which the build's caches
-		// use). A crash in between costs the next export its state (a
-		// full export), and a state cut short fails its checksum.
-		if err = os.Remove(statePath(ix.path)); errors.Is(err, fs.ErrNotExist) {
-			err = nil
-		}
-		if err == nil {
-			err = os.Rename(tmp, statePath(ix.path))
-		}
+		// Not renamed over the old state, which is slower and which
+		// this process may have mapped (see mapfile.Replace).
+		err = mapfile.Replace(tmp, statePath(ix.path))
 	}
 	if err != nil {
 		os.Remove(tmp)

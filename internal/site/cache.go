@@ -199,7 +199,7 @@ func readCache(name, out string) *buildCache {
 }
 
 // writeCache replaces the cache file at name with c, by a rename so that
-// a reader never sees half of it (see replaceFile).
+// a reader never sees half of it (see mapfile.Replace).
 func writeCache(name string, c *buildCache) error {
 	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		return err
@@ -213,30 +213,12 @@ func writeCache(name string, c *buildCache) error {
 		}
 	}
 	if err == nil {
-		err = replaceFile(tmp, name)
+		err = mapfile.Replace(tmp, name)
 	}
 	if err != nil {
 		os.Remove(tmp)
 	}
 	return err
-}
-
-// replaceFile puts the file tmp in name's place: it removes name, then
-// renames tmp. Renaming over a file would do both at once, but it was
-// slow here: renaming the search export's state (18 MB at 10,000
-// generated articles) over the old one took 20-35 ms at the end of
-// one-article rebuilds, with almost no CPU, and 1.3-1.6 ms removed
-// first; the build cache's rename, in the same directory, finished just
-// after it. Most likely ext4 writes the new file out on a rename over
-// another (its auto_da_alloc, for programs that do not sync), holding the
-// directory's lock; that was not traced. A reader between
-// the two steps finds no file, and a crash may leave a file cut short;
-// kbgen's caches only cost time then: each is checked as it is read.
-func replaceFile(tmp, name string) error {
-	if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return os.Rename(tmp, name)
 }
 
 // cacheMagic starts every build cache file.

@@ -862,48 +862,6 @@ func TestListSpareStamps(t *testing.T) {
 	}
 }
 
-// TestReplaceFile checks that replaceFile puts the new file in place of
-// an old one or of none, and leaves both when the name is held by what
-// it cannot remove.
-func TestReplaceFile(t *testing.T) {
-	dir := t.TempDir()
-	name, tmp := filepath.Join(dir, "cache"), filepath.Join(dir, "cache.tmp")
-	for i, old := range []string{"", "old"} {
-		if old != "" {
-			if err := os.WriteFile(name, []byte(old), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := os.WriteFile(tmp, []byte("new"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := replaceFile(tmp, name); err != nil {
-			t.Fatalf("case %d: replaceFile: %v", i, err)
-		}
-		if b, err := os.ReadFile(name); err != nil || string(b) != "new" {
-			t.Errorf("case %d: %s holds %q, %v; want \"new\"", i, name, b, err)
-		}
-		if _, err := os.Stat(tmp); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("case %d: %s is still there: %v", i, tmp, err)
-		}
-	}
-	if err := os.Remove(name); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(filepath.Join(name, "x"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(tmp, []byte("new"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := replaceFile(tmp, name); err == nil {
-		t.Error("replaceFile over a directory that is not empty succeeded")
-	}
-	if _, err := os.Stat(tmp); err != nil {
-		t.Errorf("the new file is gone after a failed replaceFile: %v", err)
-	}
-}
-
 // TestDirRoot checks that a dirRoot answers for a file below its
 // directory as regularFile does for the file's full path: a regular file,
 // one in a subdirectory, a directory, a symbolic link and a missing name.

@@ -231,7 +231,7 @@ func entryCRC(blob []byte, st fileStamp) uint32 {
 // which this machine faults in one by one (1.2-1.4 µs each, zeroing
 // included). The mapping is never unmapped, since the Site's strings are
 // in it; a cache file is replaced by removing it and renaming the new one
-// into place (replaceFile), which leaves the mapped file whole.
+// into place (mapfile.Replace), which leaves the mapped file whole.
 func (s *Site) openParseCache(name string, files int) *parseCache {
 	data, err := mapfile.Map(name)
 	if err != nil {
@@ -388,7 +388,7 @@ func (c *parseCache) write(files []string) error {
 		err = os.Chmod(f.Name(), 0o644)
 	}
 	if err == nil {
-		err = replaceFile(f.Name(), c.name)
+		err = mapfile.Replace(f.Name(), c.name)
 	}
 	if err != nil {
 		os.Remove(f.Name())
