@@ -846,10 +846,11 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
 // generated articles, on the search's path, the longer one).
 func (w *writer) exportUnchanged(c cachedFile, name, dst string) bool {
 	rel := filepath.FromSlash(name)
-	dir, ok := strings.CutSuffix(dst, string(filepath.Separator)+rel)
-	if !ok {
+	n := len(dst) - len(rel) - 1 // where the separator before rel would be
+	if n <= 0 || dst[n] != filepath.Separator || dst[n+1:] != rel {
 		return c.unchanged(dst)
 	}
+	dir := dst[:n]
 	w.exportRootOnce.Do(func() { w.exportRoot = openRoot(dir) })
 	if w.exportRoot.dir != dir {
 		return c.unchanged(dst)

@@ -83,7 +83,7 @@ func (s *Site) writeFeeds(w output, view *render.Site) error {
 
 func xmlText(s string) string {
 	var b bytes.Buffer
-	xml.EscapeText(&b, []byte(s))
+	writeXMLText(&b, s)
 	return b.String()
 }
 
