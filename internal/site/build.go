@@ -158,9 +158,9 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 	w.dir = tmp
 	if w.prev != nil {
 		w.root, w.prevRoot = openRoot(tmp), openRoot(w.prevDir)
-		defer w.root.close()
-		defer w.prevRoot.close()
 		defer func() {
+			w.root.close()
+			w.prevRoot.close()
 			w.exportRootOnce.Do(func() {}) // none opened after this
 			w.exportRoot.close()
 		}()
