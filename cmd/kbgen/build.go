@@ -272,7 +272,8 @@ const buildMemoryLimit = 3 << 30
 // cache makes again what an edit changed, and its heap stays small: the
 // advice made a one-article rebuild at 10,000 articles slower, medians
 // 697.5 and 675 ms against 657.5 and 631.5 ms (twelve alternating edits,
-// twice), where full builds gain from it (see README, Performance).
+// twice), where full builds gain from it (see internal/bench/results.md,
+// Huge pages).
 func buildAdvises(root string, noCache bool) bool {
 	_, err := os.Stat(filepath.Join(root, cacheFile))
 	return noCache || err != nil

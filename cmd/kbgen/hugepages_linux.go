@@ -16,7 +16,7 @@ import (
 // runtime advises no huge pages for its heap, and a virtual machine makes
 // a page fault dear: a one-article rebuild at 10,000 articles took
 // 51,000-54,000 faults, about a sixth of its wall time, and 6,000-6,700
-// with the advice (see README, Performance).
+// with the advice (see internal/bench/results.md, Huge pages).
 //
 // The runtime takes a large allocation fresh from the system without
 // touching it, and its page allocator hands out the lowest free addresses
