@@ -161,8 +161,7 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		defer func() {
 			w.root.close()
 			w.prevRoot.close()
-			w.exportRootOnce.Do(func() {}) // none opened after this
-			w.exportRoot.close()
+			w.exportRoot.close() // the export is done: write waits for it
 		}()
 	}
 	if err := s.write(ctx, w, opts, &st); err != nil {
