@@ -43,6 +43,7 @@ type siteFlags struct {
 	baseURL string
 
 	review   bool      // also report site.Check's warnings (kbgen check)
+	hollow   bool      // load unchanged articles hollow (site.LoadOptions.Hollow): kbgen build
 	noCache  bool      // -no-cache: neither read nor write the parse cache
 	progress *progress // counts the articles parsed, when drawing progress
 
@@ -72,6 +73,7 @@ func (f *siteFlags) load(ctx context.Context, stderr io.Writer, format string) (
 		var opts site.LoadOptions
 		if !f.noCache {
 			opts.ParseCache = filepath.Join(f.root, parseCacheFile)
+			opts.Hollow = f.hollow && !f.review
 		}
 		var more diag.List
 		var err error
@@ -175,6 +177,7 @@ Examples:
 				defer p.finish()
 			}
 			sf.noCache = noCache
+			sf.hollow = true
 			cache := filepath.Join(sf.root, cacheFile)
 			var spare *site.SpareList
 			if noCache {
@@ -218,7 +221,7 @@ Examples:
 				}
 				if cache != "" {
 					ls := s.LoadStats()
-					fmt.Fprintf(stderr, "%-10s %s of %s articles, from the parse cache\n", "restored", thousands(ls.Restored), thousands(ls.Files))
+					fmt.Fprintf(stderr, "%-10s %s of %s articles, from the parse cache (%s without their text)\n", "restored", thousands(ls.Restored), thousands(ls.Files), thousands(ls.Hollow))
 					fmt.Fprintf(stderr, "%-10s %s of %s files, from the build cache\n", "reused", thousands(st.Reused), thousands(st.Files))
 					fmt.Fprintf(stderr, "%-10s %s of %s pages, whose dependencies changed\n", "keyed", thousands(st.Keyed), thousands(st.Pages))
 				}

@@ -49,7 +49,7 @@ var tableKey = []byte("kbgen:doctable")
 // also what cancelling ctx leaves: Update stops between batches of
 // documents, or after the last batch or the merge, with ctx's error.
 func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
-	return update(ctx, dir, docs, nil, nil)
+	return update(ctx, dir, docs, nil, nil, nil)
 }
 
 // Hashed is documents with the hash of each (see Doc.sum), made once: a
@@ -60,6 +60,7 @@ func Update(ctx context.Context, dir string, docs []Doc) (*Index, error) {
 type Hashed struct {
 	docs []Doc
 	sums map[string][sha256.Size]byte
+	full func(i int) (Doc, error) // see Complete; nil: docs are whole
 }
 
 // Hash hashes docs, which must not be modified after.
@@ -82,6 +83,32 @@ func HashKnown(docs []Doc, sums []Sum) *Hashed {
 // Docs returns the documents.
 func (h *Hashed) Docs() []Doc { return h.docs }
 
+// Complete says that the documents may have been given in part, with
+// their hashes known (HashKnown), and how to get the whole of document
+// i: the index asks for it only if it must index the document, because
+// the hash the index holds for it is another or the index is built
+// afresh. A build that loaded most articles without their text (kbgen's
+// hollow load) gives the rest of their documents so. It returns h.
+func (h *Hashed) Complete(full func(i int) (Doc, error)) *Hashed {
+	h.full = full
+	return h
+}
+
+// completeAll makes every document whole (see Complete).
+func completeAll(docs []Doc, full func(i int) (Doc, error)) error {
+	if full == nil {
+		return nil
+	}
+	for i := range docs {
+		d, err := full(i)
+		if err != nil {
+			return err
+		}
+		docs[i] = d
+	}
+	return nil
+}
+
 // Version is the package's Version of the documents.
 func (h *Hashed) Version() string { return docsVersion(h.sums) }
 
@@ -91,6 +118,9 @@ func (h *Hashed) Version() string { return docsVersion(h.sums) }
 // and its export leaves no state, so the next export (kbgen serve's
 // first, at start) is made in full. dir must not be empty.
 func (h *Hashed) Build(ctx context.Context, dir string) (*Index, error) {
+	if err := completeAll(h.docs, h.full); err != nil {
+		return nil, err
+	}
 	return buildWithSums(ctx, dir, h.docs, h.sums)
 }
 
@@ -107,16 +137,20 @@ func (h *Hashed) Build(ctx context.Context, dir string) (*Index, error) {
 // is the one the index recorded for its ID, so a stale or wrong one
 // costs time, never output.
 func (h *Hashed) Update(ctx context.Context, dir string, earlier []Doc) (*Index, error) {
-	return update(ctx, dir, h.docs, h.sums, earlier)
+	return update(ctx, dir, h.docs, h.sums, earlier, h.full)
 }
 
 // update is Update with the documents' hashes, or nil to hash them here,
-// and the earlier versions of some, or nil.
-func update(ctx context.Context, dir string, docs []Doc, sums map[string][sha256.Size]byte, earlier []Doc) (*Index, error) {
+// the earlier versions of some, or nil, and how to make a document whole
+// (see Hashed.Complete), or nil.
+func update(ctx context.Context, dir string, docs []Doc, sums map[string][sha256.Size]byte, earlier []Doc, full func(int) (Doc, error)) (*Index, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if dir == "" || len(docs) == 0 {
+		if err := completeAll(docs, full); err != nil {
+			return nil, err
+		}
 		return build(ctx, dir, docs, batchSize)
 	}
 	if err := checkIDs(docs); err != nil {
@@ -127,13 +161,16 @@ func update(ctx context.Context, dir string, docs []Doc, sums map[string][sha256
 	}
 	ix, old, err := openForUpdate(dir)
 	if err != nil {
+		if err := completeAll(docs, full); err != nil {
+			return nil, err
+		}
 		return buildWithSums(ctx, dir, docs, sums)
 	}
 	ix.sums = old
 	// The index was last given these, as far as the caller knows: what
 	// priors looks a replaced document up in, checking its hash.
 	ix.last = earlier
-	if err := ix.update(ctx, docs, sums, nil); err != nil {
+	if err := ix.update(ctx, docs, sums, nil, full); err != nil {
 		return nil, err
 	}
 	return ix, nil
@@ -171,12 +208,12 @@ func (ix *Index) Update(ctx context.Context, docs []Doc) error {
 	}
 	ix.lastAlong = false
 	if sums, changed, ok := ix.sumsAlong(docs); ok {
-		return ix.update(ctx, docs, sums, &changed)
+		return ix.update(ctx, docs, sums, &changed, nil)
 	}
 	if err := checkIDs(docs); err != nil {
 		return fail(err)
 	}
-	return ix.update(ctx, docs, ix.sumsOf(docs), nil)
+	return ix.update(ctx, docs, ix.sumsOf(docs), nil, nil)
 }
 
 // sumsOf returns the documents' hashes as docSumsOf does, taking the last
@@ -260,7 +297,7 @@ func sameAll[S ~string](a, b []S) bool {
 // changed ones, of documents whose IDs are those the index holds (see
 // sumsAlong); otherwise update compares the hashes. On error it closes
 // the index.
-func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256.Size]byte, known *[]int) error {
+func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256.Size]byte, known *[]int, full func(int) (Doc, error)) error {
 	fail := func(err error) error {
 		ix.keysDue = false // the index is not complete: leave it so
 		ix.Close()
@@ -354,6 +391,13 @@ func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256
 	}
 	ix.fresh = make(map[string][]string, len(changed))
 	for _, i := range changed {
+		if full != nil {
+			d, err := full(i)
+			if err != nil {
+				return fail(err)
+			}
+			docs[i] = d
+		}
 		ix.fresh[docs[i].ID] = ix.textTerms(&docs[i])
 		if err := b.Index(docs[i].ID, docs[i].fields()); err != nil {
 			return fail(err)

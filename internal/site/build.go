@@ -244,7 +244,7 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 		for i, p := range s.Articles {
 			sums[i] = p.searchSum
 		}
-		docs := search.HashKnown(s.searchDocs(), sums)
+		docs := search.HashKnown(s.searchDocs(), sums).Complete(s.completeDoc)
 		version := docs.Version()
 		w.search = version // read once searchDone is received
 		err := s.searchOutput(ctx, w, opts.IndexDir, docs, version)
@@ -305,7 +305,11 @@ func (s *Site) writePages(ctx context.Context, w *writer, tpl *render.Templates,
 			progress("rendered", int(rendered.Add(1)), len(s.Articles))
 			return
 		}
-		if err := s.writeArticle(w, tpl, view, p); err != nil {
+		full, err := s.fill(p)
+		if err == nil {
+			err = s.writeArticle(w, tpl, view, full)
+		}
+		if err != nil {
 			mu.Lock()
 			if firstErr == nil {
 				firstErr = fmt.Errorf("render %s: %w", p.Path, err)
@@ -494,6 +498,11 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 }
 
 func (s *Site) searchDoc(p *Page) search.Doc {
+	if p.entry != nil {
+		// Loaded hollow: what the facts hold; the search asks for the
+		// rest if it indexes the document (see searchDocs).
+		return search.Doc{ID: p.URL, Title: p.Title, ErrorText: p.ErrorText, Lang: p.Lang, Tags: p.Tags, Codes: p.Codes, UpdatedAt: p.UpdatedAt}
+	}
 	d := search.Doc{
 		ID:        p.URL,
 		Title:     p.Title,
@@ -776,6 +785,17 @@ var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // Index builds the search index of the published articles in memory.
 func (s *Site) Index() (*search.Index, error) {
 	return search.Build("", s.searchDocs())
+}
+
+// completeDoc returns the whole search document of article i, which
+// searchDocs made from the facts alone if it was loaded hollow (see
+// facts.go): the search asks for it when it must index the document.
+func (s *Site) completeDoc(i int) (search.Doc, error) {
+	p, err := s.fill(s.Articles[i])
+	if err != nil {
+		return search.Doc{}, err
+	}
+	return s.searchDoc(p), nil
 }
 
 // earlierDocs returns the search documents of the earlier versions of the

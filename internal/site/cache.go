@@ -84,7 +84,7 @@ import (
 
 // cacheFormat changes whenever the cache file or the way keys are
 // computed changes; a cache file of another format is ignored.
-const cacheFormat = 5
+const cacheFormat = 6
 
 // cacheKey is the hash of a file's inputs. The zero key means "not known"
 // and never matches.
@@ -1224,16 +1224,33 @@ func (s *Site) articleDep(deps cacheKey, p *Page) cacheKey {
 	b := append((*bp)[:0], deps[:]...)
 	b = appendField(b, p.Path)
 	b = append(b, p.fileSum[:]...)
+	ls := s.linksSum(p)
+	b = append(b, ls[:]...)
+	*bp = b
+	return sha256.Sum256(b)
+}
+
+// linksSum hashes where each of p's links resolves to, and whether it is
+// broken: what an article's page shows of the other articles. A page
+// loaded hollow brings the hash its facts recorded (see facts.go).
+func (s *Site) linksSum(p *Page) cacheKey {
+	if p.entry != nil {
+		return p.linksSum
+	}
+	h := sha256.New()
+	var b []byte
 	for _, t := range s.linkTargets(p) {
-		b = appendField(b, t.href)
+		b = appendField(b[:0], t.href)
 		if t.broken {
 			b = append(b, 1)
 		} else {
 			b = append(b, 0)
 		}
+		h.Write(b)
 	}
-	*bp = b
-	return sha256.Sum256(b)
+	var k cacheKey
+	h.Sum(k[:0])
+	return k
 }
 
 // listsDep hashes what the list pages (home, languages, tags, codes, and

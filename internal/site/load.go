@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"os"
 	"path"
 	"runtime"
 	"slices"
@@ -104,6 +105,13 @@ type Page struct {
 	// build with the build cache makes and hashes the summaries of the
 	// articles it parsed only (listsDep); zero if not known.
 	summarySum cacheKey
+	// entry, for a page loaded hollow (see facts.go), is its parse cache
+	// entry, from which fill restores the article when a build must make
+	// its page after all; nil for every other page. A hollow page's
+	// article holds its frontmatter, path and codes only, and linksSum
+	// where its links resolved when the facts were written.
+	entry    []byte
+	linksSum cacheKey
 }
 
 // Load reads every Markdown file under content/ in fsys, parses and checks
@@ -212,7 +220,18 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 			cache.cutoff = math.MinInt64
 		}
 	}
-	results, err := s.parseFiles(ctx, files, stamps, cache)
+	var facts []fact
+	if cache != nil && cache.old != nil && lo.Hollow {
+		if data, err := os.ReadFile(factsPath(lo.ParseCache)); err == nil {
+			facts, _ = decodeFacts(data, cache.salt, files)
+		}
+	}
+	var results []parsed
+	if facts != nil {
+		results, err = s.loadHollow(ctx, files, stamps, cache, facts)
+	} else {
+		results, err = s.parseFiles(ctx, files, stamps, cache, nil, nil)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -244,11 +263,73 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 	t := time.Now()
 	diags := s.index()
 	s.work.add(kindValidate, t)
+	if cache != nil && lo.Hollow && s.stats.Hollow < len(files) {
+		// Only a load without a problem leaves facts: the next one can
+		// then tell from them alone that its hollow articles have none.
+		// A load that made every article hollow leaves them as they are.
+		name := factsPath(lo.ParseCache)
+		if data, ok := s.encodeFacts(cache.salt, files); !ok || len(diags) > 0 || writeFacts(name, data) != nil {
+			os.Remove(name) // no facts rather than another load's
+		}
+	}
 	s.loadWork = s.work.totals()
 	if written != nil {
 		<-written
 	}
 	return s, diags, nil
+}
+
+// loadHollow loads the articles of files as parseFiles does, but, as the
+// facts of the last load allow, most of them hollow (see facts.go): it
+// parses or restores first those whose stamps cache does not hold, and
+// if each of them shows the other pages what facts recorded, and has no
+// problem, it makes every other article from its facts; otherwise it
+// restores those too.
+func (s *Site) loadHollow(ctx context.Context, files []string, stamps []fileStamp, cache *parseCache, facts []fact) ([]parsed, error) {
+	changed, kept := []int{}, []int{} // not nil: parseFiles loads none of an empty list
+	for i, name := range files {
+		// The entry must be the version the facts describe: a load that
+		// writes no facts (kbgen check) may have replaced it since.
+		if e, ok := cache.old[name]; ok && stamps[i] != (fileStamp{}) && e.stamp == stamps[i] && e.sum == facts[i].fileSum {
+			kept = append(kept, i)
+		} else {
+			changed = append(changed, i)
+		}
+	}
+	results := make([]parsed, len(files))
+	if _, err := s.parseFiles(ctx, files, stamps, cache, results, changed); err != nil {
+		return nil, err
+	}
+	hollow := len(kept) > 0
+	for _, i := range changed {
+		if len(results[i].diags) > 0 || !facts[i].same(results[i].page) {
+			hollow = false
+			break
+		}
+	}
+	pages := make([]*Page, len(kept))
+	for k, i := range kept {
+		if !hollow {
+			break
+		}
+		pages[k] = facts[i].hollow(cache.old[files[i]].blob)
+		hollow = pages[k] != nil
+	}
+	if !hollow {
+		return s.parseFiles(ctx, files, stamps, cache, results, kept)
+	}
+	if s.links == nil {
+		s.links = make(map[string]diag.List, len(files))
+	}
+	for k, i := range kept {
+		results[i] = parsed{page: pages[k]}
+		// The entry stays in the cache file as it is.
+		cache.entries[i] = cache.old[files[i]]
+		cache.restored.Add(1)
+		s.links[files[i]] = nil // none: see facts.go
+	}
+	s.stats.Hollow = len(kept)
+	return results, nil
 }
 
 // LoadStats returns the figures of the LoadWith that made s, or zero for a
@@ -258,14 +339,25 @@ func (s *Site) LoadStats() LoadStats { return s.stats }
 // parseFiles reads, parses and checks files in parallel, restoring those
 // that cache (which may be nil) holds unchanged: without reading them if
 // their stamps (nil: none known) are the cache's. Results land at the
-// file's index so that the outcome does not depend on scheduling.
-func (s *Site) parseFiles(ctx context.Context, files []string, stamps []fileStamp, cache *parseCache) ([]parsed, error) {
-	results := make([]parsed, len(files))
+// file's index, in results if not nil, so that the outcome does not
+// depend on scheduling; only, if not nil, lists the indexes of the files
+// to load, the others being left as they are.
+func (s *Site) parseFiles(ctx context.Context, files []string, stamps []fileStamp, cache *parseCache, results []parsed, only []int) ([]parsed, error) {
+	if results == nil {
+		results = make([]parsed, len(files))
+	}
+	n := len(files)
+	if only != nil {
+		n = len(only)
+	}
 	var firstErr error
 	var errOnce sync.Once
-	s.work.parallel(len(files), func(i int) {
+	s.work.parallel(n, func(i int) {
 		if ctx.Err() != nil {
 			return
+		}
+		if only != nil {
+			i = only[i]
 		}
 		t := time.Now()
 		var stamp fileStamp

@@ -92,6 +92,13 @@ type LoadOptions struct {
 	// ParseCache is the parse cache file (see parsecache.go). Empty means
 	// no cache: every article is parsed, and no file is read or written.
 	ParseCache string
+	// Hollow lets the load make the articles that did not change from
+	// the facts file beside the parse cache, without their text, when
+	// what changed shows the other pages nothing new (see facts.go), and
+	// makes it write that file. Only a Site that is built once may be
+	// loaded so: not one that is updated (kbgen serve) or checked for
+	// review warnings, which read every article's text.
+	Hollow bool
 
 	compact bool        // compact syntax trees whatever the site's size (tests)
 	stamps  stampPolicy // which stamps are recorded (tests)
@@ -173,6 +180,7 @@ func (st fileStamp) append(b []byte) []byte {
 type LoadStats struct {
 	Files    int // Markdown files under content/
 	Restored int // of Files, restored from the parse cache rather than parsed
+	Hollow   int // of Restored, loaded hollow, from the facts file (see facts.go)
 }
 
 // parseCache is the parse cache of one load: what the file held, and what

@@ -98,7 +98,7 @@ func (s *Site) Update(ctx context.Context, changed []string) (*Site, diag.List, 
 			linksKept = false // an image, say, that links may point to
 		}
 	}
-	results, err := n.parseFiles(ctx, reparse, nil, nil)
+	results, err := n.parseFiles(ctx, reparse, nil, nil, nil, nil)
 	if err != nil {
 		return nil, nil, err
 	}
