@@ -500,7 +500,7 @@ func (s *Site) writeSearch(ctx context.Context, w *writer, indexDir string, docs
 func (s *Site) searchDoc(p *Page) search.Doc {
 	if p.entry != nil {
 		// Loaded hollow: what the facts hold; the search asks for the
-		// rest if it indexes the document (see searchDocs).
+		// rest if it indexes the document (see completeDoc).
 		return search.Doc{ID: p.URL, Title: p.Title, ErrorText: p.ErrorText, Lang: p.Lang, Tags: p.Tags, Codes: p.Codes, UpdatedAt: p.UpdatedAt}
 	}
 	d := search.Doc{

@@ -1237,20 +1237,19 @@ func (s *Site) linksSum(p *Page) cacheKey {
 	if p.entry != nil {
 		return p.linksSum
 	}
-	h := sha256.New()
-	var b []byte
+	bp := keyBuffers.Get().(*[]byte)
+	defer keyBuffers.Put(bp)
+	b := (*bp)[:0]
 	for _, t := range s.linkTargets(p) {
-		b = appendField(b[:0], t.href)
+		b = appendField(b, t.href)
 		if t.broken {
 			b = append(b, 1)
 		} else {
 			b = append(b, 0)
 		}
-		h.Write(b)
 	}
-	var k cacheKey
-	h.Sum(k[:0])
-	return k
+	*bp = b
+	return sha256.Sum256(b)
 }
 
 // listsDep hashes what the list pages (home, languages, tags, codes, and
