@@ -67,15 +67,30 @@ type fact struct {
 	draft                             bool
 	fileSum, searchSum, summarySum    cacheKey
 	linksSum                          cacheKey
+
+	raw []byte // the record as read, which encodeFacts copies for a hollow page
 }
 
 // factsPath is the facts file of the parse cache file name.
 func factsPath(parseCache string) string { return parseCache + ".facts" }
 
 // encodeFacts encodes the facts of the articles of files, in that order,
-// under salt; ok is false if a file has no article.
-func (s *Site) encodeFacts(salt cacheKey, files []string) (data []byte, ok bool) {
-	b := make([]byte, 0, 300*len(files))
+// under salt; ok is false if a file has no article. old, if not nil, is
+// the facts the load read, for the same files: a page loaded hollow from
+// them gets its record copied rather than encoded again (7-11 ms at
+// 10,000 generated articles), which gives the same bytes.
+func (s *Site) encodeFacts(salt cacheKey, files []string, old []fact) (data []byte, ok bool) {
+	size := 400 * len(files) // 390 bytes an article at 10,000 generated ones
+	if old != nil {
+		// Most records are copied: their size, and a little for the rest,
+		// in one allocation rather than a few as the file grows (a few
+		// MB of fresh memory, each page a fault).
+		size = 1 << 10
+		for i := range old {
+			size += len(old[i].raw) + 16
+		}
+	}
+	b := make([]byte, 0, size)
 	b = append(b, factsMagic...)
 	b = binary.AppendUvarint(b, factsFormat)
 	b = append(b, salt[:]...)
@@ -90,10 +105,14 @@ func (s *Site) encodeFacts(salt cacheKey, files []string) (data []byte, ok bool)
 			str(string(c))
 		}
 	}
-	for _, f := range files {
+	for i, f := range files {
 		p := s.byFile[f]
 		if p == nil {
 			return nil, false
+		}
+		if p.entry != nil && old != nil {
+			b = append(b, old[i].raw...)
+			continue
 		}
 		t, err := p.UpdatedAt.MarshalBinary()
 		if err != nil {
@@ -189,6 +208,7 @@ func decodeFacts(data []byte, salt cacheKey, files []string) (facts []fact, ok b
 	facts = make([]fact, len(files))
 	for i := range facts {
 		f := &facts[i]
+		record := b
 		f.path, f.url, f.lang, f.title, f.errorText = str(), str(), str(), str(), str()
 		f.updatedAt = []byte(str())
 		if n := list(); n > 0 {
@@ -206,6 +226,7 @@ func decodeFacts(data []byte, salt cacheKey, files []string) (facts []fact, ok b
 		if bad || f.path != files[i] {
 			return nil, false
 		}
+		f.raw = record[:len(record)-len(b)]
 	}
 	if len(b) != 0 {
 		return nil, false

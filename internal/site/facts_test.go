@@ -1,6 +1,7 @@
 package site
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -229,7 +230,7 @@ func TestFactsCodec(t *testing.T) {
 		p.fileSum, p.searchSum, p.summarySum = cacheKey{1}, d.Sum(), s.summarySum(p)
 	}
 	salt := cacheKey{7}
-	data, ok := s.encodeFacts(salt, files)
+	data, ok := s.encodeFacts(salt, files, nil)
 	if !ok {
 		t.Fatal("encodeFacts refused a loaded site")
 	}
@@ -251,6 +252,17 @@ func TestFactsCodec(t *testing.T) {
 		}
 		if !facts[i].same(p) {
 			t.Errorf("%s: facts do not match the page they were written from", f)
+		}
+	}
+	// A site of the pages loaded hollow from them writes the same facts,
+	// its records encoded again or copied.
+	hollow := &Site{byFile: make(map[string]*Page)}
+	for i, f := range files {
+		hollow.byFile[f] = facts[i].hollow([]byte("entry"))
+	}
+	for _, old := range [][]fact{nil, facts} {
+		if again, ok := hollow.encodeFacts(salt, files, old); !ok || !bytes.Equal(again, data) {
+			t.Errorf("facts of the hollow pages (records copied: %v) differ from those they were loaded from", old != nil)
 		}
 	}
 	bad := map[string]func() ([]byte, cacheKey, []string){

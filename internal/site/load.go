@@ -268,7 +268,7 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 		// then tell from them alone that its hollow articles have none.
 		// A load that made every article hollow leaves them as they are.
 		name := factsPath(lo.ParseCache)
-		if data, ok := s.encodeFacts(cache.salt, files); !ok || len(diags) > 0 || writeFacts(name, data) != nil {
+		if data, ok := s.encodeFacts(cache.salt, files, facts); !ok || len(diags) > 0 || writeFacts(name, data) != nil {
 			os.Remove(name) // no facts rather than another load's
 		}
 	}
