@@ -29,7 +29,9 @@ import (
 // between the rounds).
 //
 // The next such load parses, or restores, the files whose stamps the
-// parse cache does not hold unchanged, as before. If each of those is an
+// parse cache does not hold unchanged, or whose entry there is not the
+// version the facts describe (kbgen check, which writes no facts, may
+// have replaced it), as before. If each of those is an
 // article the facts name, without a problem, with the same URL, draft flag
 // and summary, and no file was added or removed, nothing another page or
 // file shows of any article changed, and every other article is loaded
