@@ -19,8 +19,9 @@ import (
 // and resolves the links of every article that did not change. So a load
 // that may (LoadOptions.Hollow, kbgen build) also writes the facts file:
 // for every article of a load without a single problem, its frontmatter,
-// URL and codes, and the hashes of its file, its search document, its
-// summary (summarySum) and where its links resolve to (linksSum), 3.9 MB
+// URL and codes, the files its links name that are not articles, and the
+// hashes of its file, its search document, its summary (summarySum) and
+// where its links resolve to (linksSum), 3.9 MB
 // at 10,000 generated articles, beside the parse cache (ParseCache +
 // ".facts"). Loading the articles that did not change from it took a
 // one-article rebuild there from medians of 417.5 and 425 ms to 363.5 and
@@ -31,15 +32,16 @@ import (
 // The next such load parses, or restores, the files whose stamps the
 // parse cache does not hold unchanged, or whose entry there is not the
 // version the facts describe (kbgen check, which writes no facts, may
-// have replaced it), as before. If each of those is an
-// article the facts name, without a problem, with the same URL, draft flag
-// and summary, and no file was added or removed, nothing another page or
-// file shows of any article changed, and every other article is loaded
-// hollow: made from its facts, without its text (Page.entry). Its own
-// problems were none and depend on its file and the configuration only,
-// those of its links on the other articles' URLs and drafts only, so the
-// load's diagnostics are the same. Otherwise the others are restored as
-// before, and only the time of reading the facts is lost.
+// have replaced it), as before. If each of those is an article the facts
+// name, without a problem, with the same URL, draft flag and summary, no
+// article was added or removed, and every file the other articles' links
+// name is still there, nothing another page or file shows of any article
+// changed, and every other article is loaded hollow: made from its facts,
+// without its text (Page.entry). Its own problems were none and depend on
+// its file and the configuration only, those of its links on the other
+// articles' URLs and drafts and on those files only, so the load's
+// diagnostics are the same. Otherwise the others are restored as before,
+// and only the time of reading the facts is lost.
 //
 // A build keeps a hollow article's page by its dependencies (articleDep
 // needs only linksSum of its links); if it must make the page after all (a
@@ -55,7 +57,7 @@ import (
 // salt, format or content is ignored.
 
 // factsFormat changes whenever the facts file's layout changes.
-const factsFormat = 1
+const factsFormat = 2
 
 // factsMagic starts every facts file.
 const factsMagic = "kbgen article facts\n"
@@ -66,6 +68,7 @@ type fact struct {
 	updatedAt                         []byte // time.Time.MarshalBinary
 	tags                              []string
 	codes, frontCodes                 []errcode.Code
+	files                             []string // linkTarget.file of its links
 	draft                             bool
 	fileSum, searchSum, summarySum    cacheKey
 	linksSum                          cacheKey
@@ -126,12 +129,16 @@ func (s *Site) encodeFacts(salt cacheKey, files []string, old []fact) (data []by
 		str(p.Title)
 		str(p.ErrorText)
 		str(string(t))
-		b = binary.AppendUvarint(b, uint64(len(p.Tags)))
-		for _, tag := range p.Tags {
-			str(tag)
+		strs := func(l []string) {
+			b = binary.AppendUvarint(b, uint64(len(l)))
+			for _, x := range l {
+				str(x)
+			}
 		}
+		strs(p.Tags)
 		codes(p.Codes)
 		codes(p.Frontmatter.Codes)
+		strs(s.linkFiles(p))
 		if p.Draft {
 			b = append(b, 1)
 		} else {
@@ -193,6 +200,17 @@ func decodeFacts(data []byte, salt cacheKey, files []string) (facts []fact, ok b
 		}
 		return int(n)
 	}
+	strs := func() []string {
+		n := list()
+		if n == 0 {
+			return nil
+		}
+		l := make([]string, n)
+		for i := range l {
+			l[i] = str()
+		}
+		return l
+	}
 	codes := func() []errcode.Code {
 		n := list()
 		if n == 0 {
@@ -213,13 +231,9 @@ func decodeFacts(data []byte, salt cacheKey, files []string) (facts []fact, ok b
 		record := b
 		f.path, f.url, f.lang, f.title, f.errorText = str(), str(), str(), str(), str()
 		f.updatedAt = []byte(str())
-		if n := list(); n > 0 {
-			f.tags = make([]string, n)
-			for j := range f.tags {
-				f.tags[j] = str()
-			}
-		}
+		f.tags = strs()
 		f.codes, f.frontCodes = codes(), codes()
+		f.files = strs()
 		if len(b) == 0 {
 			return nil, false
 		}
@@ -246,7 +260,22 @@ func (f *fact) hollow(entry []byte) *Page {
 		return nil
 	}
 	return &Page{Article: a, URL: f.url, fileSum: f.fileSum, searchSum: f.searchSum, summarySum: f.summarySum,
-		entry: entry, linksSum: f.linksSum}
+		entry: entry, linksSum: f.linksSum, linkFiles: f.files}
+}
+
+// linkFiles returns the files under content/ that p's links name and
+// that are not articles (linkTarget.file), in link order.
+func (s *Site) linkFiles(p *Page) []string {
+	if p.entry != nil {
+		return p.linkFiles
+	}
+	var files []string
+	for _, t := range s.linkTargets(p) {
+		if t.file != "" {
+			files = append(files, t.file)
+		}
+	}
+	return files
 }
 
 // same reports whether p, parsed or restored again, shows the other pages

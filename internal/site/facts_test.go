@@ -85,6 +85,20 @@ func TestHollowLoad(t *testing.T) {
 			},
 		},
 		{
+			name: "a file an unchanged article links to removed",
+			// No article changed, but the link breaks.
+			setup: func(t *testing.T, dir string) {
+				warnings(t, dir)
+				write(t, dir, "content/ja/diagram.txt", "図")
+				replace(t, dir, "content/ja/kms.md", "- [時刻差](time.md)", "- [時刻差](time.md)\n- [図](diagram.txt)")
+			},
+			change: func(t *testing.T, dir string) {
+				if err := os.Remove(filepath.Join(dir, "content/ja/diagram.txt")); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+		{
 			name: "a link broken in the changed article",
 			// Its own page shows it; the load reports it (checked below),
 			// and writes no facts, so that the next load restores all.

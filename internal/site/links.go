@@ -30,6 +30,9 @@ import (
 type linkTarget struct {
 	href   string // what the page links to
 	broken bool   // the destination names a missing file
+	// file is the file under content/ that the link names, if it is not
+	// an article: whether it exists decides broken.
+	file string
 }
 
 func (s *Site) resolve(p *Page, dest string) linkTarget {
@@ -70,9 +73,9 @@ func (s *Site) resolve(p *Page, dest string) linkTarget {
 		return linkTarget{href: dest, broken: true}
 	}
 	if _, err := fs.Stat(s.FS, file); err != nil {
-		return linkTarget{href: dest, broken: true}
+		return linkTarget{href: dest, broken: true, file: file}
 	}
-	return linkTarget{href: base + strings.TrimPrefix(file, ContentDir+"/") + frag}
+	return linkTarget{href: base + strings.TrimPrefix(file, ContentDir+"/") + frag, file: file}
 }
 
 // hasScheme reports whether dest starts with a URL scheme and its colon

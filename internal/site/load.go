@@ -108,10 +108,12 @@ type Page struct {
 	// entry, for a page loaded hollow (see facts.go), is its parse cache
 	// entry, from which fill restores the article when a build must make
 	// its page after all; nil for every other page. A hollow page's
-	// article holds its frontmatter, path and codes only, and linksSum
-	// where its links resolved when the facts were written.
-	entry    []byte
-	linksSum cacheKey
+	// article holds its frontmatter, path and codes only, linksSum where
+	// its links resolved when the facts were written, and linkFiles the
+	// files they named that are not articles.
+	entry     []byte
+	linksSum  cacheKey
+	linkFiles []string // the files of its links that are not articles (linkTarget.file)
 }
 
 // Load reads every Markdown file under content/ in fsys, parses and checks
@@ -301,6 +303,15 @@ func (s *Site) loadHollow(ctx context.Context, files []string, stamps []fileStam
 		return nil, err
 	}
 	hollow := len(kept) > 0
+	for _, i := range kept {
+		// A file such a link names, there when the facts were written,
+		// may be gone: the link is then broken.
+		for _, f := range facts[i].files {
+			if _, err := fs.Stat(s.FS, f); err != nil {
+				hollow = false
+			}
+		}
+	}
 	for _, i := range changed {
 		if len(results[i].diags) > 0 || !facts[i].same(results[i].page) {
 			hollow = false
