@@ -104,6 +104,12 @@ func (s *Site) encodeFacts(salt cacheKey, files []string, old []fact) (data []by
 		b = binary.AppendUvarint(b, uint64(len(x)))
 		b = append(b, x...)
 	}
+	strs := func(l []string) {
+		b = binary.AppendUvarint(b, uint64(len(l)))
+		for _, x := range l {
+			str(x)
+		}
+	}
 	codes := func(cs []errcode.Code) {
 		b = binary.AppendUvarint(b, uint64(len(cs)))
 		for _, c := range cs {
@@ -129,12 +135,6 @@ func (s *Site) encodeFacts(salt cacheKey, files []string, old []fact) (data []by
 		str(p.Title)
 		str(p.ErrorText)
 		str(string(t))
-		strs := func(l []string) {
-			b = binary.AppendUvarint(b, uint64(len(l)))
-			for _, x := range l {
-				str(x)
-			}
-		}
 		strs(p.Tags)
 		codes(p.Codes)
 		codes(p.Frontmatter.Codes)
