@@ -285,8 +285,8 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 // facts of the last load allow, most of them hollow (see facts.go): it
 // parses or restores first those whose stamps cache does not hold, and
 // if each of them shows the other pages what facts recorded, and has no
-// problem, it makes every other article from its facts; otherwise it
-// restores those too.
+// problem, and the files the others' links name are all there, it makes
+// every other article from its facts; otherwise it restores those too.
 func (s *Site) loadHollow(ctx context.Context, files []string, stamps []fileStamp, cache *parseCache, facts []fact) ([]parsed, error) {
 	changed, kept := []int{}, []int{} // not nil: parseFiles loads none of an empty list
 	for i, name := range files {
@@ -304,8 +304,8 @@ func (s *Site) loadHollow(ctx context.Context, files []string, stamps []fileStam
 	}
 	hollow := len(kept) > 0
 	for _, i := range kept {
-		// A file such a link names, there when the facts were written,
-		// may be gone: the link is then broken.
+		// A file one of its links names, not an article, was there when
+		// the facts were written; if it is gone, the link is broken.
 		for _, f := range facts[i].files {
 			if _, err := fs.Stat(s.FS, f); err != nil {
 				hollow = false
