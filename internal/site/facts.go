@@ -12,6 +12,7 @@ import (
 
 	"github.com/kbgen/kbgen/internal/article"
 	"github.com/kbgen/kbgen/internal/errcode"
+	"github.com/kbgen/kbgen/internal/mapfile"
 )
 
 // A rebuild after an edit needs of most articles only what the other
@@ -284,7 +285,9 @@ func (f *fact) same(p *Page) bool {
 	return p != nil && p.URL == f.url && p.Draft == f.draft && p.summarySum == f.summarySum && f.summarySum != (cacheKey{})
 }
 
-// writeFacts replaces the facts file name with data.
+// writeFacts replaces the facts file name with data, as the other caches
+// are replaced (mapfile.Replace: not renamed over the old file, which was
+// slow here).
 func writeFacts(name string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
 		return err
@@ -301,7 +304,7 @@ func writeFacts(name string, data []byte) error {
 		err = os.Chmod(f.Name(), 0o644)
 	}
 	if err == nil {
-		err = os.Rename(f.Name(), name)
+		err = mapfile.Replace(f.Name(), name)
 	}
 	if err != nil {
 		os.Remove(f.Name())
