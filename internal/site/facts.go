@@ -81,10 +81,11 @@ type fact struct {
 func factsPath(parseCache string) string { return parseCache + ".facts" }
 
 // encodeFacts encodes the facts of the articles of files, in that order,
-// under salt; ok is false if a file has no article. old, if not nil, is
-// the facts the load read, for the same files: a page loaded hollow from
-// them gets its record copied rather than encoded again (7-11 ms at
-// 10,000 generated articles), which gives the same bytes.
+// under salt; ok is false if a file has no article. old is the facts the
+// load read, for the same files, or nil: a page loaded hollow, which only
+// a load with facts makes, gets its record copied from them (encoding
+// every record took 7-11 ms at 10,000 generated articles); without them
+// it cannot be encoded, and ok is false.
 func (s *Site) encodeFacts(salt cacheKey, files []string, old []fact) (data []byte, ok bool) {
 	size := 400 * len(files) // 390 bytes an article at 10,000 generated ones
 	if old != nil {
@@ -122,7 +123,10 @@ func (s *Site) encodeFacts(salt cacheKey, files []string, old []fact) (data []by
 		if p == nil {
 			return nil, false
 		}
-		if p.entry != nil && old != nil {
+		if p.entry != nil {
+			if old == nil {
+				return nil, false
+			}
 			b = append(b, old[i].raw...)
 			continue
 		}
@@ -261,15 +265,12 @@ func (f *fact) hollow(entry []byte) *Page {
 		return nil
 	}
 	return &Page{Article: a, URL: f.url, fileSum: f.fileSum, searchSum: f.searchSum, summarySum: f.summarySum,
-		entry: entry, linksSum: f.linksSum, linkFiles: f.files}
+		entry: entry, linksSum: f.linksSum}
 }
 
 // linkFiles returns the files under content/ that p's links name and
 // that are not articles (linkTarget.file), in link order.
 func (s *Site) linkFiles(p *Page) []string {
-	if p.entry != nil {
-		return p.linkFiles
-	}
 	var files []string
 	for _, t := range s.linkTargets(p) {
 		if t.file != "" {

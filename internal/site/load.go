@@ -108,12 +108,10 @@ type Page struct {
 	// entry, for a page loaded hollow (see facts.go), is its parse cache
 	// entry, from which fill restores the article when a build must make
 	// its page after all; nil for every other page. A hollow page's
-	// article holds its frontmatter, path and codes only, linksSum where
-	// its links resolved when the facts were written, and linkFiles the
-	// files they named that are not articles.
-	entry     []byte
-	linksSum  cacheKey
-	linkFiles []string // the files of its links that are not articles (linkTarget.file)
+	// article holds its frontmatter, path and codes only, and linksSum
+	// where its links resolved when the facts were written.
+	entry    []byte
+	linksSum cacheKey
 }
 
 // Load reads every Markdown file under content/ in fsys, parses and checks
@@ -309,7 +307,11 @@ func (s *Site) loadHollow(ctx context.Context, files []string, stamps []fileStam
 		for _, f := range facts[i].files {
 			if _, err := fs.Stat(s.FS, f); err != nil {
 				hollow = false
+				break
 			}
+		}
+		if !hollow {
+			break
 		}
 	}
 	for _, i := range changed {
