@@ -87,8 +87,8 @@ func (h *Hashed) Docs() []Doc { return h.docs }
 // their hashes known (HashKnown), and how to get the whole of document
 // i: the index asks for it only if it must index the document, because
 // the hash the index holds for it is another or the index is built
-// afresh. A build that loaded most articles without their text (kbgen's
-// hollow load) gives the rest of their documents so. It returns h.
+// afresh. A caller that keeps most documents' hashes but not their text
+// gives the rest of them so. It returns h.
 func (h *Hashed) Complete(full func(i int) (Doc, error)) *Hashed {
 	h.full = full
 	return h
