@@ -74,7 +74,7 @@ func TestCopyIndex(t *testing.T) {
 	if after, err := os.Stat(dst); err != nil || !os.SameFile(before, after) {
 		t.Errorf("Update did not start from the copy: its directory was replaced (%v)", err)
 	}
-	if _, err := ix.ExportAs(pub, Version(edited), "", link); err != nil {
+	if _, err := ix.ExportAs(pub, Version(edited), Base{}, link); err != nil {
 		t.Fatal(err)
 	}
 	if !ix.lastDelta {
@@ -91,7 +91,7 @@ func TestCopyIndex(t *testing.T) {
 func exportLinkable(t *testing.T, ix *Index, pub string, docs []Doc) Reuse {
 	t.Helper()
 	never := func(string, Sum, string) bool { return false }
-	sums, err := ix.ExportAs(pub, Version(docs), "", never)
+	sums, err := ix.ExportAs(pub, Version(docs), Base{}, never)
 	if err != nil {
 		t.Fatal(err)
 	}

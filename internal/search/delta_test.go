@@ -91,17 +91,19 @@ func TestExportDelta(t *testing.T) {
 	// or not), or updates the one kept open since the first, as kbgen
 	// serve does, exporting with ExportAs (over a base, as kbgen build
 	// does) or, as kbgen serve does, ExportOver.
+	// Over a base, the files of the base are found by reading its
+	// directories, or given as its caller listed them (listed).
 	for _, mode := range []deltaMode{
-		{false, false, false, false}, {false, false, true, false}, {false, false, true, true},
-		{true, false, false, false}, {true, true, false, false},
+		{false, false, false, false, false}, {false, false, true, false, false}, {false, false, true, true, false},
+		{false, false, true, true, true}, {true, false, false, false, false}, {true, true, false, false, false},
 	} {
-		t.Run(fmt.Sprintf("keepOpen=%v,over=%v,based=%v,earlier=%v", mode.keepOpen, mode.over, mode.based, mode.earlier), func(t *testing.T) {
+		t.Run(fmt.Sprintf("keepOpen=%v,over=%v,based=%v,earlier=%v,listed=%v", mode.keepOpen, mode.over, mode.based, mode.earlier, mode.listed), func(t *testing.T) {
 			testExportDelta(t, slices.Clone(docs), steps, mode)
 		})
 	}
 }
 
-type deltaMode struct{ keepOpen, over, based, earlier bool }
+type deltaMode struct{ keepOpen, over, based, earlier, listed bool }
 
 type deltaStep struct {
 	name  string
@@ -202,9 +204,14 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, mode deltaMode
 		}
 		var sums map[string]Sum
 		var files map[string]File
-		base := ""
+		var base Base
 		if mode.based && prevDir != "" {
-			base = linkCopy(t, prevDir, filepath.Join(root, "base"))
+			base.Dir = linkCopy(t, prevDir, filepath.Join(root, "base"))
+			if mode.listed {
+				for name := range readTree(t, base.Dir) {
+					base.Files = append(base.Files, name)
+				}
+			}
 			// Keeping the base's file if it is the one wanted, and
 			// leaving it to the export to remove it otherwise.
 			reuse = func(name string, sum Sum, dst string) bool {
@@ -248,8 +255,8 @@ func testExportDelta(t *testing.T, docs []Doc, steps []deltaStep, mode deltaMode
 		if d := treeDifference(got, want); d != "" {
 			t.Fatalf("%s: export differs from a full export: %s", step.name, d)
 		}
-		if base != "" {
-			if _, err := os.Lstat(base); !errors.Is(err, fs.ErrNotExist) {
+		if base.Dir != "" {
+			if _, err := os.Lstat(base.Dir); !errors.Is(err, fs.ErrNotExist) {
 				t.Errorf("%s: the base is still there: %v", step.name, err)
 			}
 			for name, b := range readTree(t, prevDir) {
@@ -444,7 +451,7 @@ func TestExportDeltaFallback(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ix.Close()
-		if prevSums, err = ix.ExportAs(exportDir, version, "", reuse); err != nil {
+		if prevSums, err = ix.ExportAs(exportDir, version, Base{}, reuse); err != nil {
 			t.Fatal(err)
 		}
 		return ix.lastDelta
@@ -504,7 +511,7 @@ func TestExportDeltaShardCount(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ix.Close()
-		if prevSums, err = ix.ExportAs(exportDir, version, "", reuse); err != nil {
+		if prevSums, err = ix.ExportAs(exportDir, version, Base{}, reuse); err != nil {
 			t.Fatal(err)
 		}
 		return ix.stats, ix.lastDelta
@@ -572,7 +579,7 @@ func TestDFsFromSplit(t *testing.T) {
 			t.Errorf("step %d: Update read every term's postings, not the changed ones' (dfsFrom)", i)
 		}
 		got := ix.stats.Split
-		_, err = ix.ExportAs(filepath.Join(root, "search"), "v"+strconv.Itoa(i), "", reuse)
+		_, err = ix.ExportAs(filepath.Join(root, "search"), "v"+strconv.Itoa(i), Base{}, reuse)
 		ix.Close()
 		if err != nil {
 			t.Fatal(err)
@@ -722,7 +729,7 @@ func TestHashedBuild(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer ix.Close()
-			if _, err := ix.ExportAs(pub, Version(edited), "", link); err != nil {
+			if _, err := ix.ExportAs(pub, Version(edited), Base{}, link); err != nil {
 				t.Fatal(err)
 			}
 			if ix.lastDelta != tc.delta {

@@ -517,7 +517,7 @@ func TestExportBytes(t *testing.T) {
 	if terms, _ := ix.allTerms(mustReader(t, ix)); m.Terms < 2 || m.Chars < 2 || len(terms) <= termChunk {
 		t.Errorf("corpus too small for the test: %d and %d shards, %d terms", m.Terms, m.Chars, len(terms))
 	}
-	sums, err := ix.ExportAs(dir, "as", "", nil)
+	sums, err := ix.ExportAs(dir, "as", Base{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -578,7 +578,7 @@ func TestExportReuse(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer ix.Close()
-		sums, err := ix.ExportAs(dir, version, "", reuse)
+		sums, err := ix.ExportAs(dir, version, Base{}, reuse)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -697,42 +697,49 @@ func TestRemoveExcept(t *testing.T) {
 		{"everything", []string{"index.json", "t/0.json.gz"}, nil, nil},
 		{"a name kept under another directory", []string{"t/0.json.gz"}, []string{"u/0.json.gz", "0.json.gz"}, nil},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for _, f := range tc.files {
-				p := filepath.Join(dir, filepath.FromSlash(f))
-				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		// The files found by reading the directories, or as listed.
+		for _, listed := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s,listed=%v", tc.name, listed), func(t *testing.T) {
+				dir := t.TempDir()
+				for _, f := range tc.files {
+					p := filepath.Join(dir, filepath.FromSlash(f))
+					if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				keep := make(map[string]Sum)
+				for _, f := range tc.keep {
+					keep[f] = Sum{}
+				}
+				var files []string
+				if listed {
+					files = tc.files
+				}
+				if err := removeExcept(dir, files, keep); err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			keep := make(map[string]Sum)
-			for _, f := range tc.keep {
-				keep[f] = Sum{}
-			}
-			if err := removeExcept(dir, keep); err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-				if err != nil || p == dir {
+				var got []string
+				err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+					if err != nil || p == dir {
+						return err
+					}
+					rel, err := filepath.Rel(dir, p)
+					if d.IsDir() {
+						rel += "/"
+					}
+					got = append(got, filepath.ToSlash(rel))
 					return err
+				})
+				if err != nil {
+					t.Fatal(err)
 				}
-				rel, err := filepath.Rel(dir, p)
-				if d.IsDir() {
-					rel += "/"
+				if !slices.Equal(got, tc.want) {
+					t.Errorf("left %q, want %q", got, tc.want)
 				}
-				got = append(got, filepath.ToSlash(rel))
-				return err
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("left %q, want %q", got, tc.want)
-			}
-		})
+		}
 	}
 }

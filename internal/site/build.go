@@ -579,24 +579,27 @@ type writer struct {
 	exportRoot     dirRoot
 	exportRootOnce sync.Once
 	// spare describes the files dir held when the build started, as
-	// far as known (see cache.go); present lists them all, found by
-	// survey. Both are nil when dir started empty, and read-only after
-	// survey.
-	spare   map[string]cachedFile
-	present map[string]bool
+	// far as known (see cache.go); spareListing lists them all, and
+	// the directories, found by survey. Both are nil when dir started
+	// empty, and read-only after survey.
+	spare map[string]cachedFile
+	spareListing
 	seen    map[string]dirMTime // the spare's directories' stamps, as its listing saw them (see knownTree)
 	seenRaw []byte              // seen encoded (encodeDirs)
 	salt    cacheKey            // hashed into every page key
 	search  string              // version of the search export written
 	lists   cacheKey            // what the list pages depend on (listsDep); set before they are written
-	dirs    sync.Map            // directories created: string → true
+	// dirs holds the directories this build made (true) and those of
+	// the spare it removed (false), by path: string → bool (see hasDir).
+	dirs sync.Map
 	// deps holds what each article page depends on (articleDep), by
 	// name: string → cacheKey, recorded with the file however it is
 	// made or reused.
 	deps sync.Map
 	// taken holds the files exportReuse put in place, by name below
-	// the export's version, as described: string → cachedFile.
-	taken sync.Map
+	// the export's version, as described.
+	takenMu sync.Mutex
+	taken   map[string]cachedFile
 
 	// listed, if not nil, is the spare's listing made while the site
 	// loaded, and listedStamp the spare's stamp just before it was
@@ -699,7 +702,7 @@ func (w *writer) writeFile(name string, data []byte, key, sum cacheKey) error {
 // site is tens of thousands of files in thousands of directories, and
 // MkdirAll costs a system call or two even when the directory exists.
 func (w *writer) mkdir(dir string) error {
-	if _, ok := w.dirs.Load(dir); ok {
+	if w.hasDir(dir) {
 		return nil
 	}
 	// Nearly every directory is new and its parent already made: one

@@ -692,15 +692,6 @@ func (w *writer) unlink(name string) {
 // at (a few hundred of 15,600 after a one-article edit at 10,000
 // articles).
 func (w *writer) recordSearch(version string, sums map[string]search.Sum) error {
-	record := func(name string, c cachedFile) {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		if w.next != nil {
-			w.next[name] = c
-		}
-		w.files++
-		w.bytes += c.Size
-	}
 	entry := filepath.Join(w.dir, "search", "index.json")
 	data, err := os.ReadFile(entry)
 	if err != nil {
@@ -710,10 +701,17 @@ func (w *writer) recordSearch(version string, sums map[string]search.Sum) error 
 	if err != nil {
 		return err
 	}
-	record("search/index.json", c)
+	type record struct {
+		name string
+		c    cachedFile
+	}
+	records := make([]record, 0, len(sums)+1)
+	records = append(records, record{"search/index.json", c})
+	// The export is done: nothing takes a file any more, and taken is
+	// read without its lock.
 	for name, sum := range sums {
-		if c, ok := w.taken.Load(name); ok && c.(cachedFile).Sum == sum {
-			record("search/"+version+"/"+name, c.(cachedFile))
+		if c, ok := w.taken[name]; ok && c.Sum == sum {
+			records = append(records, record{"search/" + version + "/" + name, c})
 			continue
 		}
 		p := filepath.Join(w.dir, "search", version, filepath.FromSlash(name))
@@ -721,7 +719,18 @@ func (w *writer) recordSearch(version string, sums map[string]search.Sum) error 
 		if err != nil {
 			return err
 		}
-		record("search/"+version+"/"+name, c)
+		records = append(records, record{"search/" + version + "/" + name, c})
+	}
+	// Recorded under one lock rather than one each: the pages' writers
+	// take it for every file they keep.
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, r := range records {
+		if w.next != nil {
+			w.next[r.name] = r.c
+		}
+		w.files++
+		w.bytes += r.c.Size
 	}
 	return nil
 }
@@ -733,21 +742,13 @@ func (w *writer) recordSearch(version string, sums map[string]search.Sum) error 
 // one changed since.
 func (w *writer) checkSpareExport(version string) error {
 	prefix := "search/" + version + "/"
-	ok := true
-	for name := range w.present {
-		if !strings.HasPrefix(name, prefix) {
-			continue
-		}
-		c, described := w.spare[name]
-		if !described || !c.unchanged(filepath.Join(w.dir, filepath.FromSlash(name))) {
-			ok = false
-			break
+	for _, name := range w.exports[version] {
+		c, described := w.spare[prefix+name]
+		if !described || !c.unchanged(filepath.Join(w.dir, filepath.FromSlash(prefix+name))) {
+			return os.RemoveAll(filepath.Join(w.dir, "search", version))
 		}
 	}
-	if ok {
-		return nil
-	}
-	return os.RemoveAll(filepath.Join(w.dir, "search", version))
+	return nil
 }
 
 // exportReuse returns the search.Reuse of a build with the cache, for an
@@ -761,61 +762,51 @@ func (w *writer) checkSpareExport(version string) error {
 // but the export's hashes are recorded for the next build.
 //
 // It also returns the base to give search.Index.ExportAs: the directory
-// of the spare's export, if it is of another version, so that the new
-// export is made over it and its unchanged files stay where they are.
-// Once ExportAs has moved it, none of its files is where the spare's
-// description has it, and the sweep must pass them by (otherExport).
-func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
+// of the spare's export, if it is of another version, with its files as
+// survey listed them, so that the new export is made over it and its
+// unchanged files stay where they are. Once ExportAs has moved it, none
+// of its files is where the spare's description has it, and the sweep
+// must pass them by (otherExport).
+//
+// The spare's exports are found among the files survey listed, by
+// version (spareListing.exports): finding them among all the spare's
+// descriptions took 7-17 ms of a one-article rebuild at 10,000 articles,
+// on the search's path, the longer one.
+func (w *writer) exportReuse(version string) (reuse search.Reuse, base search.Base) {
 	if w.next == nil {
-		return nil, ""
+		return nil, base
 	}
 	if w.prev == nil {
-		return takeNothing, ""
+		return takeNothing, base
 	}
-	// The spare holds one site, so one export: its files by their name
-	// below its version, with their descriptions, so that taking one is
-	// one lookup (the search's path is the longer one in a one-article
-	// rebuild, and these lookups were 19 ms of it at 10,000 articles).
-	type spareFile struct {
-		full string // the name below the site
-		c    cachedFile
+	versions := slices.Sorted(maps.Keys(w.exports))
+	if len(versions) == 1 && versions[0] != version && w.present["search/"+versions[0]+"/index.json"] {
+		base = search.Base{Dir: filepath.Join(w.dir, "search", versions[0]), Files: w.exports[versions[0]]}
 	}
-	spare := make(map[string]spareFile, len(w.spare)/2) // 41% of the files at 10,000 generated articles
-	old, several := "", false
-	for name, c := range w.spare {
-		rest, ok := strings.CutPrefix(name, "search/")
-		if !ok || c.Sum == (cacheKey{}) {
-			continue
-		}
-		v, rest, ok := strings.Cut(rest, "/")
-		if !ok {
-			continue
-		}
-		spare[rest] = spareFile{name, c}
-		several = several || (old != "" && v != old)
-		old = v
-	}
-	if old != "" && old != version && !several && w.present["search/"+old+"/index.json"] {
-		base = filepath.Join(w.dir, "search", old)
-	}
+	// As many as the spare's export has files, about as many as the
+	// new one will take.
+	w.taken = make(map[string]cachedFile, len(base.Files))
 	prefix := "search/" + w.prev.Search + "/"
 	// take puts the file in place and returns its description. A file of
 	// the spare's description that its listing did not find (w.present)
 	// fails the check of its description as linkFile's would: it is gone,
 	// or another file with another inode.
 	take := func(name string, sum search.Sum, dst string) (cachedFile, bool) {
-		if f, ok := spare[name]; ok {
-			c, full := f.c, f.full
-			if base != "" {
-				// Moved to dst with the base, if ExportAs could.
-				if c.Sum == sum && w.exportUnchanged(c, name, dst) {
+		if base.Dir != "" {
+			// Moved to dst with the base, if ExportAs could.
+			if c, ok := w.spare["search/"+versions[0]+"/"+name]; ok && c.Sum == sum && w.exportUnchanged(c, name, dst) {
+				return c, true
+			}
+			if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return cachedFile{}, false
+			}
+		} else {
+			for _, v := range versions {
+				full := "search/" + v + "/" + name
+				p := filepath.Join(w.dir, filepath.FromSlash(full))
+				if c, ok := w.spare[full]; ok && c.Sum == sum && c.unchanged(p) && os.Rename(p, dst) == nil {
 					return c, true
 				}
-				if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return cachedFile{}, false
-				}
-			} else if p := filepath.Join(w.dir, filepath.FromSlash(full)); c.Sum == sum && c.unchanged(p) && os.Rename(p, dst) == nil {
-				return c, true
 			}
 		}
 		c, ok := w.prev.Files[prefix+name]
@@ -830,10 +821,12 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base string) {
 		// The last answer for a name is the one that holds: an export
 		// that starts again in full asks again.
 		c, ok := take(name, sum, dst)
+		w.takenMu.Lock()
+		defer w.takenMu.Unlock()
 		if ok {
-			w.taken.Store(name, c)
+			w.taken[name] = c
 		} else {
-			w.taken.Delete(name)
+			delete(w.taken, name)
 		}
 		return ok
 	}, base
@@ -966,10 +959,11 @@ func (w *writer) reuse(name string, c cachedFile, dep *cacheKey) {
 }
 
 // survey lists the files and directories in w.dir, which holds the spare
-// or nothing, into w.present and w.dirs. Every file is found by reading
-// the directories, not taken from the spare's description, so that a
-// file the description misses (a cache file lost or older than the
-// spare) is still cleared or swept and never published by mistake.
+// or nothing, into w.present, w.spareDirs and w.exports. Every file is
+// found by reading the directories, not taken from the spare's
+// description, so that a file the description misses (a cache file lost
+// or older than the spare) is still cleared or swept and never published
+// by mistake.
 //
 // Without a cache nothing is listed: dir started empty. Either way survey
 // then closes w.surveyed; waitSurvey returns its error.
@@ -982,42 +976,83 @@ func (w *writer) survey() {
 		<-l.done
 		if l.err == nil && l.stamp != (fileStamp{}) && l.stamp == w.listedStamp {
 			w.seen, w.seenRaw = l.seen, l.seenRaw
-			w.present = make(map[string]bool, len(l.files))
-			for _, f := range l.files {
-				w.present[f] = true
-			}
-			// The listing's names are clean, and so is w.dir: joined
-			// without filepath.Join's Clean (22,000 directories at
-			// 10,000 generated articles).
-			for _, d := range l.dirs {
-				full := w.dir
-				if d != "." {
-					full += string(filepath.Separator) + filepath.FromSlash(d)
-				}
-				w.dirs.Store(full, true)
-			}
+			w.spareListing = l.found
 			return
 		}
 	}
 	if testHookSurvey != nil {
 		testHookSurvey()
 	}
-	w.present = make(map[string]bool)
+	var files, dirs []string
 	w.surveyErr = filepath.WalkDir(w.dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
-		}
-		if d.IsDir() {
-			w.dirs.Store(p, true)
-			return nil
 		}
 		rel, err := filepath.Rel(w.dir, p)
 		if err != nil {
 			return err
 		}
-		w.present[filepath.ToSlash(rel)] = true
+		if d.IsDir() {
+			dirs = append(dirs, filepath.ToSlash(rel))
+		} else {
+			files = append(files, filepath.ToSlash(rel))
+		}
 		return nil
 	})
+	w.spareListing = newSpareListing(files, dirs)
+}
+
+// spareListing is what a listing of the spare found, in the form the
+// writer looks it up in. It is made beside the load, with the listing
+// (ListSpare), rather than by survey, which every file the build writes
+// waits for: filling a sync.Map with the 22,500 directories of a
+// 10,000-article site took survey 12 ms.
+type spareListing struct {
+	present   map[string]bool // the files, by slash-separated name below the spare
+	spareDirs map[string]bool // the directories, likewise, the spare itself as "."
+	// exports holds the files of the spare's search exports, by name
+	// below search/<version>/, by version: the search's goroutine looks
+	// them up there rather than among all the spare's files.
+	exports map[string][]string
+}
+
+// newSpareListing returns the spareListing of the files and directories
+// of a listing.
+func newSpareListing(files, dirs []string) spareListing {
+	l := spareListing{
+		present:   make(map[string]bool, len(files)),
+		spareDirs: make(map[string]bool, len(dirs)),
+		exports:   make(map[string][]string),
+	}
+	for _, f := range files {
+		l.present[f] = true
+		if rest, ok := strings.CutPrefix(f, "search/"); ok {
+			if v, name, ok := strings.Cut(rest, "/"); ok {
+				l.exports[v] = append(l.exports[v], name)
+			}
+		}
+	}
+	for _, d := range dirs {
+		l.spareDirs[d] = true
+	}
+	return l
+}
+
+// hasDir reports whether the directory full, w.dir or below it, is
+// there: made by this build, or the spare's and not removed since.
+func (w *writer) hasDir(full string) bool {
+	if made, ok := w.dirs.Load(full); ok {
+		return made.(bool)
+	}
+	rel := "."
+	if full != w.dir {
+		r, ok := strings.CutPrefix(full, w.dir+string(filepath.Separator))
+		if !ok {
+			return false
+		}
+		rel = filepath.ToSlash(r)
+	}
+	return w.spareDirs[rel]
 }
 
 // SpareList is a listing of the build cache's spare, and the cache file
@@ -1031,9 +1066,9 @@ type SpareList struct {
 	done  chan struct{}
 	// Set when done is closed: the spare directory's stamp as the
 	// listing opened it, and its files and directories (see listTreeAt).
-	stamp       fileStamp
-	files, dirs []string
-	err         error
+	stamp fileStamp
+	found spareListing
+	err   error
 	// seen holds the stamps of the spare's directories as the listing
 	// saw them, for the cache file's Dirs (see knownTree), and seenRaw
 	// their encoding, made here rather than at the end of the build.
@@ -1072,8 +1107,12 @@ func ListSpare(cache string) *SpareList {
 	go func() {
 		defer close(l.done)
 		<-l.read
-		l.stamp, l.files, l.dirs, l.seen, l.err = listTreeAt(l.spare, l.prev.knownSpare(), cutoff)
+		var files, dirs []string
+		l.stamp, files, dirs, l.seen, l.err = listTreeAt(l.spare, l.prev.knownSpare(), cutoff)
 		l.seenRaw = encodeDirs(l.seen)
+		if l.err == nil {
+			l.found = newSpareListing(files, dirs)
+		}
 	}()
 	return l
 }
@@ -1120,9 +1159,9 @@ func (w *writer) clear(name, full string) error {
 	if w.present == nil {
 		return nil
 	}
-	if _, ok := w.dirs.Load(full); ok {
+	if w.hasDir(full) {
 		// A directory of the spare where this site has a file.
-		w.dirs.Delete(full)
+		w.dirs.Store(full, false)
 		return os.RemoveAll(full)
 	}
 	if !w.present[name] {
@@ -1168,7 +1207,7 @@ func (w *writer) sweep() error {
 			continue
 		}
 		full := filepath.Join(w.dir, filepath.FromSlash(name))
-		if _, ok := w.dirs.Load(full); ok {
+		if w.hasDir(full) {
 			continue // cleared for a directory of this site (clearFileIn)
 		}
 		if err := os.Remove(full); err != nil {
