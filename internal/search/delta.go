@@ -152,6 +152,11 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 		len(prev.Buckets) != len(ix.ids) || len(prev.Cards) != len(ix.ids) || len(prev.FileSum) != 32*len(prev.Files) {
 		return nil, false, nil
 	}
+	if len(w.sums) == 0 {
+		// Sized for the previous export's files, which this one has
+		// but for a few, rather than grown and rehashed along.
+		w.sums = make(map[string]Sum, len(prev.Files))
+	}
 	if w.over != nil {
 		// The few files a delta export over an earlier one makes are
 		// kept in memory, not written: creating a file cost 0.3 ms and
@@ -648,11 +653,15 @@ func (w *exportWriter) keep(name string, sum Sum) (bool, error) {
 // dirFor makes the directory of the file name, unless it made it already,
 // and returns the file's path. keep and previous call w's Reuse outside
 // w's lock, so that files are taken over on several goroutines at once.
+//
+// An export's names are clean, and so is w.dir: the path is joined, and
+// its directory cut, without filepath's Clean, which was a fifth of
+// taking a file over (15,600 at 10,000 generated articles).
 func (w *exportWriter) dirFor(name string) (string, error) {
-	p := filepath.Join(w.dir, filepath.FromSlash(name))
+	p := w.dir + string(filepath.Separator) + filepath.FromSlash(name)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if d := filepath.Dir(p); !w.dirs[d] {
+	if d := p[:strings.LastIndexByte(p, filepath.Separator)]; !w.dirs[d] {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return "", err
 		}
