@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kbgen/kbgen/internal/highlight"
+	"github.com/kbgen/kbgen/internal/mapfile"
 	"github.com/kbgen/kbgen/internal/render"
 	"github.com/kbgen/kbgen/internal/search"
 )
@@ -168,6 +169,20 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		return st, err
 	}
 	start := time.Now()
+	// The cache file is written beside the sweep and the swap (10 ms at
+	// 10,000 generated articles, at the end of every rebuild), as if the
+	// site it replaces will be kept as the spare, and put in place only
+	// once the site is published and it is (see below).
+	var cached chan error
+	if w.next != nil {
+		cached = make(chan error, 1)
+		go func() { cached <- encodeCacheFile(opts.Cache+".tmp", w.cache(out, exe, exeSum, prev, prev != nil)) }()
+		defer func() {
+			if cached != nil && !errors.Is(<-cached, fs.ErrExist) { // not put in place
+				os.Remove(opts.Cache + ".tmp")
+			}
+		}()
+	}
 	if err := w.sweep(); err != nil {
 		return st, fmt.Errorf("build directory: %w", err)
 	}
@@ -186,22 +201,37 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 	if w.next != nil {
 		// tmp holds the site just replaced, which prev describes, as far
 		// as it goes: the next build's spare. An error in either step
-		// leaves less to reuse, never a wrong file (see cache.go).
-		var kept map[string]cachedFile
-		var keptDirs map[string]dirMTime
-		var keptRaw, keptDirsRaw []byte
-		if prev != nil && os.RemoveAll(spare) == nil && os.Rename(tmp, spare) == nil {
-			kept, keptRaw = prev.Files, prev.filesRaw
-			keptDirs, keptDirsRaw = prev.Dirs, prev.dirsRaw
+		// leaves less to reuse, never a wrong file (see cache.go), and
+		// the cache file is then written again, without the spare.
+		kept := prev != nil && os.RemoveAll(spare) == nil && os.Rename(tmp, spare) == nil
+		err := <-cached
+		cached = nil
+		if err == nil && kept == (prev != nil) {
+			err = mapfile.Replace(opts.Cache+".tmp", opts.Cache)
 		}
-		_ = writeCache(opts.Cache, &buildCache{
-			Format: cacheFormat, Out: out, Exe: exe, ExeSum: exeSum, Search: w.search, Lists: w.lists,
-			Files: w.next, Spare: kept, spareRaw: keptRaw,
-			Dirs: w.seen, dirsRaw: w.seenRaw, SpareDirs: keptDirs, spareDirsRaw: keptDirsRaw,
-		})
+		if err != nil || kept != (prev != nil) {
+			// Written again, over what is left of the file: one that
+			// was there already (fs.ErrExist) is a killed build's.
+			_ = writeCache(opts.Cache, w.cache(out, exe, exeSum, prev, kept))
+		}
 	}
 	st.Stages = append(st.Stages, Stage{"publish", time.Since(start)})
 	return st, nil
+}
+
+// cache returns the build cache of w's site, published at out, by the
+// executable exe of hash exeSum; with kept, the site the previous build
+// published, which prev describes, is its spare.
+func (w *writer) cache(out string, exe cachedFile, exeSum cacheKey, prev *buildCache, kept bool) *buildCache {
+	c := &buildCache{
+		Format: cacheFormat, Out: out, Exe: exe, ExeSum: exeSum, Search: w.search, Lists: w.lists,
+		Files: w.next, Dirs: w.seen, dirsRaw: w.seenRaw,
+	}
+	if kept {
+		c.Spare, c.spareRaw = prev.Files, prev.filesRaw
+		c.SpareDirs, c.spareDirsRaw = prev.Dirs, prev.dirsRaw
+	}
+	return c
 }
 
 func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stats) error {
