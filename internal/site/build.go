@@ -188,6 +188,11 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 	}
 	st.Files, st.Bytes, st.Pages, st.Reused = w.files, w.bytes, w.pages, w.reused
 	st.Keyed = int(w.keyedPages.Load())
+	if testHookPublish != nil {
+		if err := testHookPublish(); err != nil {
+			return st, err
+		}
+	}
 	if err := publish(tmp, out); err != nil {
 		return st, err
 	}

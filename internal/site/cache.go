@@ -1164,6 +1164,10 @@ var dirSettle = stampSettle
 // of the spare reads rather than takes from the cache file.
 var testHookReadDir func(rel string)
 
+// testHookPublish, when set, runs just before Build publishes its site,
+// and an error it returns fails the build there, as a failed swap would.
+var testHookPublish func() error
+
 // testHookSurvey, when set, runs as survey starts listing the spare
 // itself: a test slows survey down with it, so that a write into the
 // build directory that does not wait for the list would come first.

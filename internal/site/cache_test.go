@@ -1,6 +1,7 @@
 package site
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -902,5 +903,94 @@ func TestDirRoot(t *testing.T) {
 		if got.ok != regular || got.size != int64(len(data)) {
 			t.Errorf("regularFile(%q) below the root: size %d, ok %v; want %d, %v", name, got.size, got.ok, len(data), regular)
 		}
+	}
+}
+
+// TestBuildCacheFileBeside checks the cache file a build writes beside
+// its sweep and swap: it is put in place, its temporary file is gone, and
+// it describes the site published, whose files the next build reuses;
+// one left by a killed build in the temporary file's place is written
+// over; and a build that fails leaves the cache file before it.
+func TestBuildCacheFileBeside(t *testing.T) {
+	dir := t.TempDir()
+	out, cache, index := filepath.Join(dir, "public"), filepath.Join(dir, "cache"), filepath.Join(dir, "index")
+	fsys := testSite()
+	// describes reports whether the cache file describes the site in out
+	// as published: every file, each with its size and inode.
+	describes := func(step string) {
+		t.Helper()
+		if _, err := os.Lstat(cache + ".tmp"); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: the cache file's temporary file is left: %v", step, err)
+		}
+		c := readCache(cache, out)
+		if c == nil {
+			t.Fatalf("%s: no cache file of %s", step, out)
+		}
+		n := 0
+		err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, err := filepath.Rel(out, p)
+			if err != nil {
+				return err
+			}
+			n++
+			if f, ok := c.Files[filepath.ToSlash(rel)]; !ok || !f.unchanged(p) {
+				t.Errorf("%s: the cache file does not describe %s as published", step, rel)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != len(c.Files) {
+			t.Errorf("%s: the cache file describes %d files, the site has %d", step, len(c.Files), n)
+		}
+	}
+	buildCached(t, fsys, out, cache, index)
+	describes("first")
+	edit(fsys, "content/ja/time.md", "よくある原因の本文。", "よくある原因の本文、書き直し。")
+	buildCached(t, fsys, out, cache, index)
+	describes("one article edited")
+	if c := readCache(cache, out); c == nil || len(c.Spare) == 0 {
+		t.Errorf("one article edited: the cache file has no spare")
+	}
+
+	if err := os.WriteFile(cache+".tmp", []byte("a killed build's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	edit(fsys, "content/ja/time.md", "書き直し。", "書き直し、二度目。")
+	buildCached(t, fsys, out, cache, index)
+	describes("over a killed build's file")
+	if st := buildCached(t, fsys, out, cache, index); st.Reused != st.Files {
+		t.Errorf("nothing changed: %d of %d files reused, want all", st.Reused, st.Files)
+	}
+
+	// A build that cannot publish.
+	before, err := os.ReadFile(cache)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(fsys, "content/ja/time.md", "二度目。", "三度目。")
+	testHookPublish = func() error { return errors.New("publish fails") }
+	defer func() { testHookPublish = nil }()
+	cfg, diags := LoadConfig(fsys)
+	if diags.HasErrors() {
+		t.Fatalf("LoadConfig: %v", diags)
+	}
+	s, diags, err := LoadWith(context.Background(), fsys, cfg, LoadOptions{})
+	if err != nil || diags.HasErrors() {
+		t.Fatalf("Load: %v %v", err, diags)
+	}
+	if _, err := s.Build(context.Background(), BuildOptions{Out: out, Cache: cache, IndexDir: index}); err == nil {
+		t.Fatalf("a build that could not publish succeeded")
+	}
+	after, err := os.ReadFile(cache)
+	if err != nil || !bytes.Equal(after, before) {
+		t.Errorf("a failed build changed the cache file (%v)", err)
+	}
+	if _, err := os.Lstat(cache + ".tmp"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("a failed build left the cache file's temporary file: %v", err)
 	}
 }
