@@ -110,7 +110,25 @@ func completeAll(docs []Doc, full func(i int) (Doc, error)) error {
 }
 
 // Version is the package's Version of the documents.
-func (h *Hashed) Version() string { return docsVersion(h.sums) }
+//
+// It takes the IDs in the documents' order when that is byte order, as
+// a site's articles are, rather than sorting the keys of their hashes:
+// that took 3-4 ms of a one-article rebuild at 10,000 articles, on the
+// search's path, the longer one.
+func (h *Hashed) Version() string {
+	ids := make([]string, len(h.docs))
+	for i := range h.docs {
+		ids[i] = h.docs[i].ID
+	}
+	if !slices.IsSorted(ids) {
+		slices.Sort(ids)
+	}
+	v, ok := versionAlong(slices.Compact(ids), h.sums)
+	if !ok {
+		return docsVersion(h.sums)
+	}
+	return v
+}
 
 // Build builds the index of the documents from scratch in dir, as the
 // package's Build does, and records their hashes and field lengths, as

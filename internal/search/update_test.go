@@ -525,6 +525,20 @@ func TestHashed(t *testing.T) {
 	if got, want := h.Version(), Version(after); got != want {
 		t.Fatalf("Hashed.Version %s, Version %s", got, want)
 	}
+	// The same documents in another order, sorted by ID as a site's
+	// are or not, and with one given twice, are the same version.
+	mixed := slices.Clone(after)
+	slices.Reverse(mixed)
+	if got, want := Hash(mixed).Version(), Version(after); got != want {
+		t.Errorf("Hashed.Version of the documents in reverse %s, Version %s", got, want)
+	}
+	sorted := slices.SortedFunc(slices.Values(after), func(a, b Doc) int { return strings.Compare(a.ID, b.ID) })
+	if got, want := Hash(sorted).Version(), Version(after); got != want {
+		t.Errorf("Hashed.Version of the documents sorted by ID %s, Version %s", got, want)
+	}
+	if got, want := Hash(append(mixed, mixed[3])).Version(), Version(after); got != want {
+		t.Errorf("Hashed.Version with a document twice %s, Version %s", got, want)
+	}
 	wrong := before[5]
 	wrong.Body += " 別の版"
 	for _, tc := range []struct {
