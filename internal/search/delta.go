@@ -973,16 +973,19 @@ func (ix *Index) touched(prev *exportState, sums map[string][32]byte, split spli
 // generated articles, termDFs reads every term's postings, about 170,000
 // terms, most of an update's time after an edit.
 //
+// It also returns the terms read again, in byte order: the others'
+// frequencies are prev's (see splitAlong).
+//
 // dfsFrom reports false when it cannot: there is no state or edit, or the
 // state has no frequencies.
-func (ix *Index) dfsFrom(r index.IndexReader, prev *exportState, e *edit) ([]termDF, bool, error) {
+func (ix *Index) dfsFrom(r index.IndexReader, prev *exportState, e *edit) ([]termDF, []string, bool, error) {
 	if prev == nil || e == nil || len(prev.DF) != len(prev.Terms) {
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	split := newSplitSet(prev.Stats.Split)
 	c, err := newCounter(r)
 	if err != nil || c == nil {
-		return nil, false, err
+		return nil, nil, false, err
 	}
 
 	// The terms to read again, in byte order, and the others kept: those
@@ -1027,7 +1030,7 @@ func (ix *Index) dfsFrom(r index.IndexReader, prev *exportState, e *edit) ([]ter
 		}
 		df, err := c.docFreq(t)
 		if err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
 		ix.lastCounted++
 		if df > 0 {
@@ -1051,7 +1054,7 @@ func (ix *Index) dfsFrom(r index.IndexReader, prev *exportState, e *edit) ([]ter
 			j++
 		}
 	}
-	return out, true, nil
+	return out, cands, true, nil
 }
 
 // shardPatch works out a term's encoded impacts after an edit from those

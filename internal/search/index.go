@@ -356,13 +356,13 @@ func computeStats(r index.IndexReader, n int, dfs []termDF) (stats, []termDF, er
 	if err != nil {
 		return st, nil, err
 	}
-	return statsFrom(r, n, totals, dfs)
+	return statsFrom(r, n, totals, dfs, false, nil)
 }
 
 // statsFrom makes the statistics of n documents from the totals of their
 // field lengths and the terms' document frequencies, computing these if
-// dfs is nil.
-func statsFrom(r index.IndexReader, n int, totals [len(textFields)]float64, dfs []termDF) (stats, []termDF, error) {
+// dfs is nil, and their split keys, unless known, which are then split.
+func statsFrom(r index.IndexReader, n int, totals [len(textFields)]float64, dfs []termDF, known bool, split []string) (stats, []termDF, error) {
 	st := stats{Format: formatVersion, Docs: n}
 	for f, total := range totals {
 		st.AvgLen[f] = roundLen(total / float64(n))
@@ -373,7 +373,10 @@ func statsFrom(r index.IndexReader, n int, totals [len(textFields)]float64, dfs 
 			return st, nil, err
 		}
 	}
-	st.Split = splitOf(dfs)
+	st.Split = split
+	if !known {
+		st.Split = splitOf(dfs)
+	}
 	return st, dfs, nil
 }
 

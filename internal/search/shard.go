@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/fnv"
 	"sort"
+	"strings"
 	"unicode/utf8"
 
 	index "github.com/blevesearch/bleve_index_api"
@@ -150,6 +151,43 @@ func splitOf(terms []termDF) []string {
 		}
 	}
 	group(terms, minPrefixRunes, -1)
+	sort.Strings(split)
+	return split
+}
+
+// splitAlong returns splitOf(terms) from before, splitOf of the terms as
+// they were, and changed, in any order, every term whose document
+// frequency may differ since, or that came or went: only the groups of
+// their first minPrefixRunes runes are split again. The split keys of
+// such a group start with its key and depend on its terms alone, so the
+// other groups' are before's. The terms are termDFs', every one longer
+// than minPrefixRunes runes; so are those of changed that count. After a
+// one-article edit at 10,000 generated articles, splitOf went through
+// 170,000 terms, 9 ms of the update that the export waits for.
+func splitAlong(before []string, terms []termDF, changed []string) []string {
+	groups := make(map[string]bool)
+	for _, t := range changed {
+		if utf8.RuneCountInString(t) > minPrefixRunes {
+			groups[firstRunes(t, minPrefixRunes)] = true
+		}
+	}
+	var split []string
+	for _, k := range before {
+		if !groups[firstRunes(k, minPrefixRunes)] {
+			split = append(split, k)
+		}
+	}
+	for g := range groups {
+		i := sort.Search(len(terms), func(i int) bool { return terms[i].term >= g })
+		j := i
+		for j < len(terms) && strings.HasPrefix(terms[j].term, g) {
+			j++
+		}
+		split = append(split, splitOf(terms[i:j])...)
+	}
+	if len(split) == 0 {
+		return nil // as splitOf gives none
+	}
 	sort.Strings(split)
 	return split
 }

@@ -3,8 +3,11 @@ package search
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // TestSplitMerged checks that the split keys do not depend on how bleve
@@ -50,5 +53,76 @@ func TestSplitMerged(t *testing.T) {
 	got := splitOf(dfs)
 	if want := mem.stats.Split; !slices.Equal(got, want) || !slices.Contains(want, "srv") {
 		t.Errorf("split of the merged index = %q, of the unmerged one %q; want both to hold \"srv\"", got, want)
+	}
+}
+
+// TestSplitAlong checks that split keys worked out along the previous
+// ones (splitAlong) are those of all the terms (splitOf), over random
+// edits of terms made to split: frequencies moved, terms added and
+// removed, in groups that do and do not split, from one step to the next.
+func TestSplitAlong(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	// About splitTerms terms of about splitPostings postings in all under
+	// each key, and under the keys one rune longer within "0x8", so that
+	// groups, and groups within a group, pass the thresholds and fall
+	// back under them as the edits go; and a group far above them.
+	pools := []struct {
+		prefix string
+		n, df  int
+	}{
+		{"act", 40, 110}, {"srv", 40, 120}, {"ライセ", 40, 120},
+		{"0x80", 40, 120}, {"0x81", 40, 120}, {"0x82", 40, 120}, {"0xc", 400, 100},
+	}
+	newTerm := func() (string, uint64) {
+		p := pools[rng.IntN(len(pools))]
+		return fmt.Sprintf("%s%02x", p.prefix, rng.IntN(p.n)), uint64(rng.IntN(p.df))
+	}
+	dfs := map[string]uint64{}
+	for range 600 {
+		if term, df := newTerm(); df > 0 {
+			dfs[term] = df
+		}
+	}
+	sorted := func() []termDF {
+		var ts []termDF
+		for term, df := range dfs {
+			if utf8.RuneCountInString(term) > minPrefixRunes {
+				ts = append(ts, termDF{term, df})
+			}
+		}
+		slices.SortFunc(ts, func(a, b termDF) int { return strings.Compare(a.term, b.term) })
+		return ts
+	}
+	split := splitOf(sorted())
+	if len(split) == 0 {
+		t.Fatal("the test's terms split no group")
+	}
+	changedGroups := 0
+	for step := range 400 {
+		var changed []string
+		for range 1 + rng.IntN(8) {
+			term, df := newTerm()
+			if df == 0 {
+				delete(dfs, term)
+			} else {
+				dfs[term] = df
+			}
+			changed = append(changed, term)
+		}
+		if rng.IntN(4) == 0 {
+			changed = append(changed, "ab", "ライ") // too short to count
+		}
+		terms := sorted()
+		got, want := splitAlong(split, terms, changed), splitOf(terms)
+		if !slices.Equal(got, want) {
+			t.Fatalf("step %d: splitAlong = %q, splitOf = %q", step, got, want)
+		}
+		if !slices.Equal(want, split) {
+			changedGroups++
+		}
+		split = want
+	}
+	if changedGroups == 0 {
+		t.Error("no edit changed the split keys")
 	}
 }

@@ -645,11 +645,15 @@ func (ix *Index) finish(n int, sums map[string][sha256.Size]byte, replaced []str
 		e = ix.touched(ix.prev, sums, newSplitSet(ix.prev.Stats.Split))
 	}
 	ix.edited = e
-	dfs, ok, err := ix.dfsFrom(r, ix.prev, e)
+	dfs, moved, ok, err := ix.dfsFrom(r, ix.prev, e)
 	if err != nil {
 		return err
 	}
 	ix.lastDFs = ok
+	var split []string // worked out along the last export's, if dfsFrom could
+	if ok {
+		split = splitAlong(ix.prev.Stats.Split, dfs, moved)
+	}
 	totals, lens, ok, err := ix.lensFrom(ix.prev, e)
 	if err == nil && !ok {
 		totals, lens, err = fieldLengths(r, n, ix.num)
@@ -658,7 +662,7 @@ func (ix *Index) finish(n int, sums map[string][sha256.Size]byte, replaced []str
 		return err
 	}
 	ix.lastLens, ix.lens = ok, lens
-	st, dfs, err := statsFrom(r, n, totals, dfs)
+	st, dfs, err := statsFrom(r, n, totals, dfs, ok, split)
 	if err != nil {
 		return err
 	}
