@@ -183,7 +183,7 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 			}
 		}()
 	}
-	if err := w.sweep(); err != nil {
+	if err := w.sweepExport(); err != nil {
 		return st, fmt.Errorf("build directory: %w", err)
 	}
 	st.Files, st.Bytes, st.Pages, st.Reused = w.files, w.bytes, w.pages, w.reused
@@ -302,6 +302,13 @@ func (s *Site) write(ctx context.Context, w *writer, opts BuildOptions, st *Stat
 	st.Stages = append(st.Stages, Stage{"templates", tplTime + time.Since(start)})
 	if pagesErr == nil {
 		pagesErr = s.writePages(ctx, w, tpl, view, progress, stage)
+	}
+	if pagesErr == nil {
+		// The spare's files that are not the search export's are swept
+		// while the search finishes (see sweepSite).
+		if err := w.sweepSite(); err != nil {
+			pagesErr = fmt.Errorf("build directory: %w", err)
+		}
 	}
 	// Always wait: Build must not return while the export still writes.
 	start = time.Now()

@@ -572,6 +572,17 @@ func testBuildCacheSpare(t *testing.T, listed bool) {
 			delete(fsys, "content/ja/time.md")
 		}},
 		{"nothing", func(*testing.T) {}},
+		{"nothing again, a stray file in the spare's search export", func(t *testing.T) {
+			// The spare's export is of the version published, which the
+			// build links again: the stray file must still go.
+			vs, _ := filepath.Glob(filepath.Join(spare, "search", "*", "index.json"))
+			if len(vs) != 1 {
+				t.Fatalf("%d search exports in the spare, want 1", len(vs))
+			}
+			if err := os.WriteFile(filepath.Join(filepath.Dir(vs[0]), "d", "stray.json"), []byte("{}"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
 		{"one article's body again", func(*testing.T) {
 			edit(fsys, "content/ja/kms.md", "## 要約", "## 要約\n\n追記の一文。")
 		}},
