@@ -19,6 +19,7 @@ import (
 	"github.com/kbgen/kbgen/internal/diag"
 	"github.com/kbgen/kbgen/internal/errcode"
 	"github.com/kbgen/kbgen/internal/highlight"
+	"github.com/kbgen/kbgen/internal/mapfile"
 	"github.com/kbgen/kbgen/internal/markdown"
 	"github.com/kbgen/kbgen/internal/render"
 )
@@ -222,7 +223,7 @@ func LoadWith(ctx context.Context, fsys fs.FS, cfg Config, lo LoadOptions) (*Sit
 	}
 	var facts []fact
 	if cache != nil && cache.old != nil && lo.Hollow {
-		if data, err := os.ReadFile(factsPath(lo.ParseCache)); err == nil {
+		if data, err := mapfile.Map(factsPath(lo.ParseCache)); err == nil {
 			facts, _ = decodeFacts(data, cache.salt, files)
 		}
 	}
