@@ -361,7 +361,8 @@ func computeStats(r index.IndexReader, n int, dfs []termDF) (stats, []termDF, er
 
 // statsFrom makes the statistics of n documents from the totals of their
 // field lengths and the terms' document frequencies, computing these if
-// dfs is nil, and their split keys, unless known, which are then split.
+// dfs is nil. Their split keys are split if known (see splitAlong), and
+// worked out from dfs otherwise.
 func statsFrom(r index.IndexReader, n int, totals [len(textFields)]float64, dfs []termDF, known bool, split []string) (stats, []termDF, error) {
 	st := stats{Format: formatVersion, Docs: n}
 	for f, total := range totals {
