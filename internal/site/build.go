@@ -231,7 +231,7 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 func (w *writer) cache(out string, exe cachedFile, exeSum cacheKey, prev *buildCache, kept bool) *buildCache {
 	c := &buildCache{
 		Format: cacheFormat, Out: out, Exe: exe, ExeSum: exeSum, Search: w.search, Lists: w.lists,
-		Files: w.next, Dirs: w.seen, dirsRaw: w.seenRaw,
+		Files: w.next, filesApart: w.exportFiles, Dirs: w.seen, dirsRaw: w.seenRaw,
 	}
 	if kept {
 		c.Spare, c.spareRaw = prev.Files, prev.filesRaw
@@ -669,12 +669,15 @@ type writer struct {
 	// beside the end of the build, is (see writeSearch).
 	indexClosed chan struct{}
 
-	mu     sync.Mutex
-	next   map[string]cachedFile // nil without a cache
-	files  int
-	pages  int
-	reused int // files linked from the previous build
-	bytes  int64
+	mu   sync.Mutex
+	next map[string]cachedFile // nil without a cache
+	// exportFiles are the files of the search export, recorded apart
+	// from next (see recordSearch); with next, the files of the site.
+	exportFiles []namedFile
+	files       int
+	pages       int
+	reused      int // files linked from the previous build
+	bytes       int64
 
 	keyedPages atomic.Int64 // pages whose key was made
 }

@@ -174,6 +174,10 @@ type buildCache struct {
 	// Dep, depend on (listsDep).
 	Lists cacheKey
 	Files map[string]cachedFile
+	// filesApart are more of the files Files describes, which
+	// encodeCache writes with them: a build records its search export's
+	// apart (see recordSearch). A cache read has them in Files.
+	filesApart []namedFile
 	// filesRaw is Files as decodeCache read it, encoded; spareRaw, if
 	// set, is what encodeCache writes for Spare instead of encoding it:
 	// a build's Spare is the Files of the build before, which is written
@@ -272,7 +276,17 @@ func encodeCache(w io.Writer, c *buildCache) error {
 	e.buf = append(e.buf, c.ExeSum[:]...)
 	e.bytes([]byte(c.Search))
 	e.buf = append(e.buf, c.Lists[:]...)
-	e.files(c.Files)
+	e.count(len(c.Files)+len(c.filesApart), c.Files == nil && c.filesApart == nil)
+	for name, f := range c.Files {
+		e.name(name, "")
+		e.file(f)
+		e.spill()
+	}
+	for _, f := range c.filesApart {
+		e.name(f.prefix, f.name)
+		e.file(f.c)
+		e.spill()
+	}
 	if c.spareRaw != nil {
 		e.raw(c.spareRaw)
 	} else {
@@ -320,6 +334,14 @@ func (e *encoder) raw(b []byte) {
 }
 
 func (e *encoder) files(m map[string]cachedFile) { encodeMap(e, m, e.file) }
+
+// name encodes the name prefix+name as encodeMap encodes a name, without
+// making it.
+func (e *encoder) name(prefix, name string) {
+	e.uint(uint64(len(prefix) + len(name)))
+	e.buf = append(e.buf, prefix...)
+	e.buf = append(e.buf, name...)
+}
 
 // encodeMap encodes m, nil or not, as a count and each name followed by
 // what value encodes of its value.
@@ -730,17 +752,18 @@ func (w *writer) recordSearch(version string, sums map[string]search.Sum) error 
 	if err != nil {
 		return err
 	}
-	type record struct {
-		name string
-		c    cachedFile
-	}
-	records := make([]record, 0, len(sums)+1)
-	records = append(records, record{"search/index.json", c})
 	// The export is done: nothing takes a file any more, and taken is
-	// read without its lock.
+	// read without its lock. The files are recorded apart from w.next,
+	// by their names below the version (see exportFiles): recording
+	// them in w.next, each under a name made with the version, took 8 ms
+	// of a one-article rebuild at 10,000 generated articles, at the end
+	// of the search's path, the longer one.
+	files := make([]namedFile, 0, len(sums)+1)
+	files = append(files, namedFile{name: "search/index.json", c: c})
+	prefix := "search/" + version + "/"
 	for name, sum := range sums {
 		if c, ok := w.taken[name]; ok && c.Sum == sum {
-			records = append(records, record{"search/" + version + "/" + name, c})
+			files = append(files, namedFile{prefix, name, c})
 			continue
 		}
 		p := filepath.Join(w.dir, "search", version, filepath.FromSlash(name))
@@ -748,20 +771,26 @@ func (w *writer) recordSearch(version string, sums map[string]search.Sum) error 
 		if err != nil {
 			return err
 		}
-		records = append(records, record{"search/" + version + "/" + name, c})
+		files = append(files, namedFile{prefix, name, c})
 	}
-	// Recorded under one lock rather than one each: the pages' writers
-	// take it for every file they keep.
+	var size int64
+	for _, f := range files {
+		size += f.c.Size
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, r := range records {
-		if w.next != nil {
-			w.next[r.name] = r.c
-		}
-		w.files++
-		w.bytes += r.c.Size
+	w.files += len(files)
+	w.bytes += size
+	if w.next != nil {
+		w.exportFiles = files
 	}
 	return nil
+}
+
+// namedFile is a file of the site, of name prefix+name, described by c.
+type namedFile struct {
+	prefix, name string
+	c            cachedFile
 }
 
 // checkSpareExport removes the spare's search export of version unless
@@ -1254,9 +1283,28 @@ func (w *writer) sweepSite() error {
 // versions are moved into the export or removed with their directories
 // (removeOtherExports).
 func (w *writer) sweepExport() error {
+	// The files recordSearch recorded apart from w.next, by name: the
+	// entry first, then the version's, which are looked up only if the
+	// spare has files of that version.
+	var recorded map[string]bool
+	inSite := func(name string) bool {
+		if _, ok := w.next[name]; ok {
+			return true
+		}
+		if name == "search/index.json" {
+			return len(w.exportFiles) > 0 && w.exportFiles[0].name == name
+		}
+		if recorded == nil {
+			recorded = make(map[string]bool, len(w.exportFiles))
+			for _, f := range w.exportFiles {
+				recorded[f.prefix+f.name] = true
+			}
+		}
+		return recorded[name]
+	}
 	var gone []string
 	check := func(name string) {
-		if _, ok := w.next[name]; w.present[name] && !ok {
+		if w.present[name] && !inSite(name) {
 			gone = append(gone, name)
 		}
 	}
