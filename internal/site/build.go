@@ -627,6 +627,9 @@ type writer struct {
 	// empty, and read-only after survey.
 	spare map[string]cachedFile
 	spareListing
+	// kept marks the files of spareListing that the build kept or
+	// cleared (see sweepSite).
+	kept    []atomic.Bool
 	seen    map[string]dirMTime // the spare's directories' stamps, as its listing saw them (see knownTree)
 	seenRaw []byte              // seen encoded (encodeDirs)
 	salt    cacheKey            // hashed into every page key
