@@ -6,8 +6,10 @@ package mapfile
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 var errNotRegular = errors.New("not a regular file")
@@ -56,4 +58,62 @@ func Replace(tmp, name string) error {
 		return err
 	}
 	return os.Rename(tmp, name)
+}
+
+// Pending is a file written beside the file it is to replace, under a
+// name of its own, and not yet put in its place.
+type Pending struct {
+	tmp, name string
+}
+
+// WritePending writes a new version of the file name, through write,
+// beside it under a temporary name (readable by all, as a file made
+// with os.Create is), making name's directory if need be. It is put in
+// name's place by Replace, or dropped by Discard; on error there is
+// nothing to drop. Each call has its own temporary file, so that builds
+// of one site at once never write into each other's.
+func WritePending(name string, write func(io.Writer) error) (*Pending, error) {
+	dir := filepath.Dir(name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, filepath.Base(name)+".tmp*")
+	if err != nil {
+		return nil, err
+	}
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return &Pending{tmp: f.Name(), name: name}, nil
+}
+
+// Replace puts p in its file's place (see the package's Replace).
+func (p *Pending) Replace() error {
+	err := Replace(p.tmp, p.name)
+	if err != nil {
+		os.Remove(p.tmp)
+	}
+	return err
+}
+
+// Discard removes p.
+func (p *Pending) Discard() { os.Remove(p.tmp) }
+
+// Write replaces the file name with what write writes, through a
+// temporary file (WritePending) put in its place at once (Replace): a
+// reader never sees half of it, and a file Map mapped stays whole.
+func Write(name string, write func(io.Writer) error) error {
+	p, err := WritePending(name, write)
+	if err != nil {
+		return err
+	}
+	return p.Replace()
 }

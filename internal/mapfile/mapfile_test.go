@@ -3,6 +3,7 @@ package mapfile
 import (
 	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -91,4 +92,71 @@ func TestReplace(t *testing.T) {
 	if _, err := os.Stat(tmp); err != nil {
 		t.Errorf("the new file is gone after a failed Replace: %v", err)
 	}
+}
+
+// TestWrite checks that Write replaces a file, mapped or not, leaving no
+// temporary file, that a failed write leaves the old file and none, and
+// that a pending file is in place only once replaced, and gone once
+// discarded.
+func TestWrite(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "sub", "cache")
+	put := func(s string) func(io.Writer) error {
+		return func(w io.Writer) error { _, err := io.WriteString(w, s); return err }
+	}
+	left := func(step string) {
+		t.Helper()
+		if m, _ := filepath.Glob(name + ".tmp*"); len(m) > 0 {
+			t.Errorf("%s: left %q", step, m)
+		}
+	}
+	if err := Write(name, put("one")); err != nil {
+		t.Fatal(err)
+	}
+	old, err := Map(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(name, put("two")); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(name); string(b) != "two" || string(old) != "one" {
+		t.Errorf("after Write the file holds %q and the mapping %q; want \"two\" and \"one\"", b, old)
+	}
+	if fi, err := os.Stat(name); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("the file written is %v, %v; want mode 0644", fi, err)
+	}
+	left("written")
+
+	failed := errors.New("failed")
+	if err := Write(name, func(w io.Writer) error { put("half")(w); return failed }); !errors.Is(err, failed) {
+		t.Errorf("Write of a failing write = %v, want its error", err)
+	}
+	if b, _ := os.ReadFile(name); string(b) != "two" {
+		t.Errorf("a failed Write left %q, want \"two\"", b)
+	}
+	left("failed")
+
+	p, err := WritePending(name, put("three"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(name); string(b) != "two" {
+		t.Errorf("a pending file is in place before Replace: %q", b)
+	}
+	p.Discard()
+	left("discarded")
+	if b, _ := os.ReadFile(name); string(b) != "two" {
+		t.Errorf("a discarded file replaced the old one: %q", b)
+	}
+	if p, err = WritePending(name, put("four")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Replace(); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(name); string(b) != "four" {
+		t.Errorf("after Replace the file holds %q, want \"four\"", b)
+	}
+	left("replaced")
 }

@@ -7,7 +7,6 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
-	"os"
 	"unsafe"
 
 	"github.com/kbgen/kbgen/internal/mapfile"
@@ -312,24 +311,9 @@ func (ix *Index) saveExportState(st *exportState) error {
 	if ix.path == "" {
 		return nil
 	}
-	tmp := statePath(ix.path) + ".new"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	err = st.encode(f) // which buffers its writes itself
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		// Not renamed over the old state, which is slower and which
-		// this process may have mapped (see mapfile.Replace).
-		err = mapfile.Replace(tmp, statePath(ix.path))
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	// Not renamed over the old state, which is slower and which this
+	// process may have mapped (see mapfile.Write).
+	return mapfile.Write(statePath(ix.path), st.encode) // which buffers its writes itself
 }
 
 // loadExportState returns the state of the last export from the index, or

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -174,13 +175,23 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 	// end of every rebuild), as if the site it replaces will be kept as
 	// the spare, and put in place only once the site is published and it
 	// is (see below).
-	var cached chan error
+	type pendingCache struct {
+		p   *mapfile.Pending
+		err error
+	}
+	var cached chan pendingCache
 	if w.next != nil {
-		cached = make(chan error, 1)
-		go func() { cached <- encodeCacheFile(opts.Cache+".tmp", w.cache(out, exe, exeSum, prev, prev != nil)) }()
+		cached = make(chan pendingCache, 1)
+		go func() {
+			c := w.cache(out, exe, exeSum, prev, prev != nil)
+			p, err := mapfile.WritePending(opts.Cache, func(w io.Writer) error { return encodeCache(w, c) })
+			cached <- pendingCache{p, err}
+		}()
 		defer func() {
-			if cached != nil && !errors.Is(<-cached, fs.ErrExist) { // not put in place
-				os.Remove(opts.Cache + ".tmp")
+			if cached != nil { // not put in place
+				if pc := <-cached; pc.err == nil {
+					pc.p.Discard()
+				}
 			}
 		}()
 	}
@@ -210,14 +221,15 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		// leaves less to reuse, never a wrong file (see cache.go), and
 		// the cache file is then written again, without the spare.
 		kept := prev != nil && os.RemoveAll(spare) == nil && os.Rename(tmp, spare) == nil
-		err := <-cached
+		pc := <-cached
 		cached = nil
+		err := pc.err
 		if err == nil && kept == (prev != nil) {
-			err = mapfile.Replace(opts.Cache+".tmp", opts.Cache)
+			err = pc.p.Replace()
+		} else if err == nil {
+			pc.p.Discard()
 		}
 		if err != nil || kept != (prev != nil) {
-			// Written again, over what is left of the file: one that
-			// was there already (fs.ErrExist) is a killed build's.
 			_ = writeCache(opts.Cache, w.cache(out, exe, exeSum, prev, kept))
 		}
 	}

@@ -219,39 +219,9 @@ func readCache(name, out string) *buildCache {
 }
 
 // writeCache replaces the cache file at name with c, by a rename so that
-// a reader never sees half of it (see mapfile.Replace).
+// a reader never sees half of it (see mapfile.Write).
 func writeCache(name string, c *buildCache) error {
-	tmp := name + ".tmp"
-	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	err := encodeCacheFile(tmp, c)
-	if err == nil {
-		err = mapfile.Replace(tmp, name)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
-}
-
-// encodeCacheFile writes c into the file name, which it creates: if the
-// file exists, it returns an error that is fs.ErrExist. Build writes its
-// cache file beside the end of the build, and one there already is a
-// killed build's, or that of a build of the same site at the same time.
-func encodeCacheFile(name string, c *buildCache) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	err = encodeCache(f, c)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return mapfile.Write(name, func(w io.Writer) error { return encodeCache(w, c) })
 }
 
 // cacheMagic starts every build cache file.

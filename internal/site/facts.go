@@ -6,9 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"unsafe"
 
 	"github.com/kbgen/kbgen/internal/article"
@@ -297,30 +296,12 @@ func (f *fact) same(p *Page) bool {
 }
 
 // writeFacts replaces the facts file name with data, as the other caches
-// are replaced (mapfile.Replace: not renamed over the old file, which was
-// slow here).
+// are replaced (mapfile.Write).
 func writeFacts(name string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+	return mapfile.Write(name, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	f, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = mapfile.Replace(f.Name(), name)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	})
 }
 
 // fill returns the article of p restored in full, for a build that must

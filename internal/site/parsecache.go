@@ -11,7 +11,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -380,28 +379,7 @@ func (c *parseCache) write(files []string) error {
 	if c.appendable(files) && c.append(files) == nil {
 		return nil
 	}
-	dir := filepath.Dir(c.name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, filepath.Base(c.name)+".tmp*")
-	if err != nil {
-		return err
-	}
-	err = c.encode(f, files)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = mapfile.Replace(f.Name(), c.name)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return mapfile.Write(c.name, func(w io.Writer) error { return c.encode(w, files) })
 }
 
 // appendable reports whether the cache file as read can take this load's
