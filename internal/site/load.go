@@ -301,35 +301,30 @@ func (s *Site) loadHollow(ctx context.Context, files []string, stamps []fileStam
 	if _, err := s.parseFiles(ctx, files, stamps, cache, results, changed); err != nil {
 		return nil, err
 	}
-	hollow := len(kept) > 0
-	for _, i := range kept {
-		// A file one of its links names, not an article, was there when
-		// the facts were written; if it is gone, the link is broken.
-		for _, f := range facts[i].files {
-			if _, err := fs.Stat(s.FS, f); err != nil {
-				hollow = false
-				break
+	hollow := func() []*Page {
+		for _, i := range changed {
+			if len(results[i].diags) > 0 || !facts[i].same(results[i].page) {
+				return nil
 			}
 		}
-		if !hollow {
-			break
+		pages := make([]*Page, len(kept))
+		for k, i := range kept {
+			// A file one of its links names, not an article, was there
+			// when the facts were written; if it is gone, the link is
+			// broken.
+			for _, f := range facts[i].files {
+				if _, err := fs.Stat(s.FS, f); err != nil {
+					return nil
+				}
+			}
+			if pages[k] = facts[i].hollow(cache.old[files[i]].blob); pages[k] == nil {
+				return nil
+			}
 		}
+		return pages
 	}
-	for _, i := range changed {
-		if len(results[i].diags) > 0 || !facts[i].same(results[i].page) {
-			hollow = false
-			break
-		}
-	}
-	pages := make([]*Page, len(kept))
-	for k, i := range kept {
-		if !hollow {
-			break
-		}
-		pages[k] = facts[i].hollow(cache.old[files[i]].blob)
-		hollow = pages[k] != nil
-	}
-	if !hollow {
+	pages := hollow()
+	if len(pages) == 0 {
 		return s.parseFiles(ctx, files, stamps, cache, results, kept)
 	}
 	if s.links == nil {
