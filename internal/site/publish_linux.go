@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"slices"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -139,16 +140,24 @@ func changeTime(fi fs.FileInfo) (int64, bool) {
 
 // listTreeAt lists the directory tree dir: its files and directories, as
 // slash-separated paths relative to it (".", dir itself, first among the
-// directories), and dir's stamp as it was opened. Each directory is opened
-// relative to its parent's descriptor, so that dir being renamed
-// meanwhile (as Build renames the spare, see ListSpare) does not disturb
-// the listing. Symbolic links are files.
+// directories), and dir's stamp as it was opened. Every directory is
+// opened or stat'd relative to dir's descriptor, so that dir being
+// renamed meanwhile (as Build renames the spare, see ListSpare) does not
+// disturb the listing. Symbolic links are files.
 //
-// A directory below dir that known has with the stamp it has now is not
-// read: its entries are those known says it has (see knownTree). A
-// directory known has no subdirectories of is not even opened. The
-// stamps of the directories, as seen, go in seen, those that changed
-// before cutoff (Unix nanoseconds) only.
+// The directories known has stamps of are stat'd first, each by its
+// path: one whose stamp is still the known one holds the files known says
+// it does, and is not read (see knownTree). Then dir is read, and below
+// it every directory that is not one of those, and every other directory
+// known names that is still there: one whose stamp changed, or one that
+// holds files of known's but has no stamp in it. The stamps of the
+// directories, as seen, go in seen, those that changed before cutoff
+// (Unix nanoseconds) only.
+//
+// Stat'ing each directory by its path, rather than walking down to it,
+// spares grouping known's files by directory: at 10,000 generated
+// articles, 38,000 files in 22,500 directories, that grouping and the
+// walk took half of the listing's CPU.
 func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string, []string, map[string]dirMTime, error) {
 	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC | unix.O_NOFOLLOW
 	fd, err := unix.Open(dir, flags, 0)
@@ -156,69 +165,57 @@ func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string
 		return fileStamp{}, nil, nil, nil, &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
 	root := os.NewFile(uintptr(fd), dir)
+	defer root.Close()
 	fi, err := root.Stat()
 	if err != nil {
-		root.Close()
 		return fileStamp{}, nil, nil, nil, err
 	}
 	if known == nil {
 		known = &knownTree{}
 	}
-	var files, dirs []string
+	stamp := func(st *unix.Stat_t) dirMTime { return dirMTime{MTime: st.Mtim.Nano(), Inode: st.Ino} }
+
+	// The directories still as known has them: seen holds them until
+	// the first is read.
 	seen := make(map[string]dirMTime, len(known.dirs))
-	// see notes the stamp of the directory rel and reports whether it
-	// is the one known has: then its entries are known.
-	see := func(rel string, st *unix.Stat_t) bool {
-		if rel == "." {
-			return false // renamed with the spare: always read
+	dirs := []string{"."}
+	for rel, want := range known.dirs {
+		var st unix.Stat_t
+		if rel == "." || unix.Fstatat(fd, rel, &st, unix.AT_SYMLINK_NOFOLLOW) != nil ||
+			st.Mode&unix.S_IFMT != unix.S_IFDIR || stamp(&st) != want {
+			continue
 		}
-		ds := dirMTime{MTime: st.Mtim.Nano(), Inode: st.Ino}
-		if ds.MTime < cutoff {
-			seen[rel] = ds
-		}
-		want, ok := known.dirs[rel]
-		return ok && want == ds
-	}
-	// take adds the entries known has of the directory rel.
-	take := func(rel string) {
+		seen[rel] = want // recorded before an earlier cutoff
 		dirs = append(dirs, rel)
-		files = append(files, known.files[rel]...)
 	}
+	var files, others []string // others: directories of known's files without a stamp
+	for name := range known.files {
+		d, _ := splitDir(name)
+		if _, ok := seen[d]; ok {
+			files = append(files, name)
+		} else if _, ok := known.dirs[d]; !ok && d != "." {
+			others = append(others, d)
+		}
+	}
+
+	read := make(map[string]bool)
+	// list reads the directory rel, open as f, and those below it that
+	// are neither unchanged nor read already.
 	var list func(f *os.File, rel string) error
 	list = func(f *os.File, rel string) error {
 		defer f.Close()
+		read[rel] = true
+		if rel != "." {
+			dirs = append(dirs, rel)
+		}
 		fd := int(f.Fd())
 		var st unix.Stat_t
 		if err := unix.Fstat(fd, &st); err != nil {
 			return &fs.PathError{Op: "stat", Path: rel, Err: err}
 		}
-		if see(rel, &st) {
-			take(rel)
-			for _, sub := range known.subdirs[rel] {
-				name := sub
-				if rel != "." {
-					name = rel + "/" + sub
-				}
-				if len(known.subdirs[name]) == 0 {
-					// A leaf: its stamp says whether to read it.
-					var st unix.Stat_t
-					err := unix.Fstatat(fd, sub, &st, unix.AT_SYMLINK_NOFOLLOW)
-					if err == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR && see(name, &st) {
-						take(name)
-						continue
-					}
-				}
-				sf, err := unix.Openat(fd, sub, flags, 0)
-				if err != nil {
-					return &fs.PathError{Op: "open", Path: name, Err: err}
-				}
-				if err := list(os.NewFile(uintptr(sf), name), name); err != nil {
-					return err
-				}
-			}
-			return nil
+		if s := stamp(&st); rel != "." && s.MTime < cutoff {
+			seen[rel] = s
 		}
-		dirs = append(dirs, rel)
 		if testHookReadDir != nil {
 			testHookReadDir(rel)
 		}
@@ -235,6 +232,9 @@ func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string
 				files = append(files, name)
 				continue
 			}
+			if _, unchanged := seen[name]; unchanged || read[name] {
+				continue
+			}
 			sub, err := unix.Openat(fd, e.Name(), flags, 0)
 			if err != nil {
 				return &fs.PathError{Op: "open", Path: name, Err: err}
@@ -245,6 +245,35 @@ func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string
 		}
 		return nil
 	}
-	err = list(root, ".")
-	return statStamp(fi), files, dirs, seen, err
+	rootDup, err := unix.Dup(fd)
+	if err != nil {
+		return fileStamp{}, nil, nil, nil, &fs.PathError{Op: "dup", Path: dir, Err: err}
+	}
+	if err := list(os.NewFile(uintptr(rootDup), "."), "."); err != nil {
+		return fileStamp{}, nil, nil, nil, err
+	}
+	// The known directories whose stamps changed, and those known's
+	// files are in without a stamp, that are still there below one not
+	// read: parents first, so that each is read once.
+	var changed []string
+	for rel := range known.dirs {
+		if _, ok := seen[rel]; !ok && rel != "." {
+			changed = append(changed, rel)
+		}
+	}
+	changed = append(changed, others...)
+	slices.Sort(changed)
+	for _, rel := range slices.Compact(changed) {
+		if read[rel] {
+			continue
+		}
+		sub, err := unix.Openat(fd, rel, flags, 0)
+		if err != nil {
+			continue // gone, or no directory: nothing of it is listed
+		}
+		if err := list(os.NewFile(uintptr(sub), rel), rel); err != nil {
+			return fileStamp{}, nil, nil, nil, err
+		}
+	}
+	return statStamp(fi), files, dirs, seen, nil
 }
