@@ -124,6 +124,12 @@ type Index struct {
 	state  *exportState // the state of ExportAs's last export, for Close to write and the next export to start from
 	edited *edit        // what the last update's finish worked out had changed since prev, for the export to take over
 
+	// failed receives the errors of scorch's persister for an index
+	// opened from disk (openBleve), and pending are the batches committed
+	// since that it has not reported persisted (see commit).
+	failed  chan error
+	pending []chan error
+
 	tableSegs         []segInfo // the segments of the snapshot the doc table was made for (see updateDocTable)
 	segments, deleted int       // the pinned snapshot's segments and deleted documents (see mergeWhen)
 	segOnce           sync.Once
@@ -524,11 +530,11 @@ func Open(dir string) (*Index, error) {
 // openIndex opens the index in dir with its statistics, and no doc table.
 func openIndex(dir string) (*Index, error) {
 	registerAnalysis()
-	bi, err := bleve.Open(dir)
+	bi, failed, err := openBleve(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open search index %s: %w", dir, err)
 	}
-	ix := &Index{bi: bi, path: dir}
+	ix := &Index{bi: bi, path: dir, failed: failed}
 	sb, err := bi.GetInternal(statsKey)
 	if err == nil {
 		err = json.Unmarshal(sb, &ix.stats)
@@ -578,7 +584,7 @@ func (ix *Index) Close() error {
 func (ix *Index) Discard() error {
 	ix.state, ix.keysDue = nil, false
 	ix.unpin()
-	return ix.bi.Close()
+	return ix.closeBleve()
 }
 
 // loadDocTable pins the index's current snapshot (see pin) and numbers

@@ -16,7 +16,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 )
 
@@ -395,7 +394,7 @@ func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256
 		if n == 0 {
 			return nil
 		}
-		err := ix.bi.Batch(b)
+		err := ix.commit(b)
 		b, n = ix.bi.NewBatch(), 0
 		return err
 	}
@@ -437,11 +436,11 @@ func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256
 		// new ones in the background; closing the index persists them
 		// all.
 		ix.unpin()
-		if err := ix.bi.Close(); err != nil {
+		if err := ix.closeBleve(); err != nil {
 			return fmt.Errorf("update search index: %w", err)
 		}
 		var err error
-		if ix.bi, err = bleve.Open(ix.path); err != nil {
+		if ix.bi, ix.failed, err = openBleve(ix.path); err != nil {
 			return fmt.Errorf("update search index: %w", err)
 		}
 		if err := ix.merge(ctx); err != nil {
@@ -549,7 +548,7 @@ func buildWithSums(ctx context.Context, dir string, docs []Doc, sums map[string]
 	b := ix.bi.NewBatch()
 	b.SetInternal(docsKey, encodeSums(sums))
 	b.SetInternal(tableKey, ix.encodeDocTable())
-	if err := ix.bi.Batch(b); err != nil {
+	if err := ix.commit(b); err != nil {
 		ix.Close()
 		return nil, fmt.Errorf("build search index: %w", err)
 	}
@@ -682,7 +681,7 @@ func (ix *Index) writeKeys() error {
 	b.SetInternal(statsKey, sb)
 	b.SetInternal(docsKey, encodeSums(ix.sums))
 	b.SetInternal(tableKey, ix.encodeDocTable())
-	return ix.bi.Batch(b)
+	return ix.commit(b)
 }
 
 // lensFrom returns what fieldLengths would for the index after an

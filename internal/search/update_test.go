@@ -340,7 +340,7 @@ func TestUpdateRecovers(t *testing.T) {
 			b := ix.bi.NewBatch()
 			b.DeleteInternal(docsKey)
 			b.DeleteInternal(statsKey)
-			if err := ix.bi.Batch(b); err != nil {
+			if err := ix.commit(b); err != nil {
 				t.Fatal(err)
 			}
 			// As a process that stops here leaves it: Close would write
