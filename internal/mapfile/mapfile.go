@@ -10,6 +10,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 )
 
 var errNotRegular = errors.New("not a regular file")
@@ -61,9 +63,12 @@ func Replace(tmp, name string) error {
 }
 
 // Pending is a file written beside the file it is to replace, under a
-// name of its own, and not yet put in its place.
+// name of its own, and not yet put in its place. Where the system has
+// file locks (Linux), it stays open and locked until then (see
+// removeStale).
 type Pending struct {
 	tmp, name string
+	f         *os.File // open and locked, or nil
 }
 
 // WritePending writes a new version of the file name, through write,
@@ -71,28 +76,83 @@ type Pending struct {
 // with os.Create is), making name's directory if need be. It is put in
 // name's place by Replace, or dropped by Discard; on error there is
 // nothing to drop. Each call has its own temporary file, so that builds
-// of one site at once never write into each other's.
+// of one site at once never write into each other's; the temporary
+// files of earlier calls that no process is writing any more, which a
+// process killed midway leaves, are removed first (removeStale).
 func WritePending(name string, write func(io.Writer) error) (*Pending, error) {
 	dir := filepath.Dir(name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(dir, filepath.Base(name)+".tmp*")
+	removeStale(name)
+	f, err := os.CreateTemp(dir, filepath.Base(name)+tmpSuffix+"*")
 	if err != nil {
 		return nil, err
 	}
+	p := &Pending{tmp: f.Name(), name: name}
+	if lock(f) {
+		p.f = f
+	}
 	err = write(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if p.f == nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 	}
 	if err == nil {
 		err = os.Chmod(f.Name(), 0o644)
 	}
 	if err != nil {
-		os.Remove(f.Name())
+		p.Discard()
 		return nil, err
 	}
-	return &Pending{tmp: f.Name(), name: name}, nil
+	return p, nil
+}
+
+// tmpSuffix comes between a file's name and the random digits of its
+// temporary files' names.
+const tmpSuffix = ".tmp"
+
+// staleAge is how long a temporary file must have gone unmodified for
+// removeStale to take it for a dead process's: a writer writes its file
+// in one go, and puts it in place within seconds, even at 100,000
+// articles.
+const staleAge = time.Minute
+
+// removeStale removes the temporary files of name that WritePending made
+// for processes that are gone: a build killed midway leaves one, as large
+// as the cache it was writing (54 MB for the parse cache at 10,000
+// generated articles), and nothing else would remove it. One that has not
+// changed for staleAge and whose lock no process holds is no one's; where
+// the system has no locks, its age alone decides. Errors are ignored: the
+// files then stay until the next write.
+func removeStale(name string) {
+	dir, base := filepath.Split(name)
+	if dir == "" {
+		dir = "."
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if !strings.HasPrefix(e.Name(), base+tmpSuffix) || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || time.Since(fi.ModTime()) < staleAge {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		if unlocked(f) {
+			os.Remove(p)
+		}
+		f.Close()
+	}
 }
 
 // Replace puts p in its file's place (see the package's Replace).
@@ -101,11 +161,23 @@ func (p *Pending) Replace() error {
 	if err != nil {
 		os.Remove(p.tmp)
 	}
+	p.close()
 	return err
 }
 
 // Discard removes p.
-func (p *Pending) Discard() { os.Remove(p.tmp) }
+func (p *Pending) Discard() {
+	os.Remove(p.tmp)
+	p.close()
+}
+
+// close releases p's lock.
+func (p *Pending) close() {
+	if p.f != nil {
+		p.f.Close()
+		p.f = nil
+	}
+}
 
 // Write replaces the file name with what write writes, through a
 // temporary file (WritePending) put in its place at once (Replace): a

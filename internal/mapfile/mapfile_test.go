@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 // TestMap checks that Map gives a file's bytes, keeps giving them once the
@@ -159,4 +160,65 @@ func TestWrite(t *testing.T) {
 		t.Errorf("after Replace the file holds %q, want \"four\"", b)
 	}
 	left("replaced")
+}
+
+// TestRemoveStale checks that writing a file removes the temporary files
+// of earlier writes of it that no process is writing: those unchanged for
+// staleAge and, where there are locks, unlocked. A recent one, a locked
+// one (a writer still at work) and another file's are kept.
+func TestRemoveStale(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "cache")
+	old := time.Now().Add(-2 * staleAge)
+	leave := func(base string, mtime time.Time) string {
+		t.Helper()
+		p := filepath.Join(dir, base)
+		if err := os.WriteFile(p, []byte("left"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	stale := leave("cache.tmp123", old)
+	recent := leave("cache.tmp456", time.Now())
+	other := leave("other.tmp789", old)
+	locked := leave("cache.tmp999", old)
+	f, err := os.Open(locked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	haveLocks := lock(f) // as a writer holds its file's lock
+
+	p, err := WritePending(name, func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Errorf("a stale temporary file was left")
+	}
+	for _, kept := range []string{recent, other, p.tmp} {
+		if _, err := os.Stat(kept); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(kept), err)
+		}
+	}
+	if _, err := os.Stat(locked); haveLocks && err != nil {
+		t.Errorf("the temporary file of a writer still at work was removed")
+	}
+	// The pending file is locked while it waits: a write meanwhile, with
+	// the pending file made to look stale, keeps it.
+	if err := os.Chtimes(p.tmp, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(name, func(w io.Writer) error { _, err := io.WriteString(w, "other"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p.tmp); haveLocks && err != nil {
+		t.Errorf("a pending file was removed while it waited")
+	}
+	if err := p.Replace(); haveLocks && err != nil {
+		t.Errorf("Replace of the pending file: %v", err)
+	}
 }
