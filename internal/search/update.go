@@ -433,8 +433,8 @@ func (ix *Index) update(ctx context.Context, docs []Doc, sums map[string][sha256
 	}
 	if mergeWhen(ix.segments, ix.deleted, len(docs)) {
 		// scorch merges only segments it has persisted, and persists
-		// new ones in the background; closing the index persists them
-		// all.
+		// new ones in the background; closeBleve waits until it has
+		// persisted them all.
 		ix.unpin()
 		if err := ix.closeBleve(); err != nil {
 			return fmt.Errorf("update search index: %w", err)
