@@ -1,7 +1,7 @@
 package search
 
 import (
-	"errors"
+	"fmt"
 	"os"
 	"sync"
 
@@ -16,10 +16,12 @@ import (
 // for that took 5 to 29 ms of each one-article rebuild at 10,000
 // generated articles, on the search's path, which the export, reading
 // the introduced segment, need not wait for. The index waits for every
-// batch it committed before it closes (persisted), which is also before
-// Close writes its keys and the caller its marker, so what is on disk is
-// never newer in the marker than in the index: a build killed before
-// leaves the index as the last complete build left it.
+// batch it committed, the keys Close commits among them, before it
+// closes (closeBleve), so a caller that writes a marker once the index
+// is closed (kbgen build) writes it over an index on disk. A process
+// killed before then leaves what scorch had persisted, as one killed
+// while a batch was waited for did: the index before the update, or one
+// without its keys, which Update and Open do not trust.
 const persistCallback = "kbgen"
 
 // persistFailures holds, by the path of an open index's store, where to
@@ -74,14 +76,14 @@ func (ix *Index) commit(b *bleve.Batch) error {
 	}
 	// Those persisted already are let go: a dev server commits a batch
 	// for every edit.
-	ix.pending = slicesDeleteDone(ix.pending)
+	ix.pending = unpersisted(ix.pending)
 	ix.pending = append(ix.pending, done)
 	return nil
 }
 
-// slicesDeleteDone removes from pending the batches reported persisted
-// without error; one reported with an error stays, for persisted.
-func slicesDeleteDone(pending []chan error) []chan error {
+// unpersisted returns the batches of pending not yet reported persisted,
+// and those reported with an error, for persisted to return it.
+func unpersisted(pending []chan error) []chan error {
 	kept := pending[:0]
 	for _, done := range pending {
 		select {
@@ -108,7 +110,7 @@ func (ix *Index) persisted() error {
 			}
 			ix.pending = ix.pending[1:]
 		case err := <-ix.failed:
-			return errors.Join(errors.New("persist search index"), err)
+			return fmt.Errorf("persist search index: %w", err)
 		}
 	}
 	return nil
