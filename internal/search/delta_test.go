@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/kbgen/kbgen/internal/errcode"
+	"github.com/kbgen/kbgen/internal/mapfile"
 )
 
 // TestExportDelta makes a series of edits to a generated corpus, each
@@ -563,20 +564,40 @@ func TestDFsFromSplit(t *testing.T) {
 	for i, step := range []struct {
 		edit  func()
 		split bool // whether "srv" is a split key after the edit
+		noDFs bool // the last export's state lost its frequencies, not its lengths
 	}{
-		{func() { edit(0, 40, srv) }, false},
-		{func() { edit(40, 300, srv) }, true},
-		{func() { docs[299].Body += " more" }, true},
-		{func() { edit(40, 300, "") }, false},
-		{func() { edit(40, 300, srv) }, true},
+		{func() { edit(0, 40, srv) }, false, false},
+		{func() { edit(40, 300, srv) }, true, false},
+		{func() { docs[299].Body += " more" }, true, false},
+		{func() { docs[298].Body += " more" }, true, true},
+		{func() { edit(40, 300, "") }, false, false},
+		{func() { edit(40, 300, srv) }, true, false},
 	} {
 		step.edit()
+		if step.noDFs {
+			name := statePath(filepath.Join(root, "index"))
+			data, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := decodeState(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st.DF = nil
+			if err := mapfile.Write(name, st.encode); err != nil {
+				t.Fatal(err)
+			}
+		}
 		ix, err := Update(ctx, filepath.Join(root, "index"), docs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i > 0 && !ix.lastDFs {
-			t.Errorf("step %d: Update read every term's postings, not the changed ones' (dfsFrom)", i)
+		if i > 0 && ix.lastDFs == step.noDFs {
+			t.Errorf("step %d: Update took the frequencies from the state %v; want %v (dfsFrom)", i, ix.lastDFs, !step.noDFs)
+		}
+		if step.noDFs && !ix.lastLens {
+			t.Errorf("step %d: Update did not take the lengths from the state (lensFrom)", i)
 		}
 		got := ix.stats.Split
 		_, err = ix.ExportAs(filepath.Join(root, "search"), "v"+strconv.Itoa(i), Base{}, reuse)

@@ -648,11 +648,14 @@ func (ix *Index) finish(n int, sums map[string][sha256.Size]byte, replaced []str
 	if err != nil {
 		return err
 	}
-	ix.lastDFs = ok
-	var split []string // worked out along the last export's, if dfsFrom could
-	if ok {
+	// The split keys, worked out along the last export's if dfsFrom
+	// could, and by statsFrom from every term's frequency otherwise.
+	splitKnown := ok
+	var split []string
+	if splitKnown {
 		split = splitAlong(ix.prev.Stats.Split, dfs, moved)
 	}
+	ix.lastDFs = ok
 	totals, lens, ok, err := ix.lensFrom(ix.prev, e)
 	if err == nil && !ok {
 		totals, lens, err = fieldLengths(r, n, ix.num)
@@ -661,7 +664,7 @@ func (ix *Index) finish(n int, sums map[string][sha256.Size]byte, replaced []str
 		return err
 	}
 	ix.lastLens, ix.lens = ok, lens
-	st, dfs, err := statsFrom(r, n, totals, dfs, ok, split)
+	st, dfs, err := statsFrom(r, n, totals, dfs, splitKnown, split)
 	if err != nil {
 		return err
 	}
