@@ -12,10 +12,10 @@ import (
 // An index opened from disk commits its batches without waiting for
 // scorch to persist them ("unsafe_batch"): a batch is searchable once
 // its segment is introduced, in memory, and scorch's persister writes it
-// out in the background, syncing the segment file and the root. Waiting
-// for that took 5 to 29 ms of each one-article rebuild at 10,000
-// generated articles, on the search's path, which the export, reading
-// the introduced segment, need not wait for. The index waits for every
+// out in the background, syncing the segment file and the root. Batch,
+// which waited for that, took 5 to 29 ms of each one-article rebuild at
+// 10,000 generated articles, on the search's path; the export, reading
+// the introduced segment, need not wait for the sync. The index waits for every
 // batch it committed, the keys Close commits among them, before it
 // closes (closeBleve), so a caller that writes a marker once the index
 // is closed (kbgen build) writes it over an index on disk. A process

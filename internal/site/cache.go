@@ -129,19 +129,6 @@ func (c *buildCache) knownSpare() *knownTree {
 	return &knownTree{files: c.Spare, dirs: c.SpareDirs}
 }
 
-// splitDir is path.Split for a clean name, without the separator: its
-// directory ("." for none) and its last element. path.Dir, which cleans
-// what it returns, was half the time of grouping the spare's files by
-// directory, which ran once for each of them (38,000 at 10,000 generated
-// articles); the listing (listTreeAt) still splits each.
-func splitDir(name string) (dir, base string) {
-	i := strings.LastIndexByte(name, '/')
-	if i < 0 {
-		return ".", name
-	}
-	return name[:i], name[i+1:]
-}
-
 // buildCache is the content of the cache file.
 type buildCache struct {
 	Format int

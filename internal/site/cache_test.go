@@ -948,8 +948,6 @@ func TestBuildCacheFileBeside(t *testing.T) {
 	dir := t.TempDir()
 	out, cache, index := filepath.Join(dir, "public"), filepath.Join(dir, "cache"), filepath.Join(dir, "index")
 	fsys := testSite()
-	// describes reports whether the cache file describes the site in out
-	// as published: every file, each with its size and inode.
 	killed := cache + ".tmp123" // as mapfile.WritePending names them
 	// noTemporary reports a temporary file of the cache file's that is
 	// not the killed build's.
@@ -960,6 +958,8 @@ func TestBuildCacheFileBeside(t *testing.T) {
 			t.Errorf("%s: temporary files left: %q", step, m)
 		}
 	}
+	// describes checks that the cache file describes the site in out as
+	// published: every file, each with its size and inode.
 	describes := func(step string) {
 		t.Helper()
 		noTemporary(step)

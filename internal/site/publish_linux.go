@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"slices"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -190,7 +191,7 @@ func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string
 	}
 	var files, others []string // others: directories of known's files without a stamp
 	for name := range known.files {
-		d, _ := splitDir(name)
+		d := dirOf(name)
 		if _, ok := seen[d]; ok {
 			files = append(files, name)
 		} else if _, ok := known.dirs[d]; !ok && d != "." {
@@ -276,4 +277,15 @@ func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string
 		}
 	}
 	return statStamp(fi), files, dirs, seen, nil
+}
+
+// dirOf is path.Dir for a clean slash-separated name, without the
+// cleaning, which the listing would do for each of the spare's files
+// (38,000 at 10,000 generated articles): path.Dir was half the time of
+// grouping them by directory.
+func dirOf(name string) string {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		return name[:i]
+	}
+	return "."
 }
