@@ -49,6 +49,7 @@ func TestBrowserSearchByCode(t *testing.T) {
 				chromedp.WaitVisible(`input[type=search]`),
 				chromedp.SendKeys(`input[type=search]`, q),
 				chromedp.WaitVisible(`#search-results a`),
+				webtest.SearchResults(),
 			)
 			if err != nil {
 				t.Fatalf("typing %q: %v", q, err)
@@ -110,6 +111,7 @@ func TestBrowserSubpath(t *testing.T) {
 		chromedp.WaitVisible(`input[type=search]`),
 		chromedp.SendKeys(`input[type=search]`, "0x800F0922"),
 		chromedp.WaitVisible(`#search-results a`),
+		webtest.SearchResults(),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -172,6 +174,7 @@ func TestBrowserSearchHosts(t *testing.T) {
 					chromedp.WaitVisible(`input[type=search]`),
 					chromedp.SendKeys(`input[type=search]`, q),
 					chromedp.WaitVisible(`#search-results a.sr`),
+					webtest.SearchResults(),
 				)
 				if err != nil {
 					cancel()

@@ -95,7 +95,7 @@ func TestBrowserLiveReload(t *testing.T) {
 	}
 	until("the search asks for the entry again", `performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/search/index.json")).length >= 2`)
 	let()
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(`#search-results a`)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`#search-results a`), webtest.SearchResults()); err != nil {
 		t.Fatalf("search in serve mode, once the export is ready: %v", err)
 	}
 	href, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#search-results a').getAttribute('href')`))

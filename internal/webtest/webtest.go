@@ -110,3 +110,17 @@ func Browser(t testing.TB) context.Context {
 	})
 	return ctx
 }
+
+// SearchResults waits until the header's search drop-down shows the
+// results of the whole query in the search box. chromedp.SendKeys types
+// a query key by key, and the results of a prefix of it may show first:
+// a test that read the first result once one was visible saw, for
+// "０ｘＣ００４Ｆ０７４", an article of another code, found for part of
+// it. The drop-down's last link, to the search page, carries the query
+// its results are for.
+func SearchResults() chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](`(() => {
+		const all = document.querySelector("#search-results a.sr-all"), input = document.getElementById("search-input");
+		return !!all && !!input && new URL(all.href, location.href).searchParams.get("q") === input.value;
+	})()`)
+}
