@@ -633,22 +633,28 @@ func slug(s string) string {
 }
 
 // parallel calls f(0) … f(n-1) on GOMAXPROCS goroutines and returns when all
-// have returned.
+// have returned. The workers take the next index from a shared counter, not
+// from a channel the caller feeds: a one-article rebuild at 10,000
+// articles calls f 32,000 times, nearly all for a file's stamp of a
+// microsecond or two, and handing each index over a channel cost 10-20 ms
+// of its CPU (460 against 480 ms, then 460 against 470 ms, over fourteen
+// alternating edits each; medians 267.5 against 280.5 ms, then 275.5
+// against 278 ms).
 func parallel(n int, f func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), n)
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	next := make(chan int)
 	for range workers {
 		wg.Go(func() {
-			for i := range next {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
 				f(i)
 			}
 		})
 	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 }
 

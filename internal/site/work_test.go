@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -133,6 +134,32 @@ func TestWorkBuildStages(t *testing.T) {
 		want := time.Duration(ms) * time.Millisecond
 		if got["render"] < want || got["render"] >= want+10*time.Millisecond || got["read"] < 5*time.Millisecond || got["read"] >= 15*time.Millisecond {
 			t.Errorf("build rendering %v after a load reading 5ms: %v", want, got)
+		}
+	}
+}
+
+// TestParallel checks that parallel calls f once for each index, whatever
+// the number of goroutines, and returns only when every call has: an
+// index taken twice or skipped, or a call still running, shows as a count
+// other than 1.
+func TestParallel(t *testing.T) {
+	for _, procs := range []int{1, 2, 4} {
+		for _, n := range []int{0, 1, 2, 3, 1000} {
+			func() {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				calls := make([]atomic.Int32, n)
+				parallel(n, func(i int) {
+					if i%7 == 0 {
+						time.Sleep(time.Microsecond) // let the others take turns
+					}
+					calls[i].Add(1)
+				})
+				for i := range calls {
+					if c := calls[i].Load(); c != 1 {
+						t.Errorf("GOMAXPROCS %d, n %d: f(%d) called %d times", procs, n, i, c)
+					}
+				}
+			}()
 		}
 	}
 }
