@@ -3,6 +3,7 @@ package search
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -653,6 +654,127 @@ func TestExportReuse(t *testing.T) {
 	t.Logf("%d files: %d linked, %d moved, %d written", len(want), linked, moves, written)
 	if linked == 0 || moves == 0 || written == 0 {
 		t.Errorf("%d linked, %d moved, %d written: want some of each", linked, moves, written)
+	}
+}
+
+// TestExportAsBase exports from the state of the last export over that
+// export's directory (Base), as a rebuild does over its spare's: the
+// directory is moved into place, the files Reuse keeps stay as they were,
+// and the others are written again or removed, a stray among them, so
+// that the export is file for file a fresh one. A base that cannot be
+// moved (here, one that is gone) leaves the export to start from an empty
+// directory, with the same result.
+func TestExportAsBase(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		gone bool // the base is removed before the second export
+	}{
+		{"moved", false},
+		{"not moved", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			docs := internalCorpus(t, 120)
+			root := t.TempDir()
+			indexDir, exportDir := filepath.Join(root, "index"), filepath.Join(root, "search")
+			export := func(docs []Doc, base Base, reuse Reuse) map[string]Sum {
+				t.Helper()
+				ix, err := Update(ctx, indexDir, docs)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer ix.Close()
+				sums, err := ix.ExportAs(exportDir, Version(docs), base, reuse)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return sums
+			}
+			sums1 := export(docs, Base{}, func(string, Sum, string) bool { return false })
+			base := Base{Dir: filepath.Join(exportDir, Version(docs))}
+			for name := range sums1 {
+				base.Files = append(base.Files, name)
+			}
+			// A file no export has, which the caller found in the base.
+			stray := filepath.Join(base.Dir, "d", "stray.json")
+			if err := os.WriteFile(stray, []byte("{}"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			base.Files = append(base.Files, "d/stray.json")
+			slices.Sort(base.Files)
+			// The base's files, each held by a link of its own, so that
+			// none of their inodes is freed and given to a file the
+			// second export writes.
+			before := make(map[string]os.FileInfo)
+			for i, name := range base.Files {
+				p := filepath.Join(base.Dir, filepath.FromSlash(name))
+				fi, err := os.Stat(p)
+				if err == nil {
+					err = os.Link(p, filepath.Join(root, "held"+strconv.Itoa(i)))
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				before[name] = fi
+			}
+			if tc.gone {
+				if err := os.RemoveAll(base.Dir); err != nil {
+					t.Fatal(err)
+				}
+			}
+
+			docs[len(docs)/2].Body += "\n追記: 再起動後に再試行してください。"
+			kept := 0
+			reuse := func(name string, sum Sum, dst string) bool {
+				// dst holds the base's file of that name, if it had one:
+				// keeping it is saying so.
+				if old, ok := sums1[name]; !ok || old != sum || dst == "" {
+					return false
+				}
+				if _, err := os.Stat(dst); err != nil {
+					return false
+				}
+				kept++
+				return true
+			}
+			sums2 := export(docs, base, reuse)
+			final := filepath.Join(exportDir, Version(docs))
+			got := readTree(t, final)
+			if d := treeDifference(got, cleanExport(t, docs)); d != "" {
+				t.Fatalf("export over the base differs from a fresh export: %s", d)
+			}
+			checkSums(t, got, sums2)
+			if _, err := os.Stat(base.Dir); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("the base is still there (%v)", err)
+			}
+			same, changed := 0, 0
+			for name := range got {
+				fi, err := os.Stat(filepath.Join(final, filepath.FromSlash(name)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				isSame := before[name] != nil && os.SameFile(fi, before[name])
+				unchanged := sums1[name] == sums2[name]
+				switch {
+				case isSame:
+					same++
+				case !unchanged:
+					changed++
+				}
+				if tc.gone && isSame {
+					t.Errorf("%s is the removed base's file", name)
+				} else if !tc.gone && isSame != unchanged {
+					t.Errorf("%s: content unchanged %v, but the base's file %v", name, unchanged, isSame)
+				}
+			}
+			t.Logf("%d files: %d the base's, %d changed; Reuse kept %d", len(got), same, changed, kept)
+			if tc.gone && kept != 0 {
+				t.Errorf("Reuse kept %d files of a base that was gone", kept)
+			}
+			if !tc.gone && (same == 0 || changed == 0) {
+				t.Errorf("%d files the base's, %d changed: want some of each", same, changed)
+			}
+		})
 	}
 }
 
