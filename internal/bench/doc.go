@@ -36,7 +36,7 @@
 //	KBGEN_BENCH_SIZES        comma-separated sizes (default 1000,10000,100000)
 //	KBGEN_BENCH_SEED         corpus seed (default 1)
 //	KBGEN_BENCH_RUNS         runs of each tool per size; the fastest is shown (default 1)
-//	KBGEN_BENCH_EDITS        one-article rebuilds per size, each after its own edit; the median is shown (default 5)
+//	KBGEN_BENCH_EDITS        one-article rebuilds per size, each after its own edit; the median is shown (default 9)
 //	KBGEN_BENCH_PEERS=0      kbgen only
 //	KBGEN_BENCH_HUGO         Hugo version (default v0.165.0, the newest that builds with Go 1.26)
 //	KBGEN_BENCH_PAGEFIND     Pagefind version (default 1.6.0)
