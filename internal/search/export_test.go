@@ -18,6 +18,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -724,7 +725,7 @@ func TestExportAsBase(t *testing.T) {
 			}
 
 			docs[len(docs)/2].Body += "\n追記: 再起動後に再試行してください。"
-			kept := 0
+			var kept atomic.Int32 // Reuse is called on several goroutines
 			reuse := func(name string, sum Sum, dst string) bool {
 				// dst holds the base's file of that name, if it had one:
 				// keeping it is saying so.
@@ -734,7 +735,7 @@ func TestExportAsBase(t *testing.T) {
 				if _, err := os.Stat(dst); err != nil {
 					return false
 				}
-				kept++
+				kept.Add(1)
 				return true
 			}
 			sums2 := export(docs, base, reuse)
@@ -767,9 +768,9 @@ func TestExportAsBase(t *testing.T) {
 					t.Errorf("%s: content unchanged %v, but the base's file %v", name, unchanged, isSame)
 				}
 			}
-			t.Logf("%d files: %d the base's, %d changed; Reuse kept %d", len(got), same, changed, kept)
-			if tc.gone && kept != 0 {
-				t.Errorf("Reuse kept %d files of a base that was gone", kept)
+			t.Logf("%d files: %d the base's, %d changed; Reuse kept %d", len(got), same, changed, kept.Load())
+			if tc.gone && kept.Load() != 0 {
+				t.Errorf("Reuse kept %d files of a base that was gone", kept.Load())
 			}
 			if !tc.gone && (same == 0 || changed == 0) {
 				t.Errorf("%d files the base's, %d changed: want some of each", same, changed)
