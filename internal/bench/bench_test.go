@@ -43,7 +43,7 @@ type config struct {
 // defaultEdits is how many one-article rebuilds are timed by default. The
 // first two after a full build read the whole spare (its directories'
 // stamps could not be recorded yet, see site.ListSpare): at 10,000
-// articles they took 350-510 ms where the later ones took 260-320 ms, and
+// articles they took 351-512 ms where the later ones took 260-320 ms, and
 // of five the median was once one of them (351 ms, with a later rebuild
 // at 519 ms on a busy moment).
 const defaultEdits = 9
