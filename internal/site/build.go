@@ -93,7 +93,7 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		return st, fmt.Errorf("create output directory: %w", err)
 	}
 	removeStale(out) // what builds killed mid-way left beside out
-	w := &writer{surveyed: make(chan struct{}), work: s.work}
+	w := &writer{surveyed: make(chan struct{}), stamped: make(chan struct{}), work: s.work}
 	from := s.work.totals()
 	defer func() {
 		if w.indexClosed != nil {
@@ -195,7 +195,12 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 			}
 		}()
 	}
-	if err := w.sweepExport(); err != nil {
+	err = w.sweepExport()
+	if err == nil {
+		err = w.stampDirs()
+	}
+	close(w.stamped) // the cache file's encoding waits for it
+	if err != nil {
 		return st, fmt.Errorf("build directory: %w", err)
 	}
 	st.Files, st.Bytes, st.Pages, st.Reused = w.files, w.bytes, w.pages, w.reused
@@ -243,7 +248,11 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 func (w *writer) cache(out string, exe cachedFile, exeSum cacheKey, prev *buildCache, kept bool) *buildCache {
 	c := &buildCache{
 		Format: cacheFormat, Out: out, Exe: exe, ExeSum: exeSum, Search: w.search, Lists: w.lists,
-		Files: w.next, filesApart: w.exportFiles, Dirs: w.seen, dirsRaw: w.seenRaw,
+		Files: w.next, filesApart: w.exportFiles,
+		dirs: func() (map[string]dirMTime, []byte) {
+			<-w.stamped
+			return w.seen, w.seenRaw
+		},
 	}
 	if kept {
 		c.Spare, c.spareRaw = prev.Files, prev.filesRaw
@@ -642,8 +651,9 @@ type writer struct {
 	// kept marks the files of spareListing that the build kept or
 	// cleared (see sweepSite).
 	kept    []atomic.Bool
-	seen    map[string]dirMTime // the spare's directories' stamps, as its listing saw them (see knownTree)
+	seen    map[string]dirMTime // the spare's directories' stamps, as its listing saw them (see knownTree), then with those stampDirs adds
 	seenRaw []byte              // seen encoded (encodeDirs)
+	unseen  []string            // the spare's directories without a stamp in seen, as listed
 	salt    cacheKey            // hashed into every page key
 	search  string              // version of the search export written
 	lists   cacheKey            // what the list pages depend on (listsDep); set before they are written
@@ -679,6 +689,10 @@ type writer struct {
 	// (waitSurvey).
 	surveyed  chan struct{}
 	surveyErr error
+
+	// stamped is closed once stampDirs has added the stamps of the
+	// directories it takes to seen, or the build ends without them.
+	stamped chan struct{}
 
 	// indexClosed, if not nil, is closed when the search index, closed
 	// beside the end of the build, is (see writeSearch).

@@ -821,9 +821,11 @@ func TestCacheFile(t *testing.T) {
 
 // TestListSpareStamps checks that the listing of the spare made while the
 // site loads reads only the directories whose stamps changed since the
-// cache file recorded them, that the builds are still those of a clean
-// build, and that a file added to the published site after its build is
-// still found and not published again.
+// cache file recorded them, from the first build with a spare on (the
+// third: the first build has no site to keep, the second no spare), that
+// the builds are still those of a clean build, and that a file added to
+// the published site after its build is still found and not published
+// again.
 func TestListSpareStamps(t *testing.T) {
 	dirSettle = 100 * time.Millisecond
 	t.Cleanup(func() { dirSettle = stampSettle })
@@ -835,6 +837,11 @@ func TestListSpareStamps(t *testing.T) {
 		mu.Unlock()
 	}
 	t.Cleanup(func() { testHookReadDir = nil })
+	// A directory a build changed in the clock's last tick before it
+	// took the stamps is read again by the listing two builds later;
+	// in a site this small, that could be any of them.
+	testHookStamp = func() { time.Sleep(20 * time.Millisecond) }
+	t.Cleanup(func() { testHookStamp = nil })
 
 	dir := t.TempDir()
 	out, cache, index := filepath.Join(dir, "public"), filepath.Join(dir, "cache"), filepath.Join(dir, "index")
@@ -853,13 +860,22 @@ func TestListSpareStamps(t *testing.T) {
 		edit(fsys, "content/ja/time.md", "よくある原因の本文", fmt.Sprintf("よくある原因の本文%d", i))
 		buildListed(t, fsys, out, cache, index, true)
 		check(fmt.Sprintf("build %d", i+1))
-		if i >= 4 {
+		switch {
+		case i == 2 || i == 3:
+			// The spare is the site of the first build or the second,
+			// which had none to list: each took the stamps of all its
+			// directories once written, and no build changed them since.
+			if !slices.Equal(read, []string{"."}) {
+				t.Errorf("build %d: the listing read %q, want only the root", i+1, read)
+			}
+		case i >= 4:
 			// Read: the root, always; the directories the builds since
 			// changed (the edited article's, ja/ for the stray file,
-			// search/); the search export's, renamed by every build;
-			// and nothing else.
+			// search/, where the export is moved), and nothing else:
+			// not the export's own, which the build that moved it took
+			// the stamps of.
 			for _, rel := range read {
-				if rel != "." && rel != "ja" && rel != "ja/time" && rel != "search" && !strings.HasPrefix(rel, "search/") &&
+				if rel != "." && rel != "ja" && rel != "ja/time" && rel != "search" &&
 					(i == 4 || !strings.HasPrefix(rel, "codes/0xC004F074")) {
 					t.Errorf("build %d: the listing read %s, which no build changed", i+1, rel)
 				}

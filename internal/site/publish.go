@@ -78,3 +78,14 @@ func removeStale(out string) {
 		}
 	}
 }
+
+// dirOf is path.Dir for a clean slash-separated name, without the
+// cleaning, which the listing would do for each of the spare's files
+// (38,000 at 10,000 generated articles): path.Dir was half the time of
+// grouping them by directory.
+func dirOf(name string) string {
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		return name[:i]
+	}
+	return "."
+}

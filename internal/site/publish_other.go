@@ -62,6 +62,10 @@ func (r dirRoot) regularFile(name string) (size, mtime int64, ino uint64, ok boo
 	return regularFile(filepath.Join(r.dir, filepath.FromSlash(name)))
 }
 
+// dirStamp reports false: the build cache records no directory stamps
+// here, as the spare is never listed by them (listTreeAt).
+func (r dirRoot) dirStamp(name string) (dirMTime, bool) { return dirMTime{}, false }
+
 // inode returns 0: without inode numbers the build cache goes by size and
 // modification time.
 func inode(fi os.FileInfo) uint64 { return 0 }
