@@ -164,7 +164,11 @@ type buildCache struct {
 	// and SpareDirs those of the spare's, as the listing of the spare
 	// that became that site saw them, with those the build took once
 	// written (see knownTree): a directory with that stamp still holds
-	// what Files (or Spare) says it does.
+	// what Files (or Spare) says it does. A cache read has Dirs only
+	// encoded (dirsRaw), as the next build writes them again as its
+	// SpareDirs without looking one up: decoding the 22,500 of 10,000
+	// articles into a map cost about 1 ms of CPU and 2.6 MB on the path
+	// of the listing of the spare, which waits for the cache file.
 	Dirs, SpareDirs map[string]dirMTime
 	// dirsRaw is Dirs encoded, as decodeCache read it or as the listing
 	// of the spare encoded it (encodeDirs), and spareDirsRaw SpareDirs:
@@ -356,7 +360,7 @@ func decodeCache(data []byte, alias bool) (*buildCache, bool) {
 	c.filesRaw = files[:len(files)-len(d.buf)]
 	c.Spare = d.files()
 	dirs := d.buf
-	c.Dirs = d.dirs()
+	d.skipDirs()
 	c.dirsRaw = dirs[:len(dirs)-len(d.buf)]
 	c.SpareDirs = d.dirs()
 	if d.bad || len(d.buf) != 0 {
@@ -368,6 +372,19 @@ func decodeCache(data []byte, alias bool) (*buildCache, bool) {
 // files decodes what encoder.files encoded: a file takes at least 69
 // bytes.
 func (d *decoder) files() map[string]cachedFile { return decodeMap(d, 69, d.file) }
+
+// skipDirs passes over what encoder.dirs encoded, as dirs would read it.
+func (d *decoder) skipDirs() {
+	n, _ := d.slice()
+	for range n {
+		d.bytes()
+		d.int64()
+		d.uint()
+		if d.bad {
+			return
+		}
+	}
+}
 
 // dirs decodes what encoder.dirs encoded: a directory takes at least 3
 // bytes.

@@ -779,8 +779,11 @@ func TestCacheFile(t *testing.T) {
 		}
 		raw, dirsRaw := got.filesRaw, got.dirsRaw
 		got.filesRaw, got.dirsRaw = nil, nil
+		if d := (decoder{buf: dirsRaw}); !reflect.DeepEqual(d.dirs(), c.Dirs) || d.bad || len(d.buf) > 0 {
+			t.Errorf("spare %v: the directories read are not those written", spare != nil)
+		}
 		want := *c
-		want.Files, want.filesApart = maps.Clone(c.Files), nil
+		want.Files, want.filesApart, want.Dirs = maps.Clone(c.Files), nil, nil // Dirs: read only encoded
 		for _, f := range c.filesApart {
 			want.Files[f.prefix+f.name] = f.c
 		}
