@@ -103,19 +103,21 @@ func (r dirRoot) regularFile(name string) (size, mtime int64, ino uint64, ok boo
 		return regularFile(path.Join(r.dir, name))
 	}
 	var st unix.Stat_t
-	for {
-		err := unix.Fstatat(r.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
-		if err == nil {
-			break
-		}
-		if err != unix.EINTR {
-			return 0, 0, 0, false
-		}
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if !r.lstat(name, &st) || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return 0, 0, 0, false
 	}
 	return st.Size, st.Mtim.Nano(), st.Ino, true
+}
+
+// lstat stats name below r's descriptor, not following a symbolic link,
+// into st, and reports whether it could.
+func (r dirRoot) lstat(name string, st *unix.Stat_t) bool {
+	for {
+		err := unix.Fstatat(r.fd, name, st, unix.AT_SYMLINK_NOFOLLOW)
+		if err != unix.EINTR {
+			return err == nil
+		}
+	}
 }
 
 // dirStamp returns the stamp of the directory name below r, and false if
@@ -125,16 +127,7 @@ func (r dirRoot) dirStamp(name string) (dirMTime, bool) {
 		return dirMTime{}, false
 	}
 	var st unix.Stat_t
-	for {
-		err := unix.Fstatat(r.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
-		if err == nil {
-			break
-		}
-		if err != unix.EINTR {
-			return dirMTime{}, false
-		}
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+	if !r.lstat(name, &st) || st.Mode&unix.S_IFMT != unix.S_IFDIR {
 		return dirMTime{}, false
 	}
 	return dirMTime{MTime: st.Mtim.Nano(), Inode: st.Ino}, true
