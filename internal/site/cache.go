@@ -1216,12 +1216,12 @@ func (w *writer) stampDirs() error {
 	if err != nil {
 		return nil // the next listing reads them
 	}
-	fi, err := probe.Stat()
+	fi, statErr := probe.Stat()
 	probe.Close()
 	if err := os.Remove(probe.Name()); err != nil {
 		return err // it must not be published
 	}
-	if err != nil {
+	if statErr != nil {
 		return nil
 	}
 	before := fi.ModTime().UnixNano()
@@ -1234,10 +1234,10 @@ func (w *writer) stampDirs() error {
 			stamps[i] = st
 		}
 	}
-	// A rebuild has a few dozen, taken here: the cache file's encoding
-	// and the search index's close have both cores, and workers started
-	// now waited for one, 10-11 ms at 10,000 articles. A build that
-	// listed no spare has them all, 22,500 there.
+	// A rebuild has a few dozen at most, taken here: the cache file's
+	// encoding and the search index's close have both cores, and
+	// workers started now waited for one, 10-11 ms at 10,000 articles.
+	// A build that listed no spare has them all, 22,500 there.
 	if len(list) < 1000 {
 		for i := range list {
 			stamp(i)
