@@ -1229,22 +1229,11 @@ func (w *writer) stampDirs() error {
 	defer root.close()
 	list := slices.Collect(maps.Keys(dirs))
 	stamps := make([]dirMTime, len(list))
-	stamp := func(i int) {
+	parallel(len(list), func(i int) {
 		if st, ok := root.dirStamp(list[i]); ok && st.MTime < before {
 			stamps[i] = st
 		}
-	}
-	// A rebuild has a few dozen at most, taken here: the cache file's
-	// encoding and the search index's close have both cores, and
-	// workers started now waited for one, 10-11 ms at 10,000 articles.
-	// A build that listed no spare has them all, 22,500 there.
-	if len(list) < 1000 {
-		for i := range list {
-			stamp(i)
-		}
-	} else {
-		parallel(len(list), stamp)
-	}
+	})
 	added := make(map[string]dirMTime)
 	for i, st := range stamps {
 		if st != (dirMTime{}) {

@@ -632,29 +632,35 @@ func slug(s string) string {
 	return out
 }
 
-// parallel calls f(0) … f(n-1) on GOMAXPROCS goroutines and returns when all
-// have returned. The workers take the next index from a shared counter, not
-// from a channel the caller feeds: a one-article rebuild at 10,000
-// articles calls f 32,000 times, nearly all for a file's stamp of a
-// microsecond or two, and handing each index over a channel cost 10-20 ms
-// of its CPU (460 against 480 ms, then 460 against 470 ms, over fourteen
-// alternating edits each; medians 267.5 against 280.5 ms, then 275.5
-// against 278 ms).
+// parallel calls f(0) … f(n-1) on GOMAXPROCS goroutines, the caller's one
+// of them, and returns when all have returned. The workers take the next
+// index from a shared counter, not from a channel the caller feeds: a
+// one-article rebuild at 10,000 articles calls f 32,000 times, nearly all
+// for a file's stamp of a microsecond or two, and handing each index over
+// a channel cost 10-20 ms of its CPU (460 against 480 ms, then 460
+// against 470 ms, over fourteen alternating edits each; medians 267.5
+// against 280.5 ms, then 275.5 against 278 ms). The caller works rather
+// than waits: when other goroutines have both cores, the ones started
+// here queue behind them, and a caller that only waited for a few quick
+// calls waited 10-11 ms for a core (the directories' stamps at the end of
+// a rebuild, timed with temporary marks); now it makes the calls itself,
+// and those goroutines, run once it waits, find none left.
 func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
 	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				f(i)
+	work := func() {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= n {
+				return
 			}
-		})
+			f(i)
+		}
 	}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), n) - 1 {
+		wg.Go(work)
+	}
+	work()
 	wg.Wait()
 }
 
