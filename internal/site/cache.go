@@ -1094,9 +1094,8 @@ type SpareList struct {
 	// their encoding, made here rather than at the end of the build.
 	seen    map[string]dirMTime
 	seenRaw []byte
-	// unseen are the directories it found without a stamp in seen:
-	// those it read that had changed too lately (dirSettle), and the
-	// spare itself (see writer.stampDirs).
+	// unseen are the directories it read that had changed too lately
+	// (dirSettle) for a stamp in seen (see writer.stampDirs).
 	unseen []string
 
 	cache string        // the cache file
@@ -1131,19 +1130,26 @@ func ListSpare(cache string) *SpareList {
 	go func() {
 		defer close(l.done)
 		<-l.read
-		var files, dirs []string
-		l.stamp, files, dirs, l.seen, l.err = listTreeAt(l.spare, l.prev.knownSpare(), cutoff)
+		t, err := listTreeAt(l.spare, l.prev.knownSpare(), cutoff)
+		l.stamp, l.seen, l.unseen, l.err = t.stamp, t.seen, t.unseen, err
 		l.seenRaw = encodeDirs(l.seen)
-		if l.err == nil {
-			l.found = newSpareListing(files, dirs)
-			for _, d := range dirs {
-				if _, ok := l.seen[d]; !ok {
-					l.unseen = append(l.unseen, d)
-				}
-			}
+		if err == nil {
+			l.found = newSpareListing(t.files, t.dirs)
 		}
 	}()
 	return l
+}
+
+// treeList is what listTreeAt found of a directory tree.
+type treeList struct {
+	stamp fileStamp // the tree's root's, as it was opened
+	// files and dirs are slash-separated paths below the root; dirs
+	// holds the root itself, ".", first.
+	files, dirs []string
+	// seen holds the directories' stamps that changed early enough to
+	// record, and unseen the other directories read, the root aside.
+	seen   map[string]dirMTime
+	unseen []string
 }
 
 // readCache returns the cache file l read if it describes out, or nil.

@@ -153,9 +153,7 @@ func changeTime(fi fs.FileInfo) (int64, bool) {
 	return 0, false
 }
 
-// listTreeAt lists the directory tree dir: its files and directories, as
-// slash-separated paths relative to it (".", dir itself, first among the
-// directories), and dir's stamp as it was opened. Every directory is
+// listTreeAt lists the directory tree dir (see treeList). Every directory is
 // opened or stat'd relative to dir's descriptor, so that dir being
 // renamed meanwhile (as Build renames the spare, see ListSpare) does not
 // disturb the listing. Symbolic links are files.
@@ -167,23 +165,23 @@ func changeTime(fi fs.FileInfo) (int64, bool) {
 // known names that is still there: one whose stamp changed, or one that
 // holds files of known's but has no stamp in it. The stamps of the
 // directories, as seen, go in seen, those that changed before cutoff
-// (Unix nanoseconds) only.
+// (Unix nanoseconds) only; the others read go in unseen.
 //
 // Stat'ing each directory by its path, rather than walking down to it,
 // spares grouping known's files by directory: at 10,000 generated
 // articles, 38,000 files in 22,500 directories, that grouping and the
 // walk took half of the listing's CPU.
-func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string, []string, map[string]dirMTime, error) {
+func listTreeAt(dir string, known *knownTree, cutoff int64) (treeList, error) {
 	const flags = unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC | unix.O_NOFOLLOW
 	fd, err := unix.Open(dir, flags, 0)
 	if err != nil {
-		return fileStamp{}, nil, nil, nil, &fs.PathError{Op: "open", Path: dir, Err: err}
+		return treeList{}, &fs.PathError{Op: "open", Path: dir, Err: err}
 	}
 	root := os.NewFile(uintptr(fd), dir)
 	defer root.Close()
 	fi, err := root.Stat()
 	if err != nil {
-		return fileStamp{}, nil, nil, nil, err
+		return treeList{}, err
 	}
 	if known == nil {
 		known = &knownTree{}
@@ -214,6 +212,7 @@ func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string
 	}
 
 	read := make(map[string]bool)
+	var unseen []string
 	// list reads the directory rel, open as f, and those below it that
 	// are neither unchanged nor read already.
 	var list func(f *os.File, rel string) error
@@ -230,6 +229,8 @@ func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string
 		}
 		if s := stamp(&st); rel != "." && s.MTime < cutoff {
 			seen[rel] = s
+		} else if rel != "." {
+			unseen = append(unseen, rel)
 		}
 		if testHookReadDir != nil {
 			testHookReadDir(rel)
@@ -262,10 +263,10 @@ func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string
 	}
 	rootDup, err := unix.Dup(fd)
 	if err != nil {
-		return fileStamp{}, nil, nil, nil, &fs.PathError{Op: "dup", Path: dir, Err: err}
+		return treeList{}, &fs.PathError{Op: "dup", Path: dir, Err: err}
 	}
 	if err := list(os.NewFile(uintptr(rootDup), "."), "."); err != nil {
-		return fileStamp{}, nil, nil, nil, err
+		return treeList{}, err
 	}
 	// The known directories whose stamps changed, and those known's
 	// files are in without a stamp, that are still there below one not
@@ -287,8 +288,8 @@ func listTreeAt(dir string, known *knownTree, cutoff int64) (fileStamp, []string
 			continue // gone, or no directory: nothing of it is listed
 		}
 		if err := list(os.NewFile(uintptr(sub), rel), rel); err != nil {
-			return fileStamp{}, nil, nil, nil, err
+			return treeList{}, err
 		}
 	}
-	return statStamp(fi), files, dirs, seen, nil
+	return treeList{stamp: statStamp(fi), files: files, dirs: dirs, seen: seen, unseen: unseen}, nil
 }

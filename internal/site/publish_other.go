@@ -74,6 +74,6 @@ func inode(fi os.FileInfo) uint64 { return 0 }
 func changeTime(fi fs.FileInfo) (int64, bool) { return 0, false }
 
 // listTreeAt fails here: Build lists the spare itself.
-func listTreeAt(dir string, _ *knownTree, _ int64) (fileStamp, []string, []string, map[string]dirMTime, error) {
-	return fileStamp{}, nil, nil, nil, errors.New("listing a directory by descriptors is not supported")
+func listTreeAt(dir string, _ *knownTree, _ int64) (treeList, error) {
+	return treeList{}, errors.New("listing a directory by descriptors is not supported")
 }
