@@ -36,7 +36,7 @@ func TestStampDirs(t *testing.T) {
 			if err := os.Chtimes(filepath.Join(dir, "late"), future, future); err != nil {
 				t.Fatal(err)
 			}
-			stampOf := func(d string) dirMTime {
+			statDir := func(d string) dirMTime {
 				t.Helper()
 				var st syscall.Stat_t
 				if err := syscall.Lstat(filepath.Join(dir, filepath.FromSlash(d)), &st); err != nil {
@@ -56,7 +56,7 @@ func TestStampDirs(t *testing.T) {
 				w.unseen = []string{"."}
 				w.dirs.Store(filepath.Join(dir, "read"), true)
 				w.dirs.Store(filepath.Join(dir, "late"), true)
-				want["a"] = stampOf("a")
+				want["a"] = statDir("a")
 			}
 			w.dirs.Store(filepath.Join(dir, "a", "made", "deeper"), true) // a/made made by MkdirAll with it
 			w.dirs.Store(filepath.Join(dir, "removed"), false)
@@ -66,7 +66,7 @@ func TestStampDirs(t *testing.T) {
 				{prefix: "search/v1/", name: "y.json"},
 			}
 			for _, d := range []string{"a/made", "a/made/deeper", "read", "search", "search/v1", "search/v1/t"} {
-				want[d] = stampOf(d)
+				want[d] = statDir(d)
 			}
 			if err := w.stampDirs(); err != nil {
 				t.Fatal(err)
