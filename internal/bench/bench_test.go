@@ -44,9 +44,10 @@ type config struct {
 // nine, so that one or two on a busy moment of the shared machine do not
 // make the median. The first two after a full build used to read the
 // whole spare, whose directories' stamps no build had recorded yet (351-
-// 512 ms at 10,000 articles, where later ones took 260-320 ms); builds
-// now record them once written (site's stampDirs), and those two take
-// as long as the others.
+// 512 ms at 10,000 articles at 572-614 ms of CPU, where later ones took
+// 260-320 ms); builds now record them once written (site's stampDirs),
+// and in two runs since those two took 272-350 ms at 463-486 ms of CPU,
+// the later ones 268-646 ms.
 const defaultEdits = 9
 
 func readConfig(t *testing.T) config {
