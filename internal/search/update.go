@@ -676,9 +676,18 @@ func (ix *Index) finish(n int, sums map[string][sha256.Size]byte, replaced []str
 	return nil
 }
 
+// testHookKeys, when set, runs first in writeKeys, which fails with its
+// error (tests).
+var testHookKeys func() error
+
 // writeKeys writes the documents' hashes and the statistics into the
 // index, which Update and Open then trust.
 func (ix *Index) writeKeys() error {
+	if testHookKeys != nil {
+		if err := testHookKeys(); err != nil {
+			return err
+		}
+	}
 	sb, _ := json.Marshal(ix.stats)
 	b := ix.bi.NewBatch()
 	b.SetInternal(statsKey, sb)

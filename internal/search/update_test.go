@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -573,5 +574,74 @@ func TestHashed(t *testing.T) {
 				t.Errorf("export after Hashed.Update differs from a clean build's: %s", d)
 			}
 		})
+	}
+}
+
+// TestCloseState checks that Close writes the state of the index's last
+// export once it has written the index's keys, and not when it could not
+// write them: the state describes an index with those keys, and the next
+// update takes both.
+func TestCloseState(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	dir := filepath.Join(root, "index")
+	reuse := func(string, Sum, string) bool { return false }
+	docs := syntheticDocs(60, 5)
+	export := func(version string) *Index {
+		t.Helper()
+		ix, err := Update(ctx, dir, docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ix.ExportAs(filepath.Join(root, "search"), version, Base{}, reuse); err != nil {
+			t.Fatal(err)
+		}
+		if ix.state == nil {
+			t.Fatalf("export %s: no state to write", version)
+		}
+		return ix
+	}
+
+	ix := export("v1")
+	var buf bytes.Buffer
+	if err := ix.state.encode(&buf); err != nil {
+		t.Fatal(err)
+	}
+	want := buf.Bytes()
+	if err := ix.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(statePath(dir))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("after Close, the state file is %d bytes (%v); want the export's, %d bytes", len(got), err, len(want))
+	}
+	opened, _, err := openForUpdate(dir)
+	if err != nil {
+		t.Fatalf("after Close, the index is not trusted: %v", err)
+	}
+	opened.Discard()
+
+	docs = slices.Clone(docs)
+	docs[7].Body += " 追記"
+	ix = export("v2")
+	if !ix.keysDue {
+		t.Fatal("updated, the index has no keys to write")
+	}
+	testHookKeys = func() error { return errors.New("no room on the device") }
+	defer func() { testHookKeys = nil }()
+	if err := ix.Close(); err == nil {
+		t.Fatal("Close reported no error with the keys not written")
+	}
+	if got, err := os.ReadFile(statePath(dir)); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("with the keys not written, the state file changed (%v): want the one before", err)
+	}
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".tmp") {
+			t.Errorf("Close left %s behind", e.Name())
+		}
 	}
 }
