@@ -1179,8 +1179,8 @@ func (l *SpareList) readCache(out string) *buildCache {
 // spare's 22,500 directories, and every rebuild read the search export's
 // 15,700 entries again.
 func (w *writer) stampDirs() error {
-	if w.next == nil {
-		return nil
+	if w.next == nil || !dirStamps {
+		return nil // no cache file, or one that records no stamps
 	}
 	dirs := make(map[string]bool)
 	add := func(rel string) {

@@ -120,6 +120,10 @@ func (r dirRoot) lstat(name string, st *unix.Stat_t) bool {
 	}
 }
 
+// dirStamps is whether the cache file records the stamps of directories:
+// here the spare is listed by them (listTreeAt).
+const dirStamps = true
+
 // dirStamp returns the stamp of the directory name below r, and false if
 // name is not a directory there or r has no descriptor.
 func (r dirRoot) dirStamp(name string) (dirMTime, bool) {

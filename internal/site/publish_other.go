@@ -62,8 +62,11 @@ func (r dirRoot) regularFile(name string) (size, mtime int64, ino uint64, ok boo
 	return regularFile(filepath.Join(r.dir, filepath.FromSlash(name)))
 }
 
-// dirStamp reports false: the build cache records no directory stamps
-// here, as the spare is never listed by them (listTreeAt).
+// dirStamps is whether the cache file records the stamps of directories:
+// not here, where the spare is never listed by them (listTreeAt).
+const dirStamps = false
+
+// dirStamp reports false: see dirStamps.
 func (r dirRoot) dirStamp(name string) (dirMTime, bool) { return dirMTime{}, false }
 
 // inode returns 0: without inode numbers the build cache goes by size and
