@@ -165,7 +165,8 @@ func (ix *Index) exportDelta(w *exportWriter, prev *exportState) (*exportState, 
 		w.mem = make(map[string][]byte)
 	}
 	next := &exportState{Stats: ix.stats, IDs: ix.ids, Sums: docSums(ix.ids, ix.sums), Shards: prev.Shards,
-		Sizes: prev.Sizes, Buckets: slices.Clone(prev.Buckets), Cards: slices.Clone(prev.Cards), Lens: ix.lens}
+		Sizes: prev.Sizes, Buckets: slices.Clone(prev.Buckets), Cards: slices.Clone(prev.Cards)}
+	next.Lens = ix.lensFor(next.Sums, prev)
 	// What the update worked out from the same state, under the same
 	// split keys (sameStats), or else worked out now.
 	e := ix.edited
@@ -581,6 +582,23 @@ func docSums(ids []string, sums map[string][32]byte) []byte {
 		out = append(out, s[:]...)
 	}
 	return out
+}
+
+// lensFor returns the field lengths for the state of an export of the
+// documents whose hashes are sums (docSums): those the last update
+// worked out, or else, if every document is as prev has it, prev's. An
+// update with nothing to do works out none (it returns before finish),
+// and a state written without them made the next update walk every
+// field's postings for them again (fieldLengths): 105 ms of CPU in a
+// one-article rebuild at 10,000 generated articles.
+func (ix *Index) lensFor(sums []byte, prev *exportState) []uint32 {
+	if ix.lens != nil || prev == nil {
+		return ix.lens
+	}
+	if slices.Equal(prev.IDs, ix.ids) && bytes.Equal(prev.Sums, sums) && len(prev.Lens) == len(textFields)*len(ix.ids) {
+		return prev.Lens
+	}
+	return nil
 }
 
 // encodeBuckets encodes a sorted list of buckets for exportState.

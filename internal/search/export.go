@@ -204,7 +204,8 @@ func (ix *Index) exportFrom(tmp string, newWriter func() *exportWriter) (*export
 	}
 	w = newWriter()
 	if ix.sums != nil && ix.path != "" {
-		st = &exportState{Stats: ix.stats, IDs: ix.ids, Sums: docSums(ix.ids, ix.sums), Lens: ix.lens}
+		st = &exportState{Stats: ix.stats, IDs: ix.ids, Sums: docSums(ix.ids, ix.sums)}
+		st.Lens = ix.lensFor(st.Sums, prev)
 	}
 	if err := ix.exportWith(w, st); err != nil {
 		return nil, nil, err
