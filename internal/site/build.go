@@ -471,7 +471,16 @@ func (s *Site) searchOutput(ctx context.Context, w *writer, indexDir string, doc
 			if err := w.waitSurvey(); err != nil {
 				return err
 			}
-			if w.reuseSearch(version) {
+			// The export published is the one wanted. It is linked
+			// into the spare, unless the spare has an export of its
+			// own, of the version before: that is the case in the
+			// first build after a change that leaves the search as it
+			// was (the spare is the site of two builds before), and
+			// the export below, made over it, keeps all but the few
+			// files that differ, where linking every file and removing
+			// the spare's took 0.42-0.44 s against 0.19-0.21 s at
+			// 10,000 articles.
+			if _, based := w.spareBase(version); !based && w.reuseSearch(version) {
 				return w.removeOtherExports(version)
 			}
 		}

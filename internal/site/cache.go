@@ -728,9 +728,11 @@ func (w *writer) recordSearch(version string, sums map[string]search.Sum) error 
 	files := make([]namedFile, 0, len(sums)+1)
 	files = append(files, namedFile{name: "search/index.json", c: c})
 	prefix := "search/" + version + "/"
+	taken := 0 // counted as reused, as those reuseSearch links are
 	for name, sum := range sums {
 		if c, ok := w.taken[name]; ok && c.Sum == sum {
 			files = append(files, namedFile{prefix, name, c})
+			taken++
 			continue
 		}
 		p := filepath.Join(w.dir, "search", version, filepath.FromSlash(name))
@@ -747,6 +749,7 @@ func (w *writer) recordSearch(version string, sums map[string]search.Sum) error 
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.files += len(files)
+	w.reused += taken
 	w.bytes += size
 	if w.next != nil {
 		w.exportFiles = files
@@ -805,8 +808,8 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base search.Ba
 		return takeNothing, base
 	}
 	versions := slices.Sorted(maps.Keys(w.exports))
-	if len(versions) == 1 && versions[0] != version && w.has("search/"+versions[0]+"/index.json") {
-		base = search.Base{Dir: filepath.Join(w.dir, "search", versions[0]), Files: w.exports[versions[0]]}
+	if v, ok := w.spareBase(version); ok {
+		base = search.Base{Dir: filepath.Join(w.dir, "search", v), Files: w.exports[v]}
 	}
 	// As many as the spare's export has files, about as many as the
 	// new one will take.
@@ -855,6 +858,22 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base search.Ba
 		}
 		return ok
 	}, base
+}
+
+// spareBase returns the version of the spare's search export if it is
+// the spare's only one, of another version than version, and whole
+// (its entry is there): the export ExportAs makes over it keeps its
+// unchanged files where they are.
+func (w *writer) spareBase(version string) (string, bool) {
+	if len(w.exports) != 1 {
+		return "", false
+	}
+	for v := range w.exports {
+		if v != version && w.has("search/"+v+"/index.json") {
+			return v, true
+		}
+	}
+	return "", false
 }
 
 // exportUnchanged reports whether the export's file name, at dst, is
