@@ -620,8 +620,8 @@ func TestDFsFromSplit(t *testing.T) {
 
 // TestExportStateFile writes a state with every field set, over many of
 // the encoder's buffers, and reads it back; so with a state with none set.
-// A file cut short, with one byte changed, or of another layout reads as
-// none.
+// A file cut short, with one byte changed, of another layout or written by
+// another build of kbgen reads as none.
 func TestExportStateFile(t *testing.T) {
 	ix := &Index{path: filepath.Join(t.TempDir(), "index")}
 	if err := ix.saveExportState(&exportState{}); err != nil {
@@ -660,6 +660,13 @@ func TestExportStateFile(t *testing.T) {
 	if !reflect.DeepEqual(got, st) {
 		t.Errorf("the state read differs from the one written")
 	}
+	// Read by another build of kbgen (an upgrade), it reads as none.
+	build := stateBuild
+	stateBuild = build + " other"
+	if ix.loadExportState() != nil {
+		t.Errorf("a state written by another build of kbgen reads as a state")
+	}
+	stateBuild = build
 	name := statePath(ix.path)
 	data, err := os.ReadFile(name)
 	if err != nil {

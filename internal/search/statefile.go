@@ -7,6 +7,8 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"runtime"
+	"runtime/debug"
 	"unsafe"
 
 	"github.com/kbgen/kbgen/internal/mapfile"
@@ -30,7 +32,35 @@ import (
 // changed or of another layout reads as no state, and the export is made
 // in full.
 
-const stateMagic = "kbgen export state 2\n"
+const stateMagic = "kbgen export state 3\n"
+
+// stateBuild names the build of kbgen that reads and writes export
+// states: its Go toolchain and its module's version, or the revision it
+// was built from. A state another build wrote reads as none, and the
+// export is then made in full, its files kept only where their bytes
+// are the same (see Reuse). A delta export keeps every file whose
+// content it did not change as it is, and so would keep, after kbgen is
+// upgraded, files that the new build writes otherwise: term shards
+// compressed by another toolchain's compress/flate, which a clean build
+// of the same site does not write byte for byte. The pages are made
+// afresh after an upgrade for the same reason (the build cache is keyed
+// by the executable's hash). A variable, for tests.
+var stateBuild = buildOf()
+
+// buildOf returns what stateBuild names, from the executable's build
+// information.
+func buildOf() string {
+	b := runtime.Version()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		b += " " + bi.Main.Path + "@" + bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" || s.Key == "vcs.modified" {
+				b += " " + s.Key + "=" + s.Value
+			}
+		}
+	}
+	return b
+}
 
 var stateCRC = crc32.MakeTable(crc32.Castagnoli)
 
@@ -102,6 +132,7 @@ func (e *stateEncoder) uint32s(v []uint32) {
 func (st *exportState) encode(w io.Writer) error {
 	e := &stateEncoder{w: w, crc: crc32.New(stateCRC), buf: make([]byte, 0, 72<<10)}
 	e.buf = append(e.buf, stateMagic...)
+	e.string(stateBuild)
 	e.int(st.Stats.Format)
 	e.int(st.Stats.Docs)
 	for _, f := range st.Stats.AvgLen {
@@ -152,7 +183,10 @@ type stateDecoder struct {
 	err  error
 }
 
-var errCorruptState = errors.New("corrupt export state")
+var (
+	errCorruptState = errors.New("corrupt export state")
+	errOtherBuild   = errors.New("export state of another build of kbgen")
+)
 
 func (d *stateDecoder) uint() uint64 {
 	if d.err != nil {
@@ -259,6 +293,9 @@ func decodeState(data []byte) (*exportState, error) {
 		return nil, errCorruptState
 	}
 	d := &stateDecoder{data: body, off: len(stateMagic)}
+	if d.string() != stateBuild || d.err != nil {
+		return nil, errOtherBuild
+	}
 	st := new(exportState)
 	st.Stats.Format = d.int()
 	st.Stats.Docs = d.int()
