@@ -35,8 +35,8 @@ import (
 const stateMagic = "kbgen export state 3\n"
 
 // stateBuild names the build of kbgen that reads and writes export
-// states: its Go toolchain and its module's version, or the revision it
-// was built from. A state another build wrote reads as none, and the
+// states: its Go toolchain, its module's version and the revision it was
+// built from. A state another build wrote reads as none, and the
 // export is then made in full, its files kept only where their bytes
 // are the same (see Reuse). A delta export keeps every file whose
 // content it did not change as it is, and so would keep, after kbgen is

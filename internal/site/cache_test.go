@@ -652,7 +652,7 @@ func testBuildCacheSpare(t *testing.T, listed bool) {
 		}
 		if step.name == "nothing" {
 			// The search's entry, which names the version, is written
-			// again over the spare's (see exportDirBefore below).
+			// again: the export is made over the spare's (below).
 			if st.Reused != st.Files-1 {
 				t.Errorf("reused %d of %d files with nothing changed, want all but the search's entry", st.Reused, st.Files)
 			}
