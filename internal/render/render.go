@@ -67,9 +67,11 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"text/template/parse"
 
 	"github.com/kbgen/kbgen/templates"
 )
@@ -86,6 +88,7 @@ const layoutName = "base.html"
 type Templates struct {
 	pages  map[string]*template.Template // page name → layout + shared + page
 	assets fs.FS
+	refers sync.Map // page + "\x00" + ident → bool, Refers's answers
 }
 
 // Load parses the default templates overlaid by site, which is the site's
@@ -199,6 +202,82 @@ func (ts *Templates) Execute(w io.Writer, name string, data any) error {
 	}
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// Refers reports whether the page template name, or a template it can
+// execute ({{template}}, {{block}}), names a field, method or variable
+// ident in an action: {{.Count}}, {{$t.Count}}, {{(index .Tags 0).Count}}.
+// A page that names no Count shows no count of articles, whatever else
+// it shows of the data, if the caller zeroes them (see the site's
+// writeArticle): the build cache then need not make every article page
+// again when an article added or removed moves the counts.
+func (ts *Templates) Refers(name, ident string) bool {
+	key := name + "\x00" + ident
+	if v, ok := ts.refers.Load(key); ok {
+		return v.(bool)
+	}
+	t, ok := ts.pages[name]
+	found := ok && refers(t, layoutName, ident, make(map[string]bool))
+	ts.refers.Store(key, found)
+	return found
+}
+
+// refers reports whether the template name of t's set, or one it
+// executes and seen does not hold, names ident.
+func refers(t *template.Template, name, ident string, seen map[string]bool) bool {
+	if seen[name] {
+		return false
+	}
+	seen[name] = true
+	d := t.Lookup(name)
+	if d == nil || d.Tree == nil {
+		return false
+	}
+	found := false
+	var walk func(n parse.Node)
+	walk = func(n parse.Node) {
+		if found || n == nil || reflect.ValueOf(n).IsNil() {
+			return
+		}
+		switch n := n.(type) {
+		case *parse.ListNode:
+			for _, c := range n.Nodes {
+				walk(c)
+			}
+		case *parse.ActionNode:
+			walk(n.Pipe)
+		case *parse.IfNode:
+			walk(&n.BranchNode)
+		case *parse.RangeNode:
+			walk(&n.BranchNode)
+		case *parse.WithNode:
+			walk(&n.BranchNode)
+		case *parse.BranchNode:
+			walk(n.Pipe)
+			walk(n.List)
+			walk(n.ElseList)
+		case *parse.PipeNode:
+			for _, c := range n.Cmds {
+				walk(c)
+			}
+		case *parse.CommandNode:
+			for _, a := range n.Args {
+				walk(a)
+			}
+		case *parse.ChainNode:
+			found = slices.Contains(n.Field, ident)
+			walk(n.Node)
+		case *parse.FieldNode:
+			found = slices.Contains(n.Ident, ident)
+		case *parse.VariableNode:
+			found = slices.Contains(n.Ident[1:], ident)
+		case *parse.TemplateNode:
+			walk(n.Pipe)
+			found = found || refers(t, n.Name, ident, seen)
+		}
+	}
+	walk(d.Tree.Root)
+	return found
 }
 
 // buffers holds the buffers Execute writes a page into before passing it

@@ -541,3 +541,44 @@ func TestReservedIDs(t *testing.T) {
 		}
 	}
 }
+
+// TestRefers checks which page templates name Count, the counts of
+// articles that an article added or removed changes: the default article
+// page names none, and a site's article page that shows one directly, in
+// a template it executes or through a variable does; a template that
+// names Count but is not executed does not count.
+func TestRefers(t *testing.T) {
+	def := mustLoad(t, nil)
+	if def.Refers("article.html", "Count") {
+		t.Error("the default article page names Count")
+	}
+	if !def.Refers("home.html", "Count") {
+		t.Error("the default home page (languages and tags with their counts) does not name Count")
+	}
+	if !def.Refers("article.html", "Title") {
+		t.Error("the default article page does not name Title")
+	}
+	for _, tt := range []struct {
+		name, article string
+		want          bool
+	}{
+		{"field", `{{define "main"}}{{range .Tags}}{{.Count}}{{end}}{{end}}`, true},
+		{"variable", `{{define "main"}}{{range $t := .Tags}}{{$t.Count}}{{end}}{{end}}`, true},
+		{"chain", `{{define "main"}}{{(index .Site.Languages 0).Count}}{{end}}`, true},
+		{"in an executed template", `{{define "main"}}{{template "counted" .}}{{end}}`, true},
+		{"in a block", `{{define "main"}}{{block "inner" .}}{{with .Tags}}{{(index . 0).Count}}{{end}}{{end}}{{end}}`, true},
+		{"in an else", `{{define "main"}}{{if .Tags}}x{{else}}{{(index .Site.Languages 0).Count}}{{end}}{{end}}`, true},
+		// Printed whole, the counts are shown but not named: the
+		// caller zeroes them for such a page (see Refers).
+		{"printed whole", `{{define "main"}}{{.Site.Languages}}{{end}}`, false},
+		{"not executed", `{{define "main"}}{{.Title}}{{end}}`, false},
+	} {
+		site := fstest.MapFS{
+			"article.html": {Data: []byte(tt.article)},
+			"counted.html": {Data: []byte(`{{define "counted"}}{{range .Tags}}{{.Name}} {{.Count}}{{end}}{{end}}`)},
+		}
+		if got := mustLoad(t, site).Refers("article.html", "Count"); got != tt.want {
+			t.Errorf("%s: Refers(article.html, Count) = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

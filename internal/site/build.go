@@ -356,16 +356,19 @@ func (s *Site) writePages(ctx context.Context, w *writer, tpl *render.Templates,
 	var mu sync.Mutex
 	var firstErr error
 	var rendered atomic.Int64
-	var deps cacheKey // what every page shows of the site (pageDeps)
+	// What every page shows of the site (pageDeps): the list pages, and
+	// the article pages, which may be given no counts (writeArticle).
+	var deps, articleDeps cacheKey
 	if w.next != nil {
-		deps = s.pageDeps(w.salt, view)
+		deps = s.pageDeps(w.salt, view, true)
+		articleDeps = s.pageDeps(w.salt, view, tpl.Refers("article.html", "Count"))
 	}
 	s.work.parallel(len(s.Articles), func(i int) {
 		if ctx.Err() != nil {
 			return
 		}
 		p := s.Articles[i]
-		if w.next != nil && w.fromDep(p.URL+"index.html", s.articleDep(deps, p)) {
+		if w.next != nil && w.fromDep(p.URL+"index.html", s.articleDep(articleDeps, p)) {
 			progress("rendered", int(rendered.Add(1)), len(s.Articles))
 			return
 		}

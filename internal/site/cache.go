@@ -1489,19 +1489,27 @@ func (w *writer) remove(names []string) error {
 }
 
 // pageDeps hashes what every page shows of the site besides its own
-// article: the salt, the site's view (its languages with their counts,
-// the generator) and the number of articles under each tag, which an
-// article page shows beside its tags.
-func (s *Site) pageDeps(salt cacheKey, view *render.Site) cacheKey {
+// article: the salt, the site's view (its languages, the generator) and,
+// with counts, the number of articles in each language and under each
+// tag, which a page may show beside them. An article page is given no
+// counts where its template names none (see writeArticle): its key is
+// then made without them, and an article added or removed leaves the
+// other articles' pages as they are (at 10,000 articles, a build after
+// an article was added made all of them again, 15.6 s).
+func (s *Site) pageDeps(salt cacheKey, view *render.Site, counts bool) cacheKey {
 	b := append([]byte(nil), salt[:]...)
 	b = appendField(b, view.Generator)
 	for _, l := range view.Languages {
 		b = appendField(b, l.Code)
-		b = binary.LittleEndian.AppendUint64(b, uint64(l.Count))
+		if counts {
+			b = binary.LittleEndian.AppendUint64(b, uint64(l.Count))
+		}
 	}
-	for _, t := range slices.Sorted(maps.Keys(s.tags)) {
-		b = appendField(b, t)
-		b = binary.LittleEndian.AppendUint64(b, uint64(len(s.tags[t])))
+	if counts {
+		for _, t := range slices.Sorted(maps.Keys(s.tags)) {
+			b = appendField(b, t)
+			b = binary.LittleEndian.AppendUint64(b, uint64(len(s.tags[t])))
+		}
 	}
 	return sha256.Sum256(b)
 }

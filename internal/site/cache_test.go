@@ -67,8 +67,23 @@ func TestBuildCache(t *testing.T) {
 		},
 		{
 			name: "one article's tags",
-			// Every article page shows how many articles carry each of
-			// its tags: one fewer with KMS changes the other two pages.
+			// The default article page shows no counts of articles
+			// (render.Templates.Refers): one fewer with KMS changes the
+			// tag pages, not the other two articles' pages.
+			change: func(fs fstest.MapFS) {
+				edit(fs, "content/ja/time.md", `tags: ["Windows", "KMS"]`, `tags: ["Windows"]`)
+			},
+			kept:   []string{"ja/kms/index.html", "en/kms/index.html"},
+			remade: []string{"ja/time/index.html", "tags/index.html", "tags/kms/index.html"},
+			keyed:  -3,
+		},
+		{
+			name: "one article's tags, with an article page that shows counts",
+			// A site's article page that shows how many articles carry
+			// each tag: one fewer with KMS changes the other two pages.
+			setup: func(fs fstest.MapFS) {
+				fs["templates/article.html"] = &fstest.MapFile{Data: []byte(`{{define "main"}}<h1>{{.Title}}</h1>{{range .Tags}}<p>{{.Name}} {{.Count}}</p>{{end}}{{.Body}}{{end}}`)}
+			},
 			change: func(fs fstest.MapFS) {
 				edit(fs, "content/ja/time.md", `tags: ["Windows", "KMS"]`, `tags: ["Windows"]`)
 			},
@@ -85,8 +100,26 @@ func TestBuildCache(t *testing.T) {
 			change: func(fs fstest.MapFS) {
 				delete(fs, "content/ja/time.md")
 			},
+			// en/kms shows no count of articles, which moved.
+			kept:   []string{"en/kms/index.html"},
 			remade: []string{"ja/kms/index.html"},
-			keyed:  -1,
+			keyed:  -2,
+		},
+		{
+			name: "a link target disappears, with an article page that prints the languages whole",
+			// The page shows the languages' counts without naming
+			// Count: it is given none (writeArticle), and stays as it
+			// was, as a clean build makes it.
+			setup: func(fs fstest.MapFS) {
+				fs["kbgen.yaml"] = &fstest.MapFile{Data: []byte("brokenLinks: warning\n")}
+				fs["templates/article.html"] = &fstest.MapFile{Data: []byte(`{{define "main"}}<p>{{.Site.Languages}}</p>{{.Body}}{{end}}`)}
+			},
+			change: func(fs fstest.MapFS) {
+				delete(fs, "content/ja/time.md")
+			},
+			kept:   []string{"en/kms/index.html"},
+			remade: []string{"ja/kms/index.html"},
+			keyed:  -2,
 		},
 		{
 			name: "a link target renamed",

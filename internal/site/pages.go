@@ -141,6 +141,21 @@ func (s *Site) writeArticle(w output, tpl *render.Templates, view *render.Site, 
 		ArticleSummary: s.summary(p),
 		Source:         p.Path,
 	}
+	if !tpl.Refers("article.html", "Count") {
+		// The page shows no count of articles: it is given none, so
+		// that it does not depend on them, nor the build cache's key
+		// of it (see pageDeps), and an article added or removed does
+		// not make every other article's page again.
+		v := *view
+		v.Languages = slices.Clone(view.Languages)
+		for i := range v.Languages {
+			v.Languages[i].Count = 0
+		}
+		data.Page.Site = &v
+		for i := range data.Tags {
+			data.Tags[i].Count = 0
+		}
+	}
 	data.Description = cmp.Or(p.ErrorText, p.Title)
 	data.Breadcrumbs = append(data.Breadcrumbs, render.Link{Title: s.langName(p.Lang), URL: view.BasePath + p.Lang + "/"})
 	targets := s.linkTargets(p)
