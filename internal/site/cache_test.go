@@ -141,10 +141,11 @@ func TestBuildCache(t *testing.T) {
 			change: func(fs fstest.MapFS) {
 				fs["templates/article.html"] = &fstest.MapFile{Data: []byte(strings.Replace(defaultTemplate(t, "article.html"), "</article>", "<p>local</p></article>", 1))}
 			},
-			// Any template change remakes every page: the site's
-			// templates are part of every key.
-			kept:   []string{"assets/"},
-			remade: []string{"ja/kms/index.html", "ja/time/index.html", "index.html", "tags/kms/index.html"},
+			// Any template change makes every page again: the site's
+			// templates are part of every key. Those whose bytes are
+			// the same keep their files.
+			kept:   []string{"assets/", "index.html", "tags/kms/index.html"},
+			remade: []string{"ja/kms/index.html", "ja/time/index.html"},
 			search: true,
 			keyed:  -1,
 		},
