@@ -57,6 +57,7 @@ type Stats struct {
 	Files    int   // all files written
 	Reused   int   // files of Files linked from the previous build (see cache.go)
 	Keyed    int   // pages whose key was made: with the cache, those whose dependencies changed (see cache.go)
+	Made     int   // pages made from their templates, rather than kept by key; kept all the same if their bytes are
 	Bytes    int64 // total size of the files written
 	Stages   []Stage
 	// Work is the time of each kind of work, the load's included: read,
@@ -204,7 +205,7 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 		return st, fmt.Errorf("build directory: %w", err)
 	}
 	st.Files, st.Bytes, st.Pages, st.Reused = w.files, w.bytes, w.pages, w.reused
-	st.Keyed = int(w.keyedPages.Load())
+	st.Keyed, st.Made = int(w.keyedPages.Load()), int(w.madePages.Load())
 	if testHookPublish != nil {
 		if err := testHookPublish(); err != nil {
 			return st, err
@@ -721,6 +722,7 @@ type writer struct {
 	bytes       int64
 
 	keyedPages atomic.Int64 // pages whose key was made
+	madePages  atomic.Int64 // pages made from their templates
 }
 
 // write writes data to name, a slash-separated path below w.dir.
@@ -861,6 +863,7 @@ func (w *writer) keyed(file string, key cacheKey, fill func(*bytes.Buffer) error
 	buf := pageBuffers.Get().(*bytes.Buffer)
 	defer pageBuffers.Put(buf)
 	buf.Reset()
+	w.madePages.Add(1)
 	if err := fill(buf); err != nil {
 		return err
 	}

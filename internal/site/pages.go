@@ -121,6 +121,34 @@ func (l summaryList) of(pages []*Page, limit int) []render.ArticleSummary {
 	return out
 }
 
+// withoutCounts returns l with no counts of articles under the summaries'
+// tags, for pages whose template names no Count (see withoutCounts).
+func (l summaryList) withoutCounts() summaryList {
+	out := make(summaryList, len(l))
+	for p, a := range l {
+		a.Tags = slices.Clone(a.Tags)
+		for i := range a.Tags {
+			a.Tags[i].Count = 0
+		}
+		out[p] = a
+	}
+	return out
+}
+
+// withoutCounts returns a copy of view with no counts of articles in its
+// languages, for pages whose template names no Count
+// (render.Templates.Refers). Such a page is given none, so that neither
+// it nor its key in the build cache depends on them, and an article added
+// or removed, which moves them, does not make it again.
+func withoutCounts(view *render.Site) *render.Site {
+	v := *view
+	v.Languages = slices.Clone(view.Languages)
+	for i := range v.Languages {
+		v.Languages[i].Count = 0
+	}
+	return &v
+}
+
 func byUpdated(a, b *Page) int {
 	return cmp.Or(b.UpdatedAt.Compare(a.UpdatedAt), strings.Compare(a.URL, b.URL))
 }
@@ -142,16 +170,10 @@ func (s *Site) writeArticle(w output, tpl *render.Templates, view *render.Site, 
 		Source:         p.Path,
 	}
 	if !tpl.Refers("article.html", "Count") {
-		// The page shows no count of articles: it is given none, so
-		// that it does not depend on them, nor the build cache's key
-		// of it (see pageDeps), and an article added or removed does
+		// The page shows no count of articles (see withoutCounts), nor
+		// does its key (pageDeps): an article added or removed does
 		// not make every other article's page again.
-		v := *view
-		v.Languages = slices.Clone(view.Languages)
-		for i := range v.Languages {
-			v.Languages[i].Count = 0
-		}
-		data.Page.Site = &v
+		data.Page.Site = withoutCounts(view)
 		for i := range data.Tags {
 			data.Tags[i].Count = 0
 		}
@@ -274,6 +296,21 @@ func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site, su
 	home.Description = view.Title
 	add(func() error { return w.page(tpl, "index.html", "home.html", home) })
 
+	// A page whose template names no Count is given no counts (see
+	// withoutCounts): at 10,000 articles, an article added made all
+	// 12,400 lists of a language, a tag or a code again (list.html).
+	zview, zsums := withoutCounts(view), sums.withoutCounts()
+	ztags := slices.Clone(tags)
+	for i := range ztags {
+		ztags[i].Count = 0
+	}
+	pick := func(name string) (*render.Site, summaryList, []render.Tag) {
+		if tpl.Refers(name, "Count") {
+			return view, sums, tags
+		}
+		return zview, zsums, ztags
+	}
+	lview, lsums, _ := pick("list.html")
 	for _, l := range s.Config.Languages {
 		add(func() error {
 			var pages []*Page
@@ -282,8 +319,8 @@ func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site, su
 					pages = append(pages, p)
 				}
 			}
-			lp := render.ListPage{Page: s.page(view, "lang", l.Code, l.Name, l.Code+"/"), Heading: l.Name}
-			return s.writeList(w, tpl, view, lp, l.Code+"/", sums.of(pages, -1))
+			lp := render.ListPage{Page: s.page(lview, "lang", l.Code, l.Name, l.Code+"/"), Heading: l.Name}
+			return s.writeList(w, tpl, lview, lp, l.Code+"/", lsums.of(pages, -1))
 		})
 	}
 
@@ -292,9 +329,9 @@ func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site, su
 	for _, t := range tags {
 		add(func() error {
 			sl := slug(t.Name)
-			tp := render.ListPage{Page: s.page(view, "tag", first, t.Name, "tags/"+sl+"/"), Heading: t.Name}
+			tp := render.ListPage{Page: s.page(lview, "tag", first, t.Name, "tags/"+sl+"/"), Heading: t.Name}
 			tp.Breadcrumbs = append(tp.Breadcrumbs, render.Link{Title: "Tags", URL: view.BasePath + "tags/"})
-			return s.writeList(w, tpl, view, tp, "tags/"+sl+"/", sums.of(s.tags[sl], -1))
+			return s.writeList(w, tpl, lview, tp, "tags/"+sl+"/", lsums.of(s.tags[sl], -1))
 		})
 	}
 
@@ -310,20 +347,25 @@ func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site, su
 		codesPage.Codes = append(codesPage.Codes, render.CodeEntry{Code: s.codeView(c), ErrorText: pages[0].ErrorText, Count: len(pages)})
 		add(func() error {
 			cp := render.ListPage{
-				Page:    s.page(view, "code", first, string(c), "codes/"+string(c)+"/"),
+				Page:    s.page(lview, "code", first, string(c), "codes/"+string(c)+"/"),
 				Heading: string(c),
 				Intro:   pages[0].ErrorText,
 			}
 			cp.Description = string(c) + ": " + pages[0].ErrorText
 			cp.Breadcrumbs = append(cp.Breadcrumbs, render.Link{Title: "Error codes", URL: view.BasePath + "codes/"})
-			return s.writeList(w, tpl, view, cp, "codes/"+string(c)+"/", sums.of(pages, -1))
+			return s.writeList(w, tpl, lview, cp, "codes/"+string(c)+"/", lsums.of(pages, -1))
 		})
 	}
 	add(func() error { return w.page(tpl, "codes/index.html", "codes.html", codesPage) })
 
-	sp := render.ListPage{Page: s.page(view, "search", first, "Search", "search/"), Tags: tags}
+	sview, _, stags := pick("search.html")
+	if !tpl.Refers("search.html", "Tags") {
+		stags = nil // the default shows none: not made again for their order
+	}
+	sp := render.ListPage{Page: s.page(sview, "search", first, "Search", "search/"), Tags: stags}
 	add(func() error { return w.page(tpl, "search/index.html", "search.html", sp) })
-	nf := render.ListPage{Page: s.page(view, "404", first, "Page not found", "404.html"), Articles: recent}
+	nview, nsums, _ := pick("404.html")
+	nf := render.ListPage{Page: s.page(nview, "404", first, "Page not found", "404.html"), Articles: nsums.of(s.Articles, s.Config.Feed)}
 	add(func() error { return w.page(tpl, "404.html", "404.html", nf) })
 	return writePageJobs(w, jobs)
 }
