@@ -34,7 +34,7 @@ type Language struct {
 	Code  string // "ja"
 	Name  string // "日本語"
 	URL   string // "/kb/ja/"
-	Count int    // number of articles; 0 on an article page whose template names no Count (see Templates.Refers)
+	Count int    // number of articles; 0 on an article, list, search or 404 page whose template names no Count (see Templates.Refers)
 }
 
 // Link is a titled link.
@@ -71,7 +71,7 @@ type Code struct {
 type Tag struct {
 	Name  string
 	URL   string // "/kb/tags/kms/"
-	Count int    // number of articles with the tag; 0 on an article page whose template names no Count (see Templates.Refers)
+	Count int    // number of articles with the tag; 0 on an article, list, search or 404 page whose template names no Count (see Templates.Refers)
 }
 
 // Heading is one entry of an article's table of contents.
