@@ -209,8 +209,8 @@ func (ts *Templates) Execute(w io.Writer, name string, data any) error {
 // ident in an action: {{.Count}}, {{$t.Count}}, {{(index .Tags 0).Count}}.
 // A page that names no Count shows no count of articles, whatever else
 // it shows of the data, if the caller zeroes them (see the site's
-// writeArticle): the build cache then need not make every article page
-// again when an article added or removed moves the counts.
+// withoutCounts): the build cache then need not make every page again
+// when an article added or removed moves the counts.
 func (ts *Templates) Refers(name, ident string) bool {
 	key := name + "\x00" + ident
 	if v, ok := ts.refers.Load(key); ok {
