@@ -224,6 +224,7 @@ Examples:
 					fmt.Fprintf(stderr, "%-10s %s of %s articles, from the parse cache (%s without their text)\n", "restored", thousands(ls.Restored), thousands(ls.Files), thousands(ls.Hollow))
 					fmt.Fprintf(stderr, "%-10s %s of %s files, from the build cache\n", "reused", thousands(st.Reused), thousands(st.Files))
 					fmt.Fprintf(stderr, "%-10s %s of %s pages, whose dependencies changed\n", "keyed", thousands(st.Keyed), thousands(st.Pages))
+					fmt.Fprintf(stderr, "%-10s %s of %s pages, from the templates (those of the same bytes kept all the same)\n", "made", thousands(st.Made), thousands(st.Pages))
 				}
 			}
 			if sf.progress != nil {

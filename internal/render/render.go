@@ -67,7 +67,6 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -88,7 +87,7 @@ const layoutName = "base.html"
 type Templates struct {
 	pages  map[string]*template.Template // page name → layout + shared + page
 	assets fs.FS
-	refers sync.Map // page + "\x00" + ident → bool, Refers's answers
+	refers sync.Map // referKey → bool, Refers's answers
 }
 
 // Load parses the default templates overlaid by site, which is the site's
@@ -212,7 +211,7 @@ func (ts *Templates) Execute(w io.Writer, name string, data any) error {
 // withoutCounts): the build cache then need not make every page again
 // when an article added or removed moves the counts.
 func (ts *Templates) Refers(name, ident string) bool {
-	key := name + "\x00" + ident
+	key := referKey{name, ident}
 	if v, ok := ts.refers.Load(key); ok {
 		return v.(bool)
 	}
@@ -221,6 +220,11 @@ func (ts *Templates) Refers(name, ident string) bool {
 	ts.refers.Store(key, found)
 	return found
 }
+
+// referKey is a question Refers has answered: a page template and an
+// identifier. A struct rather than the two joined, so that asking again,
+// as the build does for every article page it makes, allocates nothing.
+type referKey struct{ name, ident string }
 
 // refers reports whether the template name of t's set, or one it
 // executes and seen does not hold, names ident.
@@ -236,11 +240,14 @@ func refers(t *template.Template, name, ident string, seen map[string]bool) bool
 	found := false
 	var walk func(n parse.Node)
 	walk = func(n parse.Node) {
-		if found || n == nil || reflect.ValueOf(n).IsNil() {
+		if found {
 			return
 		}
 		switch n := n.(type) {
 		case *parse.ListNode:
+			if n == nil {
+				return // a branch's missing else
+			}
 			for _, c := range n.Nodes {
 				walk(c)
 			}
@@ -257,6 +264,9 @@ func refers(t *template.Template, name, ident string, seen map[string]bool) bool
 			walk(n.List)
 			walk(n.ElseList)
 		case *parse.PipeNode:
+			if n == nil {
+				return // {{template "name"}} without data
+			}
 			for _, c := range n.Cmds {
 				walk(c)
 			}

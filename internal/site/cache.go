@@ -808,8 +808,9 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base search.Ba
 		return takeNothing, base
 	}
 	versions := slices.Sorted(maps.Keys(w.exports))
-	if v, ok := w.spareBase(version); ok {
-		base = search.Base{Dir: filepath.Join(w.dir, "search", v), Files: w.exports[v]}
+	baseVersion, based := w.spareBase(version)
+	if based {
+		base = search.Base{Dir: filepath.Join(w.dir, "search", baseVersion), Files: w.exports[baseVersion]}
 	}
 	// As many as the spare's export has files, about as many as the
 	// new one will take.
@@ -820,9 +821,9 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base search.Ba
 	// fails the check of its description as linkFile's would: it is gone,
 	// or another file with another inode.
 	take := func(name string, sum search.Sum, dst string) (cachedFile, bool) {
-		if base.Dir != "" {
+		if based {
 			// Moved to dst with the base, if ExportAs could.
-			if c, ok := w.spare["search/"+versions[0]+"/"+name]; ok && c.Sum == sum && w.exportUnchanged(c, name, dst) {
+			if c, ok := w.spare["search/"+baseVersion+"/"+name]; ok && c.Sum == sum && w.exportUnchanged(c, name, dst) {
 				return c, true
 			}
 			if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -122,15 +122,23 @@ func (l summaryList) of(pages []*Page, limit int) []render.ArticleSummary {
 }
 
 // withoutCounts returns l with no counts of articles under the summaries'
-// tags, for pages whose template names no Count (see withoutCounts).
+// tags, for pages whose template names no Count (see the function
+// withoutCounts).
 func (l summaryList) withoutCounts() summaryList {
 	out := make(summaryList, len(l))
 	for p, a := range l {
-		a.Tags = slices.Clone(a.Tags)
-		for i := range a.Tags {
-			a.Tags[i].Count = 0
-		}
+		a.Tags = tagsWithoutCounts(a.Tags)
 		out[p] = a
+	}
+	return out
+}
+
+// tagsWithoutCounts returns a copy of tags with no counts of articles
+// (see withoutCounts).
+func tagsWithoutCounts(tags []render.Tag) []render.Tag {
+	out := slices.Clone(tags)
+	for i := range out {
+		out[i].Count = 0
 	}
 	return out
 }
@@ -174,9 +182,7 @@ func (s *Site) writeArticle(w output, tpl *render.Templates, view *render.Site, 
 		// does its key (pageDeps): an article added or removed does
 		// not make every other article's page again.
 		data.Page.Site = withoutCounts(view)
-		for i := range data.Tags {
-			data.Tags[i].Count = 0
-		}
+		data.Tags = tagsWithoutCounts(data.Tags)
 	}
 	data.Description = cmp.Or(p.ErrorText, p.Title)
 	data.Breadcrumbs = append(data.Breadcrumbs, render.Link{Title: s.langName(p.Lang), URL: view.BasePath + p.Lang + "/"})
@@ -299,11 +305,7 @@ func (s *Site) writeLists(w output, tpl *render.Templates, view *render.Site, su
 	// A page whose template names no Count is given no counts (see
 	// withoutCounts): at 10,000 articles, an article added made all
 	// 12,400 lists of a language, a tag or a code again (list.html).
-	zview, zsums := withoutCounts(view), sums.withoutCounts()
-	ztags := slices.Clone(tags)
-	for i := range ztags {
-		ztags[i].Count = 0
-	}
+	zview, zsums, ztags := withoutCounts(view), sums.withoutCounts(), tagsWithoutCounts(tags)
 	pick := func(name string) (*render.Site, summaryList, []render.Tag) {
 		if tpl.Refers(name, "Count") {
 			return view, sums, tags
