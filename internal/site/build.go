@@ -116,11 +116,14 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 			if w.salt, err = s.cacheSalt(exeSum); err != nil {
 				return st, fmt.Errorf("build cache: %w", err)
 			}
-			// Sized as the last site was: growing a map of 38,000
-			// files (at 10,000 articles) took 40 ms of CPU.
+			// Sized as the last site was, without its search
+			// export, which is recorded apart (see recordSearch):
+			// growing a map of 38,000 files (at 10,000 articles)
+			// took 40 ms of CPU, and one sized for the export's
+			// 15,600 files too took 4.5 MB more than it needed.
 			var files int
 			if prev != nil {
-				files = len(prev.Files)
+				files = prev.Files.len() - prev.Files.under
 			}
 			w.prev, w.prevDir, w.next = prev, out, make(map[string]cachedFile, files)
 		}
@@ -249,14 +252,14 @@ func (s *Site) Build(ctx context.Context, opts BuildOptions) (Stats, error) {
 func (w *writer) cache(out string, exe cachedFile, exeSum cacheKey, prev *buildCache, kept bool) *buildCache {
 	c := &buildCache{
 		Format: cacheFormat, Out: out, Exe: exe, ExeSum: exeSum, Search: w.search, Lists: w.lists,
-		Files: w.next, filesApart: w.exportFiles,
+		Recorded: w.next, recordedApart: w.exportFiles,
 		dirs: func() (map[string]dirMTime, []byte) {
 			<-w.stamped
 			return w.seen, w.seenRaw
 		},
 	}
 	if kept {
-		c.Spare, c.spareRaw = prev.Files, prev.filesRaw
+		c.Spare = prev.Files
 		c.SpareDirs, c.spareDirsRaw = prev.Dirs, prev.dirsRaw
 	}
 	return c
@@ -657,9 +660,9 @@ type writer struct {
 	exportRootOnce sync.Once
 	// spare describes the files dir held when the build started, as
 	// far as known (see cache.go); spareListing lists them all, and
-	// the directories, found by survey. Both are nil when dir started
+	// the directories, found by survey. Both are empty when dir started
 	// empty, and read-only after survey.
-	spare map[string]cachedFile
+	spare fileTable
 	spareListing
 	// kept marks the files of spareListing that the build kept or
 	// cleared (see sweepSite).

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"maps"
 	"math"
 	"os"
@@ -100,6 +101,60 @@ type cachedFile struct {
 	Inode uint64
 }
 
+// fileTable is the description of a site's files as a cache file read
+// holds it: each name maps to where its description starts in the file's
+// bytes, and a description is decoded when it is looked up. Decoded into
+// maps of descriptions, the two tables of a cache file at 10,000
+// generated articles (38,000 files each, the published site's and the
+// spare's) took 18 MB, an eighth of what a one-article rebuild allocated,
+// and as the collector does not run in a rebuild (see collectFrom in
+// cmd/kbgen), every page of it was faulted in fresh before the listing
+// of the spare, which waits for the file, could start. The table's
+// offsets take 3.3 MB.
+//
+// The zero fileTable describes no files; its encoding is that of a nil
+// map.
+type fileTable struct {
+	raw []byte            // as encodeCache wrote it: a count, then each name and description
+	at  map[string]uint32 // where in raw each name's description starts
+	// under is how many of the names start with the prefix the table
+	// was read with: for a cache's Files, those of its search export.
+	under int
+}
+
+// get returns the description of name, if t has one.
+func (t fileTable) get(name string) (cachedFile, bool) {
+	off, ok := t.at[name]
+	if !ok {
+		return cachedFile{}, false
+	}
+	d := decoder{buf: t.raw[off:]}
+	return d.file(), true
+}
+
+// len returns the number of files t describes.
+func (t fileTable) len() int { return len(t.at) }
+
+// all yields each file t describes, in the cache file's order.
+func (t fileTable) all() iter.Seq2[string, cachedFile] {
+	return func(yield func(string, cachedFile) bool) {
+		if t.at == nil {
+			return
+		}
+		d := decoder{buf: t.raw, alias: true}
+		n, _ := d.slice()
+		for range n {
+			name := d.str(d.bytes())
+			if !yield(name, d.file()) {
+				return
+			}
+		}
+	}
+}
+
+// names yields the name of each file t describes, in no order.
+func (t fileTable) names() iter.Seq[string] { return maps.Keys(t.at) }
+
 // dirMTime is what the file system says of a directory: its modification
 // time, which creating, removing or renaming an entry in it sets, and its
 // inode.
@@ -118,7 +173,7 @@ type dirMTime struct {
 // file made on the same file system just before they were taken (see
 // stampDirs).
 type knownTree struct {
-	files map[string]cachedFile
+	files fileTable
 	dirs  map[string]dirMTime
 }
 
@@ -145,21 +200,19 @@ type buildCache struct {
 	// Lists is what the list pages in Files, those with it as their
 	// Dep, depend on (listsDep).
 	Lists cacheKey
-	Files map[string]cachedFile
-	// filesApart are more of the files Files describes, which
-	// encodeCache writes with them: a build records its search export's
-	// apart (see recordSearch). A cache read has them in Files.
-	filesApart []namedFile
-	// filesRaw is Files as decodeCache read it, encoded; spareRaw, if
-	// set, is what encodeCache writes for Spare instead of encoding it:
-	// a build's Spare is the Files of the build before, which is written
-	// again byte for byte (encoding 38,000 files took 0.06 s of CPU at
-	// the end of a build at 10,000 articles).
-	filesRaw, spareRaw []byte
+	// Files describes the site's files, as read (see fileTable).
+	Files fileTable
+	// Recorded and recordedApart are the files a build records, which
+	// encodeCache writes as Files: a build records its search export's
+	// apart (see recordSearch).
+	Recorded      map[string]cachedFile
+	recordedApart []namedFile
 	// Spare describes the spare, the site Files replaced, kept beside the
-	// cache file for the next build to bring up to date; nil if there is
-	// none.
-	Spare map[string]cachedFile
+	// cache file for the next build to bring up to date; empty if there
+	// is none. A build's Spare is the Files of the cache it read, which
+	// encodeCache writes again byte for byte (encoding 38,000 files took
+	// 0.06 s of CPU at the end of a build at 10,000 articles).
+	Spare fileTable
 	// Dirs holds stamps of the directories of the site Files describes,
 	// and SpareDirs those of the spare's, as the listing of the spare
 	// that became that site saw them, with those the build took once
@@ -192,7 +245,7 @@ func readCache(name, out string) *buildCache {
 	if err != nil {
 		return nil
 	}
-	c, ok := decodeCache(data, true)
+	c, ok := decodeCache(data)
 	if !ok || out != "" && c.Out != out {
 		return nil
 	}
@@ -227,21 +280,21 @@ func encodeCache(w io.Writer, c *buildCache) error {
 	e.buf = append(e.buf, c.ExeSum[:]...)
 	e.bytes([]byte(c.Search))
 	e.buf = append(e.buf, c.Lists[:]...)
-	e.count(len(c.Files)+len(c.filesApart), c.Files == nil && c.filesApart == nil)
-	for name, f := range c.Files {
+	e.count(len(c.Recorded)+len(c.recordedApart), c.Recorded == nil && c.recordedApart == nil)
+	for name, f := range c.Recorded {
 		e.name(name, "")
 		e.file(f)
 		e.spill()
 	}
-	for _, f := range c.filesApart {
+	for _, f := range c.recordedApart {
 		e.name(f.prefix, f.name)
 		e.file(f.c)
 		e.spill()
 	}
-	if c.spareRaw != nil {
-		e.raw(c.spareRaw)
+	if c.Spare.at != nil {
+		e.raw(c.Spare.raw)
 	} else {
-		e.files(c.Spare)
+		e.count(0, true)
 	}
 	if c.dirs != nil {
 		c.Dirs, c.dirsRaw = c.dirs()
@@ -286,8 +339,6 @@ func (e *encoder) raw(b []byte) {
 		_, e.err = e.w.Write(b)
 	}
 }
-
-func (e *encoder) files(m map[string]cachedFile) { encodeMap(e, m, e.file) }
 
 // name encodes the name prefix+name as encodeMap encodes a name, without
 // making it.
@@ -338,14 +389,14 @@ func (e *encoder) file(c cachedFile) {
 }
 
 // decodeCache decodes what encodeCache encoded; false if data is not
-// that, of this cacheFormat. With alias, the names share data's bytes,
-// which must then never change.
-func decodeCache(data []byte, alias bool) (*buildCache, bool) {
+// that, of this cacheFormat. The cache shares data's bytes, which must
+// then never change.
+func decodeCache(data []byte) (*buildCache, bool) {
 	rest, ok := bytes.CutPrefix(data, []byte(cacheMagic))
 	if !ok {
 		return nil, false
 	}
-	d := decoder{buf: rest, alias: alias}
+	d := decoder{buf: rest, alias: true}
 	if d.uint() != cacheFormat {
 		return nil, false
 	}
@@ -355,10 +406,8 @@ func decodeCache(data []byte, alias bool) (*buildCache, bool) {
 	copy(c.ExeSum[:], d.next(len(c.ExeSum)))
 	c.Search = string(d.bytes())
 	copy(c.Lists[:], d.next(len(c.Lists)))
-	files := d.buf
-	c.Files = d.files()
-	c.filesRaw = files[:len(files)-len(d.buf)]
-	c.Spare = d.files()
+	c.Files = d.fileTable(searchPrefix(c.Search))
+	c.Spare = d.fileTable("")
 	dirs := d.buf
 	d.skipDirs()
 	c.dirsRaw = dirs[:len(dirs)-len(d.buf)]
@@ -369,9 +418,48 @@ func decodeCache(data []byte, alias bool) (*buildCache, bool) {
 	return c, true
 }
 
-// files decodes what encoder.files encoded: a file takes at least 69
-// bytes.
-func (d *decoder) files() map[string]cachedFile { return decodeMap(d, 69, d.file) }
+// searchPrefix returns the prefix of the names of the files of the search
+// export of version, "" if there is no version.
+func searchPrefix(version string) string {
+	if version == "" {
+		return ""
+	}
+	return "search/" + version + "/"
+}
+
+// fileTable decodes the files encodeCache encoded into a fileTable
+// that shares d's bytes, which must then never change, counting the names
+// that start with prefix. A file takes at least 69 bytes; a name twice is
+// corrupt.
+func (d *decoder) fileTable(prefix string) fileTable {
+	raw := d.buf
+	n, ok := d.slice()
+	if !ok {
+		return fileTable{}
+	}
+	if len(raw) > math.MaxUint32 {
+		d.bad = true
+		return fileTable{}
+	}
+	t := fileTable{at: make(map[string]uint32, min(n, len(d.buf)/69))}
+	for range n {
+		name := d.str(d.bytes())
+		t.at[name] = uint32(len(raw) - len(d.buf))
+		if prefix != "" && strings.HasPrefix(name, prefix) {
+			t.under++
+		}
+		d.file()
+		if d.bad {
+			return fileTable{}
+		}
+	}
+	if len(t.at) != n {
+		d.bad = true
+		return fileTable{}
+	}
+	t.raw = raw[:len(raw)-len(d.buf)]
+	return t
+}
 
 // skipDirs passes over what encoder.dirs encoded, as dirs would read it.
 func (d *decoder) skipDirs() {
@@ -653,7 +741,7 @@ func (w *writer) reuseSearch(version string) bool {
 	}
 	prefix := "search/" + version + "/"
 	var names []string
-	for name := range w.prev.Files {
+	for name := range w.prev.Files.names() {
 		if name == "search/index.json" || strings.HasPrefix(name, prefix) {
 			names = append(names, name)
 		}
@@ -664,7 +752,8 @@ func (w *writer) reuseSearch(version string) bool {
 	// The files below search/<version>/ are named by the version, so any
 	// file of that name is the one wanted; the entry, search/index.json,
 	// is not, and must have the content the previous build published.
-	entry := w.prev.Files["search/index.json"].Sum
+	entryFile, _ := w.prev.Files.get("search/index.json")
+	entry := entryFile.Sum
 	want := func(name string) func(cachedFile) bool {
 		if name != "search/index.json" {
 			return func(cachedFile) bool { return true }
@@ -771,7 +860,7 @@ type namedFile struct {
 func (w *writer) checkSpareExport(version string) error {
 	prefix := "search/" + version + "/"
 	for _, name := range w.exports[version] {
-		c, described := w.spare[prefix+name]
+		c, described := w.spare.get(prefix + name)
 		if !described || !c.unchanged(filepath.Join(w.dir, filepath.FromSlash(prefix+name))) {
 			return os.RemoveAll(filepath.Join(w.dir, "search", version))
 		}
@@ -823,7 +912,7 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base search.Ba
 	take := func(name string, sum search.Sum, dst string) (cachedFile, bool) {
 		if based {
 			// Moved to dst with the base, if ExportAs could.
-			if c, ok := w.spare["search/"+baseVersion+"/"+name]; ok && c.Sum == sum && w.exportUnchanged(c, name, dst) {
+			if c, ok := w.spare.get("search/" + baseVersion + "/" + name); ok && c.Sum == sum && w.exportUnchanged(c, name, dst) {
 				return c, true
 			}
 			if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -833,12 +922,12 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base search.Ba
 			for _, v := range versions {
 				full := "search/" + v + "/" + name
 				p := filepath.Join(w.dir, filepath.FromSlash(full))
-				if c, ok := w.spare[full]; ok && c.Sum == sum && c.unchanged(p) && os.Rename(p, dst) == nil {
+				if c, ok := w.spare.get(full); ok && c.Sum == sum && c.unchanged(p) && os.Rename(p, dst) == nil {
 					return c, true
 				}
 			}
 		}
-		c, ok := w.prev.Files[prefix+name]
+		c, ok := w.prev.Files.get(prefix + name)
 		if !ok || w.prev.Search == "" || c.Sum != sum {
 			return cachedFile{}, false
 		}
@@ -947,14 +1036,14 @@ func (w *writer) linkFile(name string, want func(cachedFile) bool, dep *cacheKey
 	if w.prev == nil {
 		return false
 	}
-	c, ok := w.spare[name]
+	c, ok := w.spare.get(name)
 	if i, here := w.present[name]; ok && here && want(c) && c.unchangedIn(w.root, name) {
 		// The spare's file is the one wanted: keep it.
 		w.kept[i].Store(true)
 		w.reuse(name, c, dep)
 		return true
 	}
-	c, ok = w.prev.Files[name]
+	c, ok = w.prev.Files.get(name)
 	if !ok || !want(c) || !c.unchangedIn(w.prevRoot, name) {
 		return false
 	}
@@ -1646,7 +1735,7 @@ func (w *writer) reuseLists() bool {
 	// depOf would look for after a miss in w.deps.
 	var names []string
 	var keys []cacheKey
-	for name, c := range w.prev.Files {
+	for name, c := range w.prev.Files.all() {
 		if c.Key != (cacheKey{}) && c.Dep == w.lists {
 			names = append(names, name)
 			keys = append(keys, c.Key)

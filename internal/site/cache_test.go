@@ -227,7 +227,9 @@ func TestBuildCache(t *testing.T) {
 				if beforeCache == nil || after == nil {
 					t.Fatal("no cache file")
 				}
-				if was, is := beforeCache.Files["index.html"].Key, after.Files["index.html"].Key; is == was || is == (cacheKey{}) {
+				was, _ := beforeCache.Files.get("index.html")
+				is, _ := after.Files.get("index.html")
+				if is.Key == was.Key || is.Key == (cacheKey{}) {
 					t.Errorf("index.html, kept for its bytes, is recorded under the key it had before the template changed")
 				}
 			}
@@ -842,7 +844,7 @@ func tamperSearch(t *testing.T, dir, name string) {
 // than the encoder holds before it writes (spillSize).
 func TestCacheFile(t *testing.T) {
 	c := &buildCache{Format: cacheFormat, Out: "/srv/kb/public", Search: "0123456789abcdef",
-		Exe: cachedFile{Size: 1 << 25, MTime: -1, Inode: 42}, Files: map[string]cachedFile{}}
+		Exe: cachedFile{Size: 1 << 25, MTime: -1, Inode: 42}, Recorded: map[string]cachedFile{}}
 	c.ExeSum[0], c.Lists[3] = 7, 9
 	c.Dirs = map[string]dirMTime{"ja": {MTime: 1_700_000_000_000_000_001, Inode: 5}, "ja/a001": {MTime: -3, Inode: 1 << 50}}
 	for i := range 1000 {
@@ -851,45 +853,54 @@ func TestCacheFile(t *testing.T) {
 		if i%3 == 0 {
 			f.Dep[i%32] = byte(i + 2)
 		}
-		c.Files[fmt.Sprintf("ja/a%03d/index.html", i)] = f
+		c.Recorded[fmt.Sprintf("ja/a%03d/index.html", i)] = f
 	}
 	// Files recorded apart (a build's search export, see recordSearch)
 	// are read back with the others.
-	c.filesApart = []namedFile{{name: "search/index.json", c: cachedFile{Size: 9}},
+	c.recordedApart = []namedFile{{name: "search/index.json", c: cachedFile{Size: 9}},
 		{"search/0123456789abcdef/", "d/0.json", cachedFile{Size: 10, Inode: 3}}}
+	files := maps.Clone(c.Recorded)
+	for _, f := range c.recordedApart {
+		files[f.prefix+f.name] = f.c
+	}
 	for _, spare := range []map[string]cachedFile{nil, {"index.html": {Size: 3}}} {
-		c.Spare = spare
+		c.Spare = tableOf(t, spare)
 		name := filepath.Join(t.TempDir(), "build-cache")
 		if err := writeCache(name, c); err != nil {
 			t.Fatal(err)
 		}
 		got := readCache(name, c.Out)
-		if got == nil || got.filesRaw == nil {
-			t.Fatalf("spare %v: the cache written was not read whole", spare != nil)
+		if got == nil {
+			t.Fatalf("spare %v: the cache written was not read", spare != nil)
 		}
-		raw, dirsRaw := got.filesRaw, got.dirsRaw
-		got.filesRaw, got.dirsRaw = nil, nil
-		if d := (decoder{buf: dirsRaw}); !reflect.DeepEqual(d.dirs(), c.Dirs) || d.bad || len(d.buf) > 0 {
+		if m := tableMap(t, got.Files); !reflect.DeepEqual(m, files) {
+			t.Errorf("spare %v: read %d files, wrote %d, or not as written", spare != nil, len(m), len(files))
+		}
+		if got.Files.under != 1 {
+			t.Errorf("spare %v: %d files of the search export (%s) counted, want 1", spare != nil, got.Files.under, c.Search)
+		}
+		if m := tableMap(t, got.Spare); !reflect.DeepEqual(m, spare) {
+			t.Errorf("spare %v: the spare read is %v, want %v", spare != nil, m, spare)
+		}
+		if d := (decoder{buf: got.dirsRaw}); !reflect.DeepEqual(d.dirs(), c.Dirs) || d.bad || len(d.buf) > 0 {
 			t.Errorf("spare %v: the directories read are not those written", spare != nil)
 		}
-		want := *c
-		want.Files, want.filesApart, want.Dirs = maps.Clone(c.Files), nil, nil // Dirs: read only encoded
-		for _, f := range c.filesApart {
-			want.Files[f.prefix+f.name] = f.c
-		}
-		if !reflect.DeepEqual(got, &want) {
+		rest, want := *got, *c
+		rest.Files, rest.Spare, rest.dirsRaw = fileTable{}, fileTable{}, nil
+		want.Recorded, want.recordedApart, want.Spare, want.Dirs = nil, nil, fileTable{}, nil // Dirs: read only encoded
+		if !reflect.DeepEqual(&rest, &want) {
 			t.Errorf("spare %v: the cache read differs from the one written", spare != nil)
 		}
 		// The next build's cache, whose spare is these files, written
 		// again as they were read.
 		next := *c
-		next.Files, next.filesApart, next.Spare, next.spareRaw = spare, nil, want.Files, raw
-		next.Dirs, next.SpareDirs, next.spareDirsRaw = nil, c.Dirs, dirsRaw
+		next.Recorded, next.recordedApart, next.Spare = spare, nil, got.Files
+		next.Dirs, next.SpareDirs, next.spareDirsRaw = nil, c.Dirs, got.dirsRaw
 		if err := writeCache(name, &next); err != nil {
 			t.Fatal(err)
 		}
 		got = readCache(name, c.Out)
-		if got == nil || !reflect.DeepEqual(got.Spare, want.Files) || !reflect.DeepEqual(got.Files, spare) ||
+		if got == nil || !reflect.DeepEqual(tableMap(t, got.Spare), files) || !reflect.DeepEqual(tableMap(t, got.Files), spare) ||
 			!reflect.DeepEqual(got.SpareDirs, c.Dirs) || got.Dirs != nil {
 			t.Errorf("spare %v: the files and directories written again as read are not the spare's read", spare != nil)
 		}
@@ -910,6 +921,63 @@ func TestCacheFile(t *testing.T) {
 			t.Errorf("a truncated cache was read")
 		}
 	}
+}
+
+// TestFileTableCorrupt checks that a table of files whose encoding names a
+// file twice, or ends early, reads as none.
+func TestFileTableCorrupt(t *testing.T) {
+	e := encoder{}
+	e.count(2, false)
+	for range 2 {
+		e.name("index.html", "")
+		e.file(cachedFile{Size: 1})
+	}
+	if d := (decoder{buf: e.buf, alias: true}); d.fileTable("").at != nil || !d.bad {
+		t.Errorf("a table naming a file twice was read")
+	}
+	e = encoder{}
+	encodeMap(&e, map[string]cachedFile{"a": {Size: 1}, "b": {Size: 2}}, e.file)
+	if d := (decoder{buf: e.buf[:len(e.buf)-1], alias: true}); d.fileTable("").at != nil || !d.bad {
+		t.Errorf("a truncated table was read")
+	}
+	if d := (decoder{buf: e.buf, alias: true}); d.fileTable("").len() != 2 || d.bad || len(d.buf) != 0 {
+		t.Errorf("a table of two files was not read whole")
+	}
+}
+
+// tableOf returns the fileTable of m as a cache file holds it; nil gives
+// the zero table.
+func tableOf(t *testing.T, m map[string]cachedFile) fileTable {
+	t.Helper()
+	e := encoder{}
+	encodeMap(&e, m, e.file)
+	d := decoder{buf: e.buf, alias: true}
+	tab := d.fileTable("")
+	if d.bad || len(d.buf) != 0 {
+		t.Fatalf("a table of %d files did not decode", len(m))
+	}
+	return tab
+}
+
+// tableMap returns the files tab describes, checking that each is
+// described alike by its lookup and by the walk of them all; nil for the
+// zero table.
+func tableMap(t *testing.T, tab fileTable) map[string]cachedFile {
+	t.Helper()
+	if tab.at == nil {
+		return nil
+	}
+	m := make(map[string]cachedFile)
+	for name, c := range tab.all() {
+		if got, ok := tab.get(name); !ok || got != c {
+			t.Errorf("%s: looked up as %+v, walked as %+v", name, got, c)
+		}
+		m[name] = c
+	}
+	if len(m) != tab.len() {
+		t.Errorf("walked %d files of a table of %d", len(m), tab.len())
+	}
+	return m
 }
 
 // TestListSpareStamps checks that the listing of the spare made while the
@@ -1086,7 +1154,7 @@ func TestBuildCacheFileBeside(t *testing.T) {
 				return err
 			}
 			n++
-			if f, ok := c.Files[filepath.ToSlash(rel)]; !ok || !f.unchanged(p) {
+			if f, ok := c.Files.get(filepath.ToSlash(rel)); !ok || !f.unchanged(p) {
 				t.Errorf("%s: the cache file does not describe %s as published", step, rel)
 			}
 			return nil
@@ -1094,8 +1162,8 @@ func TestBuildCacheFileBeside(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n != len(c.Files) {
-			t.Errorf("%s: the cache file describes %d files, the site has %d", step, len(c.Files), n)
+		if n != c.Files.len() {
+			t.Errorf("%s: the cache file describes %d files, the site has %d", step, c.Files.len(), n)
 		}
 	}
 	buildCached(t, fsys, out, cache, index)
@@ -1103,7 +1171,7 @@ func TestBuildCacheFileBeside(t *testing.T) {
 	edit(fsys, "content/ja/time.md", "よくある原因の本文。", "よくある原因の本文、書き直し。")
 	buildCached(t, fsys, out, cache, index)
 	describes("one article edited")
-	if c := readCache(cache, out); c == nil || len(c.Spare) == 0 {
+	if c := readCache(cache, out); c == nil || c.Spare.len() == 0 {
 		t.Errorf("one article edited: the cache file has no spare")
 	}
 

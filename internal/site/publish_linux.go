@@ -195,7 +195,8 @@ func listTreeAt(dir string, known *knownTree, cutoff int64) (treeList, error) {
 	// The directories still as known has them: seen holds them until
 	// the first is read.
 	seen := make(map[string]dirMTime, len(known.dirs))
-	dirs := []string{"."}
+	dirs := make([]string, 1, 1+len(known.dirs))
+	dirs[0] = "."
 	for rel, want := range known.dirs {
 		var st unix.Stat_t
 		if rel == "." || unix.Fstatat(fd, rel, &st, unix.AT_SYMLINK_NOFOLLOW) != nil ||
@@ -205,8 +206,9 @@ func listTreeAt(dir string, known *knownTree, cutoff int64) (treeList, error) {
 		seen[rel] = want // recorded before an earlier cutoff
 		dirs = append(dirs, rel)
 	}
-	var files, others []string // others: directories of known's files without a stamp
-	for name := range known.files {
+	files := make([]string, 0, known.files.len())
+	var others []string // directories of known's files without a stamp
+	for name := range known.files.names() {
 		d := dirOf(name)
 		if _, ok := seen[d]; ok {
 			files = append(files, name)
