@@ -663,6 +663,7 @@ func TestExportStateFile(t *testing.T) {
 	// Read by another build of kbgen (an upgrade), it reads as none.
 	build := stateBuild
 	stateBuild = build + " other"
+	t.Cleanup(func() { stateBuild = build })
 	if ix.loadExportState() != nil {
 		t.Errorf("a state written by another build of kbgen reads as a state")
 	}

@@ -739,7 +739,7 @@ func (w *writer) reuseSearch(version string) bool {
 	if w.prev == nil || w.prev.Search != version {
 		return false
 	}
-	prefix := "search/" + version + "/"
+	prefix := searchPrefix(version)
 	var names []string
 	for name := range w.prev.Files.names() {
 		if name == "search/index.json" || strings.HasPrefix(name, prefix) {
@@ -816,7 +816,7 @@ func (w *writer) recordSearch(version string, sums map[string]search.Sum) error 
 	// of the search's path, the longer one.
 	files := make([]namedFile, 0, len(sums)+1)
 	files = append(files, namedFile{name: "search/index.json", c: c})
-	prefix := "search/" + version + "/"
+	prefix := searchPrefix(version)
 	taken := 0 // counted as reused, as those reuseSearch links are
 	for name, sum := range sums {
 		if c, ok := w.taken[name]; ok && c.Sum == sum {
@@ -858,7 +858,7 @@ type namedFile struct {
 // is when the site is back as it was two builds before; it must not keep
 // one changed since.
 func (w *writer) checkSpareExport(version string) error {
-	prefix := "search/" + version + "/"
+	prefix := searchPrefix(version)
 	for _, name := range w.exports[version] {
 		c, described := w.spare.get(prefix + name)
 		if !described || !c.unchanged(filepath.Join(w.dir, filepath.FromSlash(prefix+name))) {
@@ -904,15 +904,16 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base search.Ba
 	// As many as the spare's export has files, about as many as the
 	// new one will take.
 	w.taken = make(map[string]cachedFile, len(base.Files))
-	prefix := "search/" + w.prev.Search + "/"
+	prefix := searchPrefix(w.prev.Search)
 	// take puts the file in place and returns its description. A file of
 	// the spare's description that its listing did not find (w.present)
 	// fails the check of its description as linkFile's would: it is gone,
 	// or another file with another inode.
+	basePrefix := searchPrefix(baseVersion)
 	take := func(name string, sum search.Sum, dst string) (cachedFile, bool) {
 		if based {
 			// Moved to dst with the base, if ExportAs could.
-			if c, ok := w.spare.get("search/" + baseVersion + "/" + name); ok && c.Sum == sum && w.exportUnchanged(c, name, dst) {
+			if c, ok := w.spare.get(basePrefix + name); ok && c.Sum == sum && w.exportUnchanged(c, name, dst) {
 				return c, true
 			}
 			if err := os.Remove(dst); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -920,7 +921,7 @@ func (w *writer) exportReuse(version string) (reuse search.Reuse, base search.Ba
 			}
 		} else {
 			for _, v := range versions {
-				full := "search/" + v + "/" + name
+				full := searchPrefix(v) + name
 				p := filepath.Join(w.dir, filepath.FromSlash(full))
 				if c, ok := w.spare.get(full); ok && c.Sum == sum && c.unchanged(p) && os.Rename(p, dst) == nil {
 					return c, true
@@ -959,7 +960,7 @@ func (w *writer) spareBase(version string) (string, bool) {
 		return "", false
 	}
 	for v := range w.exports {
-		if v != version && w.has("search/"+v+"/index.json") {
+		if v != version && w.has(searchPrefix(v)+"index.json") {
 			return v, true
 		}
 	}
@@ -1540,8 +1541,9 @@ func (w *writer) sweepExport() error {
 		if w.export != "" && v != w.export {
 			continue
 		}
+		prefix := searchPrefix(v)
 		for _, name := range names {
-			check("search/" + v + "/" + name)
+			check(prefix + name)
 		}
 	}
 	return w.remove(gone)

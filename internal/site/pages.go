@@ -122,8 +122,8 @@ func (l summaryList) of(pages []*Page, limit int) []render.ArticleSummary {
 }
 
 // withoutCounts returns l with no counts of articles under the summaries'
-// tags, for pages whose template names no Count (see the function
-// withoutCounts).
+// tags, for pages whose template names no Count, as the site's view
+// without counts is for them (see withoutCounts, the function).
 func (l summaryList) withoutCounts() summaryList {
 	out := make(summaryList, len(l))
 	for p, a := range l {
