@@ -601,13 +601,70 @@ func (ix *Index) lensFor(sums []byte, prev *exportState) []uint32 {
 	return nil
 }
 
+// A document's buckets in exportState are encoded (encodeBuckets) in
+// whichever of two forms is the shorter, named by its first byte: the
+// distance of each bucket from the one before (of the first, from 0) as
+// uvarints, or a bitmap of the buckets, buckets/8 bytes. They are most
+// of the state: at 10,000 generated articles, 147 to 830 buckets a
+// document, the two forms take 4.7 MB, where two bytes a bucket took
+// 12.5 MB of an 18 MB state file, which every rebuild writes whole.
+const (
+	bucketGaps = 0
+	bucketBits = 1
+)
+
 // encodeBuckets encodes a sorted list of buckets for exportState.
 func encodeBuckets(bs []uint16) []byte {
-	out := make([]byte, 2*len(bs))
-	for i, b := range bs {
-		binary.LittleEndian.PutUint16(out[2*i:], b)
+	const size = 1 + buckets/8 // of a bitmap
+	out := make([]byte, 1, min(1+2*len(bs), size))
+	out[0] = bucketGaps
+	last := uint16(0)
+	for _, b := range bs {
+		out = binary.AppendUvarint(out, uint64(b-last))
+		last = b
+		if len(out) > size {
+			break
+		}
+	}
+	if len(out) <= size {
+		return out
+	}
+	out = make([]byte, size)
+	out[0] = bucketBits
+	for _, b := range bs {
+		out[1+b/8] |= 1 << (b % 8)
 	}
 	return out
+}
+
+// eachBucket calls fn with each bucket that encodeBuckets encoded in b,
+// in increasing order. It stops at what it cannot read: an unknown
+// form, a distance cut short or a bucket out of range (a state file
+// whose checksum holds has none of them).
+func eachBucket(b []byte, fn func(uint16)) {
+	if len(b) == 0 {
+		return
+	}
+	switch b[0] {
+	case bucketGaps:
+		at := uint64(0)
+		for b = b[1:]; len(b) > 0; {
+			d, n := binary.Uvarint(b)
+			if n <= 0 || d >= buckets-at {
+				return
+			}
+			at += d
+			fn(uint16(at))
+			b = b[n:]
+		}
+	case bucketBits:
+		for i, x := range b[1:min(len(b), 1+buckets/8)] {
+			for x != 0 {
+				fn(uint16(8*i + bits.TrailingZeros8(x)))
+				x &= x - 1
+			}
+		}
+	}
 }
 
 // setFiles sets st's files from the hashes of an export's files.
@@ -926,9 +983,7 @@ func (ix *Index) touched(prev *exportState, sums map[string][32]byte, split spli
 	}
 	e := &edit{prev: prev, after: make(map[string][]byte)}
 	mark := func(b []byte) {
-		for i := 0; i+1 < len(b); i += 2 {
-			e.dirty[binary.LittleEndian.Uint16(b[i:])] = true
-		}
+		eachBucket(b, func(k uint16) { e.dirty[k] = true })
 	}
 	var stale []int // removed or changed documents, by number in prev
 	gone := false

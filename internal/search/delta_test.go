@@ -622,6 +622,74 @@ func TestDFsFromSplit(t *testing.T) {
 // the encoder's buffers, and reads it back; so with a state with none set.
 // A file cut short, with one byte changed, of another layout or written by
 // another build of kbgen reads as none.
+// TestEncodeBuckets checks that a document's buckets read back as
+// encoded, in the shorter of the two forms, and that what is not an
+// encoding reads as fewer buckets, never a bucket out of range.
+func TestEncodeBuckets(t *testing.T) {
+	every := make([]uint16, buckets)
+	for i := range every {
+		every[i] = uint16(i)
+	}
+	var sparse, dense []uint16
+	for b := range uint16(buckets) {
+		if b%97 == 3 {
+			sparse = append(sparse, b)
+		}
+		if b%3 != 0 {
+			dense = append(dense, b)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		bs   []uint16
+		form byte
+	}{
+		{"none", nil, bucketGaps},
+		{"first", []uint16{0}, bucketGaps},
+		{"last", []uint16{buckets - 1}, bucketGaps},
+		{"ends", []uint16{0, 1, 2, buckets - 2, buckets - 1}, bucketGaps},
+		{"sparse", sparse, bucketGaps},
+		{"dense", dense, bucketBits},
+		{"every", every, bucketBits},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := encodeBuckets(tc.bs)
+			if b[0] != tc.form {
+				t.Errorf("form %d, want %d", b[0], tc.form)
+			}
+			if max := 1 + buckets/8; len(b) > max {
+				t.Errorf("%d bytes, more than a bitmap's %d", len(b), max)
+			}
+			var got []uint16
+			eachBucket(b, func(k uint16) { got = append(got, k) })
+			if !slices.Equal(got, tc.bs) {
+				t.Errorf("read back %d buckets %v…, want %d %v…", len(got), got[:min(len(got), 5)], len(tc.bs), tc.bs[:min(len(tc.bs), 5)])
+			}
+		})
+	}
+	for _, b := range [][]byte{
+		{},
+		{7, 1, 2},
+		{bucketGaps, 0x80},          // a distance cut short
+		{bucketGaps, 0xff, 0x1f},    // 4095
+		{bucketGaps, 0xff, 0x1f, 1}, // 4095, then past the last bucket
+		{bucketGaps, 0x80, 0x20},    // 4096
+		append([]byte{bucketBits}, make([]byte, 600)...), // a bitmap too long
+		append([]byte{bucketBits}, slices.Repeat([]byte{0xff}, 600)...),
+	} {
+		n := 0
+		eachBucket(b, func(k uint16) {
+			if k >= buckets {
+				t.Errorf("% x read as bucket %d", b, k)
+			}
+			n++
+		})
+		if n > buckets {
+			t.Errorf("% x read as %d buckets", b, n)
+		}
+	}
+}
+
 func TestExportStateFile(t *testing.T) {
 	ix := &Index{path: filepath.Join(t.TempDir(), "index")}
 	if err := ix.saveExportState(&exportState{}); err != nil {

@@ -32,7 +32,7 @@ import (
 // changed or of another layout reads as no state, and the export is made
 // in full.
 
-const stateMagic = "kbgen export state 3\n"
+const stateMagic = "kbgen export state 4\n"
 
 // stateBuild names the build of kbgen that reads and writes export
 // states: its Go toolchain, its module's version and the revision it was
