@@ -471,6 +471,61 @@ func TestExportDeltaFallback(t *testing.T) {
 	}
 }
 
+// TestFullExportDFs checks that an export made in full by an index that
+// was not updated (its documents unchanged, the last export's state
+// unusable: after an upgrade of kbgen, or a site moved) records its
+// terms' frequencies, so that the next update takes them from the state
+// (dfsFrom) rather than reading every term's postings again.
+func TestFullExportDFs(t *testing.T) {
+	docs := internalCorpus(t, 120)
+	ctx := context.Background()
+	root := t.TempDir()
+	indexDir, exportDir := filepath.Join(root, "index"), filepath.Join(root, "search")
+	takeNothing := func(string, Sum, string) bool { return false }
+	export := func(version string) *Index {
+		t.Helper()
+		ix, err := Update(ctx, indexDir, docs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ix.ExportAs(exportDir, version, Base{}, takeNothing); err != nil {
+			t.Fatal(err)
+		}
+		if err := ix.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return ix
+	}
+	export("v1")
+	if err := removeExportState(indexDir); err != nil {
+		t.Fatal(err)
+	}
+	if ix := export("v2"); ix.lastDelta {
+		t.Fatal("exported from a state that was removed")
+	}
+	data, err := os.ReadFile(statePath(indexDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := decodeState(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clean, err := Build("", docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := dfAlong(st.Terms, clean.dfs)
+	clean.Close()
+	if !slices.Equal(st.DF, want) {
+		t.Errorf("the state of a full export has %d frequencies, want the %d of a clean build's terms", len(st.DF), len(want))
+	}
+	docs[50].Body += " 追記"
+	if ix := export("v3"); !ix.lastDFs {
+		t.Errorf("the update after a full export read every term's frequency, not the state's (dfsFrom)")
+	}
+}
+
 // TestExportDeltaShardCount changes one document so that the term shards'
 // total size, and with it their count, changes while the statistics do
 // not: ExportAs must see it and export in full.
