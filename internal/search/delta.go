@@ -605,10 +605,10 @@ func (ix *Index) lensFor(sums []byte, prev *exportState) []uint32 {
 // A document's buckets in exportState are encoded (encodeBuckets) in
 // whichever of two forms is the shorter, named by its first byte: the
 // distance of each bucket from the one before (of the first, from 0) as
-// uvarints, or a bitmap of the buckets, buckets/8 bytes. They are most
-// of the state: at 10,000 generated articles, 147 to 830 buckets a
-// document, the two forms take 4.7 MB, where two bytes a bucket took
-// 12.5 MB of an 18 MB state file, which every rebuild writes whole.
+// uvarints, or a bitmap of the buckets, buckets/8 bytes. At 10,000
+// generated articles, 147 to 830 buckets a document, two bytes a bucket
+// took 12.5 MB of an 18 MB state file, which every rebuild writes whole;
+// the two forms take 4.7 MB.
 const (
 	bucketGaps = 0
 	bucketBits = 1

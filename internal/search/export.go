@@ -1043,13 +1043,14 @@ func (ix *Index) exportTerms(r index.IndexReader, w *exportWriter, m *manifest, 
 	}
 	if st != nil {
 		// An index that was not updated before it is exported in full
-		// (its documents unchanged, the last export's state of another
-		// build of kbgen, or of the site where it was before a move) has
-		// not counted its terms' frequencies. Without them in the state,
-		// the next update would read every term's postings for them
-		// (termDFs, not dfsFrom): 1.1 s of the first one-article rebuild
-		// after, at 10,000 generated articles, against about as much
-		// here, in a build that exports in full anyway.
+		// (its documents unchanged, and the last export's state written
+		// by another build of kbgen, or its files not to be reused, as
+		// after the site moved) has not counted its terms' frequencies.
+		// Without them in the state, the next update would read every
+		// term's postings for them (termDFs, not dfsFrom): 1.1 s of the
+		// first one-article rebuild after, at 10,000 generated articles,
+		// against about as much here, in a build that exports in full
+		// anyway.
 		if ix.dfs == nil {
 			if ix.dfs, err = termDFs(r); err != nil {
 				return err
