@@ -673,10 +673,6 @@ func TestDFsFromSplit(t *testing.T) {
 	}
 }
 
-// TestExportStateFile writes a state with every field set, over many of
-// the encoder's buffers, and reads it back; so with a state with none set.
-// A file cut short, with one byte changed, of another layout or written by
-// another build of kbgen reads as none.
 // TestEncodeBuckets checks that a document's buckets read back as
 // encoded, in the shorter of the two forms, and that what is not an
 // encoding reads as fewer buckets, never a bucket out of range.
@@ -745,6 +741,10 @@ func TestEncodeBuckets(t *testing.T) {
 	}
 }
 
+// TestExportStateFile writes a state with every field set, over many of
+// the encoder's buffers, and reads it back; so with a state with none set.
+// A file cut short, with one byte changed, of another layout or written by
+// another build of kbgen reads as none.
 func TestExportStateFile(t *testing.T) {
 	ix := &Index{path: filepath.Join(t.TempDir(), "index")}
 	if err := ix.saveExportState(&exportState{}); err != nil {
