@@ -1019,8 +1019,11 @@ func (ix *Index) touched(prev *exportState, sums map[string][32]byte, split spli
 			return false
 		}
 		e.fresh = append(e.fresh, terms...)
-		e.after[id] = encodeBuckets(bucketsOf(terms, split))
-		mark(e.after[id])
+		bs := bucketsOf(terms, split)
+		e.after[id] = encodeBuckets(bs)
+		for _, k := range bs {
+			e.dirty[k] = true
+		}
 		return true
 	}
 	if !gone && len(sums) == len(prev.IDs) {
